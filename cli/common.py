@@ -1,0 +1,43 @@
+"""What both console scripts share: JSON output and turning errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Errors a user can act on. They print as one line (or one line per problem) without a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (FileNotFoundError, KeyError, ValueError)
+
+
+def register_user_error(*kinds: type[Exception]) -> None:
+    global USER_ERRORS
+    USER_ERRORS = (*USER_ERRORS, *kinds)
+
+
+def friendly_errors(fn: Callable) -> Callable:
+    """Run a command; a user error becomes `error: ...` on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            for line in str(message).splitlines() or [type(exc).__name__]:
+                err_console.print(f"error: {line}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def print_json(data: object) -> None:
+    """JSON on stdout, UTF-8 as is (Dutch labels stay readable), keys in a stable order."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,189 @@
+"""`toc`: read, check, query and draw Theories of Change. A thin layer over the `toc` package."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from cli.common import console, err_console, friendly_errors, print_json, register_user_error
+from toc.diff import diff_tocs
+from toc.graph import pathways
+from toc.load import TocFileError, load_shipped, parse_toc, resolve, shipped_paths
+from toc.models import MAIN_LAYERS, TheoryOfChange
+from toc.render import FORMATS, render
+from toc.validate import validate_paths
+
+register_user_error(TocFileError)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
+SIDE_GROUPS = {"assumptions": "assumption", "preconditions": "precondition",
+               "negative_effects": "negative_effect", "excluded_effects": "excluded_effect"}
+
+
+@app.command("list")
+@friendly_errors
+def list_tocs(as_json: JsonFlag = False) -> None:
+    """Every shipped ToC with its node counts."""
+    tocs = load_shipped().values()
+    rows = [{"id": t.id, "title": t.title, "perspective": t.perspective, "timing": t.timing, "counts": t.counts()}
+            for t in tocs]
+    if as_json:
+        return print_json(rows)
+    table = Table("id", "title", "perspective", "timing", *MAIN_LAYERS)
+    for row in rows:
+        table.add_row(row["id"], row["title"], row["perspective"], row["timing"], *map(str, row["counts"].values()))
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def show(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")], as_json: JsonFlag = False) -> None:
+    """Nodes, links, assumptions, preconditions, negative and excluded effects of one ToC."""
+    toc = resolve(toc_id)
+    data = _show_data(toc)
+    if as_json:
+        return print_json(data)
+    console.print(f"[bold]{toc.title}[/bold] ({toc.id}) — {toc.title_en}")
+    for layer in MAIN_LAYERS:
+        _print_nodes(toc, layer)
+    for group, layer in SIDE_GROUPS.items():
+        _print_nodes(toc, layer)
+    links = Table("source", "target", "origin", "rationale", title="links")
+    for link in toc.links:
+        links.add_row(link.source, link.target, link.origin, link.rationale)
+    console.print(links)
+
+
+def _show_data(toc: TheoryOfChange) -> dict:
+    nodes = [n.model_dump(mode="json") for n in toc.nodes]
+    data = toc.model_dump(mode="json", exclude={"nodes", "links"})
+    data["counts"] = toc.counts()
+    data["nodes"] = nodes
+    data["links"] = [link.model_dump(mode="json") for link in toc.links]
+    for group, layer in SIDE_GROUPS.items():
+        data[group] = [n for n in nodes if n["layer"] == layer]
+    return data
+
+
+def _print_nodes(toc: TheoryOfChange, layer: str) -> None:
+    nodes = toc.nodes_in(layer)
+    if not nodes:
+        return
+    table = Table("nr", "id", "label (nl)", "label (en)", title=layer)
+    for node in nodes:
+        table.add_row("" if node.number is None else str(node.number), node.id, node.label_nl, node.label_en)
+    console.print(table)
+
+
+@app.command()
+def validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="ToC files; none: every shipped ToC and the indicator catalogue.")] = None) -> None:
+    """Exit 0 when valid; otherwise one line per problem and exit 1."""
+    problems = [str(p) for p in validate_paths(paths or shipped_paths())]
+    if not paths:
+        from measures.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
+
+        problems += validate_catalogue()
+    for line in problems:
+        err_console.print(line, markup=False, highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"valid: {len(paths or shipped_paths())} ToC file(s)" + ("" if paths else " and the indicator catalogue"))
+
+
+@app.command("render")
+@friendly_errors
+def render_cmd(
+    toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "svg",
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+    overlay: Annotated[Optional[Path], typer.Option(help="effects.csv of a run: colour nodes by what the data say.")] = None,
+) -> None:
+    """Draw a ToC bottom to top in the report's colours, through Graphviz's dot."""
+    toc = resolve(toc_id)
+    results = None
+    if overlay is not None:
+        from measures.overlay import node_results_from_effects_csv
+
+        results = node_results_from_effects_csv(toc.id, overlay)
+    path = render(toc, fmt, output, lang=lang, results=results)
+    console.print(f"wrote {path}")
+
+
+@app.command("paths")
+@friendly_errors
+def paths_cmd(
+    toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")],
+    start: Annotated[str, typer.Option("--from", help="Node id to start from.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Every pathway from a node up to the long-term effects."""
+    toc = resolve(toc_id)
+    found = pathways(toc, start)
+    if as_json:
+        return print_json({"toc": toc.id, "from": start, "pathways": found})
+    labels = {n.id: n.label_nl for n in toc.nodes}
+    for path in found:
+        console.print(" → ".join(f"{labels[n]} [dim]({n})[/dim]" for n in path))
+    if not found:
+        console.print(f"no pathway from {start} to a long-term effect")
+
+
+@app.command("diff")
+@friendly_errors
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="ToC id, file, or git version REV:path.")],
+    new: Annotated[str, typer.Argument(help="ToC id, file, or git version REV:path.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Nodes and links added, removed and changed between two ToC files or versions."""
+    result = diff_tocs(_load_version(old), _load_version(new))
+    if as_json:
+        return print_json(result.as_dict())
+    if result.empty:
+        console.print("no differences")
+    for title, items in (("node added", result.nodes_added), ("node removed", result.nodes_removed),
+                         ("link added", result.links_added), ("link removed", result.links_removed)):
+        for item in items:
+            console.print(f"{title}: {item}", markup=False)
+    for title, changes in (("node changed", result.nodes_changed), ("link changed", result.links_changed)):
+        for change in changes:
+            for field, (was, now) in change.fields.items():
+                console.print(f"{title}: {change.key}.{field}: {was!r} -> {now!r}", markup=False)
+
+
+def _load_version(ref: str) -> TheoryOfChange:
+    """A ToC from an id or a file, or from git (`HEAD~1:toc/data/x.yaml`) when the ref names a version."""
+    if ":" in ref and not Path(ref).exists():
+        rev, _, path = ref.partition(":")
+        proc = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise FileNotFoundError(f"{ref}: {proc.stderr.strip() or 'not found in git'}")
+        return parse_toc(proc.stdout, ref)
+    return resolve(ref)
+
+
+@app.command()
+@friendly_errors
+def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: JsonFlag = False) -> None:
+    """Each node with its indicators, and the nodes without one."""
+    from measures.catalogue import coverage as compute_coverage
+
+    toc = resolve(toc_id)
+    result = compute_coverage(toc)
+    if as_json:
+        return print_json(result)
+    table = Table("layer", "node", "indicators", title=f"coverage of {toc.id}")
+    for node in result["nodes"]:
+        table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
+    console.print(table)
+    console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,128 @@
+"""The indicator catalogue: how each ToC output and effect is measured (`catalogue.yaml`, one source).
+
+Each indicator names the ToC nodes it measures as `TOC_ID/NODE_ID`; for every measured node exactly one
+indicator is its primary indicator, the one the results-annotated ToC colours the node by.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from measures.validate import SurveyRule
+from toc.load import load_shipped
+from toc.models import EFFECT_LAYERS, TheoryOfChange
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
+
+Source = Literal["admin", "questionnaire_employee", "questionnaire_employer", "process"]
+Scale = Literal["likert5", "percent", "days", "yes_no", "count"]
+#: Valid answers per scale: (minimum, maximum, whole numbers only).
+SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
+    "likert5": (1, 5, True), "percent": (0, 100, False), "days": (0, 31, False),
+    "yes_no": (0, 1, True), "count": (0, math.inf, True),
+}
+RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
+#: Administrative indicators computed from the `admin` table, by id.
+ADMIN_MONTHLY = ("ao_pct", "absence_days", "loonwaarde_pct")
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    nodes: tuple[str, ...] = Field(min_length=1, description="ToC nodes measured, as TOC_ID/NODE_ID.")
+    primary_for: tuple[str, ...] = Field((), description="The nodes for which this is the primary indicator.")
+    label_nl: str
+    label_en: str
+    source: Source
+    text_nl: str = Field(description="The Dutch question, or the administrative/process definition.")
+    text_en: str
+    scale: Scale
+    direction: Literal["higher_is_better", "lower_is_better"]
+    periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', or 'once'.")
+    aggregation: Literal["mean", "share"]
+    instrument: str = Field("", description="Validated instrument it is taken from, if any.")
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == "lower_is_better"
+
+    @property
+    def respondent(self) -> str | None:
+        return RESPONDENT.get(self.source)
+
+
+@cache
+def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return tuple(Indicator.model_validate(item) for item in raw["indicators"])
+
+
+def indicators_by_id() -> dict[str, Indicator]:
+    return {i.id: i for i in load_catalogue()}
+
+
+def survey_rules() -> dict[str, SurveyRule]:
+    """Questionnaire indicators and what a valid answer looks like (for `measures.validate`)."""
+    rules = {}
+    for ind in load_catalogue():
+        if ind.respondent:
+            low, high, whole = SCALE_RANGES[ind.scale]
+            rules[ind.id] = SurveyRule(ind.respondent, low, high, whole)
+    return rules
+
+
+def primary_indicators(toc_id: str) -> dict[str, Indicator]:
+    """Node id -> its primary indicator, for one ToC."""
+    prefix = f"{toc_id}/"
+    return {ref.removeprefix(prefix): ind for ind in load_catalogue() for ref in ind.primary_for if ref.startswith(prefix)}
+
+
+def coverage(toc: TheoryOfChange) -> dict:
+    """Each node with its indicators; `uncovered` lists outputs and effects (negative ones too) without any."""
+    measured: dict[str, list[str]] = {n.id: [] for n in toc.nodes}
+    for ind in load_catalogue():
+        for ref in ind.nodes:
+            toc_id, _, node = ref.partition("/")
+            if toc_id == toc.id and node in measured:
+                measured[node].append(ind.id)
+    nodes = [{"id": n.id, "layer": n.layer, "indicators": measured[n.id]} for n in toc.nodes]
+    uncovered = [n.id for n in toc.nodes if n.layer in EFFECT_LAYERS and not measured[n.id]]
+    return {"toc": toc.id, "nodes": nodes, "uncovered": uncovered}
+
+
+def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None) -> list[str]:
+    """One line per problem: unknown nodes, primaries that are missing, doubled or not measured."""
+    try:
+        catalogue = load_catalogue()
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"{CATALOGUE_PATH.name}: {exc}"]
+    tocs = load_shipped() if tocs is None else tocs
+    where = CATALOGUE_PATH.name
+    problems = [f"{where}: indicator '{i}' defined {n} times" for i, n in Counter(i.id for i in catalogue).items() if n > 1]
+    primaries: Counter[str] = Counter()
+    measured: set[str] = set()
+    for ind in catalogue:
+        for ref in ind.nodes:
+            toc_id, _, node = ref.partition("/")
+            if toc_id not in tocs:
+                problems.append(f"{where}: indicator '{ind.id}' points at unknown ToC '{toc_id}' ({ref})")
+            elif node not in {n.id for n in tocs[toc_id].nodes}:
+                problems.append(f"{where}: indicator '{ind.id}' points at unknown node '{ref}'")
+            measured.add(ref)
+        for ref in ind.primary_for:
+            if ref not in ind.nodes:
+                problems.append(f"{where}: indicator '{ind.id}' is primary for {ref} but does not measure it")
+            primaries[ref] += 1
+        if ind.source in RESPONDENT and not set(ind.periods) <= {"t0", "t1", "t2"}:
+            problems.append(f"{where}: questionnaire indicator '{ind.id}' has periods other than t0, t1, t2")
+    problems += [f"{where}: node {ref} has {n} primary indicators (needs exactly one)" for ref, n in primaries.items() if n > 1]
+    problems += [f"{where}: node {ref} is measured but has no primary indicator" for ref in sorted(measured - set(primaries))]
+    return problems

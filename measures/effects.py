@@ -1,0 +1,118 @@
+"""The effects of a run: one difference-in-differences per indicator, event studies and balance.
+
+Administrative indicators: employee and relative-month fixed effects, treated × post, clustered by
+employer (the pilot DiD of `measures.did`). Questionnaire indicators: employee and wave fixed effects,
+treated × (t1 or t2), all available answers. `rtw_12m`: a difference in shares between the groups at
+employee level. A row whose groups hold fewer than the minimum number of employees is suppressed, and
+an indicator that cannot be estimated says why in `method` instead of failing the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from measures.catalogue import ADMIN_MONTHLY
+from measures.did import estimate_did, estimate_share_difference
+from measures.estimates import Estimate
+from measures.event_study import balance_table, estimate_event_study, estimate_wave_effects
+from measures.suppression import DEFAULT_MIN_CELL
+
+EFFECT_COLUMNS = ["indicator_id", "estimate", "se", "ci_low", "ci_high", "p_value", "p_value_wild", "q_value",
+                  "n_employers", "n_employees", "n_obs", "method"]
+EVENT_COLUMNS = ["indicator_id", "event_time", "estimate", "se", "ci_low", "ci_high", "reference",
+                 "pretrend_f", "pretrend_df1", "pretrend_df2", "pretrend_p", "note"]
+#: Relative months shown in the administrative event study; earlier and later months are binned.
+EVENT_WINDOW = (-4, 12)
+SEED = 20200501
+
+
+def effects_table(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
+                  min_n: int = DEFAULT_MIN_CELL, seed: int = SEED) -> pd.DataFrame:
+    """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
+    rows = []
+    for ind in ADMIN_MONTHLY:
+        if ind in admin and admin[ind].notna().any():
+            rows.append(_row(ind, admin, min_n, lambda f, i=ind: estimate_did(
+                f, i, "employee_id", "rel", "treated", cluster="employer_id", seed=seed)))
+    if len(rtw):
+        rows.append(_row("rtw_12m", rtw, min_n, lambda f: estimate_share_difference(
+            f, "rtw_12m", "treated_group", "employer_id")))
+    for ind, answers in survey.groupby("indicator_id", sort=True):
+        rows.append(_row(ind, answers, min_n, lambda f: estimate_did(
+            f, "value", "employee_id", "wave_order", "treated", cluster="employer_id", seed=seed)))
+    table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "q_value"])
+    table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
+    return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
+
+
+def _row(indicator: str, frame: pd.DataFrame, min_n: int, fit: Callable[[pd.DataFrame], Estimate]) -> dict:
+    smallest = frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min()
+    empty = {"indicator_id": indicator, "estimate": None, "se": None, "ci_low": None, "ci_high": None,
+             "p_value": None, "p_value_wild": None, "n_employers": frame["employer_id"].nunique(),
+             "n_employees": frame["employee_id"].nunique(), "n_obs": len(frame)}
+    if smallest < min_n:
+        return empty | {"method": f"suppressed: fewer than {min_n} employees in a group"}
+    try:
+        est = fit(frame)
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
+        return empty | {"method": f"not estimable: {str(exc).splitlines()[0]}"}
+    return {"indicator_id": indicator, "estimate": est.estimate, "se": est.se, "ci_low": est.ci_low,
+            "ci_high": est.ci_high, "p_value": est.p_value, "p_value_wild": est.p_value_wild,
+            "n_employers": est.n_clusters, "n_employees": est.n_entities, "n_obs": est.n_obs, "method": est.method}
+
+
+def _bh(p_values: pd.Series) -> pd.Series:
+    p = pd.to_numeric(p_values, errors="coerce")
+    q = pd.Series(np.nan, index=p.index, dtype="float64")
+    known = p.notna()
+    if known.any():
+        q[known] = multipletests(p[known].to_numpy(), method="fdr_bh")[1]
+    return q
+
+
+def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
+    joint pre-trend test of the administrative indicators."""
+    parts = []
+    for ind in ADMIN_MONTHLY:
+        if ind in admin and admin[ind].notna().any() and _enough(admin, min_n):
+            parts.append(_event_rows(ind, lambda i=ind: estimate_event_study(
+                admin.assign(event_time=admin["rel"]), i, "employee_id", "rel", "event_time", "treated_group",
+                "employer_id", reference=-1, window=EVENT_WINDOW)))
+    for ind, answers in survey.groupby("indicator_id", sort=True):
+        if _enough(answers, min_n):
+            parts.append(_event_rows(ind, lambda a=answers: estimate_wave_effects(
+                a, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"])))
+    return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS] if parts else pd.DataFrame(columns=EVENT_COLUMNS)
+
+
+def _enough(frame: pd.DataFrame, min_n: int) -> bool:
+    return bool(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min() >= min_n)
+
+
+def _event_rows(indicator: str, fit: Callable) -> pd.DataFrame:
+    """The event-study rows of one indicator; one row with a `note` when it cannot be estimated."""
+    try:
+        study = fit()
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return pd.DataFrame([{"indicator_id": indicator, "note": f"not estimable: {str(exc).splitlines()[0]}"}],
+                            columns=EVENT_COLUMNS)
+    test = study.pretrend
+    return study.table().assign(
+        indicator_id=indicator, reference=lambda t: t["reference"].astype(int),
+        pretrend_f=test.statistic if test else None, pretrend_df1=test.df1 if test else None,
+        pretrend_df2=test.df2 if test else None, pretrend_p=test.p_value if test else None, note="")
+
+
+def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The balance table at baseline; a variable with fewer than `min_n` people in a group is suppressed."""
+    present = [v for v in variables if v in baseline and baseline[v].notna().any()]
+    table = balance_table(baseline, "treated_group", present)
+    small = (table["n_intervention"] < min_n) | (table["n_comparison"] < min_n)
+    numbers = [c for c in table.columns if c != "variable" and not c.startswith("n_")]
+    table.loc[small, numbers] = np.nan
+    return table.assign(suppressed=small.astype(int))

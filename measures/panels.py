@@ -1,0 +1,81 @@
+"""Analysis panels built from the loaded contract tables.
+
+The administrative panel is every loaded admin row (no window, no trimming), with `rel` = calendar
+months between `month` and the month of `inclusion_date`, `post` = rel >= 0 (the inclusion month counts
+as post) and `treated` = intervention employer × post. The survey panel dates each wave from the
+inclusion date (t0 at inclusion, t1 one month later, t2 a year later), so that a cut-off applies to
+answers as it does to months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from measures.contract import WAVES
+
+WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
+RTW_WINDOW_MONTHS = 12
+
+
+def _month_index(values: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(values)
+    return (values.dt.year * 12 + values.dt.month).to_numpy()
+
+
+def case_frame(employers: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """Cases with their employer's group and the 0/1 `treated_group`."""
+    group = cases["employer_id"].map(employers.set_index("employer_id")["group"])
+    return cases.assign(group=group, treated_group=(group == "intervention").astype(int))
+
+
+def admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
+                cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Employee-months with rel, post and treated; months after the cut-off are left out."""
+    frame = case_frame(employers, cases)[["employee_id", "group", "treated_group", "absence_start", "inclusion_date"]]
+    panel = admin.merge(frame, on="employee_id", how="inner", validate="many_to_one")
+    if cutoff is not None:
+        panel = panel.loc[panel["month"] <= cutoff]
+    rel = _month_index(panel["month"]) - _month_index(panel["inclusion_date"])
+    post = (rel >= 0).astype(int)
+    return panel.assign(rel=rel, post=post, treated=panel["treated_group"].to_numpy() * post).reset_index(drop=True)
+
+
+def survey_panel(employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFrame,
+                 cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Answers with wave order, post (t1/t2) and treated; answers dated after the cut-off are left out."""
+    frame = case_frame(employers, cases)[["employee_id", "group", "treated_group", "inclusion_date"]]
+    panel = survey.merge(frame, on="employee_id", how="inner", validate="many_to_one")
+    offset = panel["wave"].map(WAVE_MONTHS).astype(int)
+    wave_date = panel["inclusion_date"] + pd.to_timedelta(offset * 30.4375, unit="D")
+    if cutoff is not None:
+        panel = panel.loc[wave_date <= cutoff]
+    wave_order = panel["wave"].map({w: i for i, w in enumerate(WAVES)}).astype(int)
+    post = (wave_order > 0).astype(int)
+    return panel.assign(wave_order=wave_order, post=post, treated=panel["treated_group"] * post).reset_index(drop=True)
+
+
+def rtw_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
+              cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per employee: rtw_12m = 1 when a month within 12 months of absence_start has AO% 0."""
+    frame = case_frame(employers, cases)[["employee_id", "employer_id", "group", "treated_group", "absence_start"]]
+    months = admin[["employee_id", "month", "ao_pct"]].merge(frame[["employee_id", "absence_start"]], on="employee_id")
+    if cutoff is not None:
+        months = months.loc[months["month"] <= cutoff]
+    since = _month_index(months["month"]) - _month_index(months["absence_start"])
+    back = months.loc[(since >= 0) & (since < RTW_WINDOW_MONTHS) & (months["ao_pct"] == 0), "employee_id"]
+    observed = frame["employee_id"].isin(months["employee_id"])
+    return frame.loc[observed].assign(rtw_12m=frame["employee_id"].isin(back).astype(int)).reset_index(drop=True)
+
+
+def baseline_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin_rows: pd.DataFrame,
+                   survey_rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per employee at baseline: admin values in the month before inclusion, t0 answers,
+    and the months of absence at inclusion."""
+    frame = case_frame(employers, cases)
+    months_absent = _month_index(frame["inclusion_date"]) - _month_index(frame["absence_start"])
+    base = frame[["employee_id", "employer_id", "group", "treated_group"]].assign(months_absent_at_inclusion=months_absent)
+    before = admin_rows.loc[admin_rows["rel"] == -1, ["employee_id", "ao_pct", "absence_days", "loonwaarde_pct"]]
+    t0 = survey_rows.loc[survey_rows["wave"] == "t0"].pivot_table(index="employee_id", columns="indicator_id",
+                                                                   values="value", aggfunc="first")
+    return base.merge(before, on="employee_id", how="left").merge(t0, left_on="employee_id", right_index=True, how="left")

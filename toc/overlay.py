@@ -1,0 +1,70 @@
+"""What the data say about a node: the classification behind the results-annotated ToC.
+
+Pure functions over a mapping node -> NodeResult; the caller (the CLI, the report, the pipeline)
+builds that mapping from its effects table. The palette is Okabe-Ito (colour-blind safe) and every
+class also carries a text marker, so the diagram reads in grey print too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+ResultClass = Literal["improvement", "worsening", "no_evidence", "not_measured"]
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """The effect of the node's primary indicator, with the direction that counts as improvement."""
+
+    indicator: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class ResultStyle:
+    fill: str
+    marker: str
+    label_nl: str
+    label_en: str
+
+
+RESULT_STYLES: dict[ResultClass, ResultStyle] = {
+    "improvement": ResultStyle("#009E73", "▲", "verbetering (95%-BI vrij van 0)", "improvement (95% CI clear of 0)"),
+    "worsening": ResultStyle("#D55E00", "▼", "verslechtering (95%-BI vrij van 0)", "worsening (95% CI clear of 0)"),
+    "no_evidence": ResultStyle("#F0E442", "○", "geen bewijs in beide richtingen", "no evidence either way"),
+    "not_measured": ResultStyle("#FFFFFF", "–", "niet gemeten", "not measured"),
+}
+
+
+def classify(result: NodeResult | None) -> ResultClass:
+    """Improvement or worsening when the 95% CI excludes zero, in the indicator's direction."""
+    if result is None or not _finite(result.estimate, result.ci_low, result.ci_high):
+        return "not_measured"
+    if result.ci_low > 0 or result.ci_high < 0:
+        better = (result.estimate < 0) if result.lower_is_better else (result.estimate > 0)
+        return "improvement" if better else "worsening"
+    return "no_evidence"
+
+
+def annotation(result: NodeResult | None, lang: str = "nl") -> str:
+    """The line drawn on the node: marker, estimate and CI (decimal comma in Dutch)."""
+    cls = classify(result)
+    marker = RESULT_STYLES[cls].marker
+    if cls == "not_measured":
+        return f"{marker} {RESULT_STYLES[cls].label_nl if lang == 'nl' else RESULT_STYLES[cls].label_en}"
+    text = f"{marker} {result.indicator}: {_num(result.estimate, lang)} [{_num(result.ci_low, lang)}; {_num(result.ci_high, lang)}]"
+    return text
+
+
+def _finite(*values: float | None) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
+def _num(value: float, lang: str) -> str:
+    text = f"{value:+.2f}".replace("-", "−")
+    return text.replace(".", ",") if lang == "nl" else text

@@ -1,0 +1,139 @@
+"""Draw a ToC with Graphviz the way the report does: bottom to top, in coloured bands.
+
+Activities sit in the blue band, outputs in yellow, short-term effects in green and long-term effects
+in orange; links run upwards, so an earlier short-term effect lands below the effects it leads to.
+Negative effects are white with a dashed red border and dashed red links. Preconditions, assumptions
+and the effects the report left out are notes. With `results`, each node is filled by what the data
+say (see `toc.overlay`) and carries its estimate.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+import graphviz
+
+from toc.models import MAIN_LAYERS, Node, TheoryOfChange
+from toc.overlay import RESULT_STYLES, NodeResult, annotation, classify
+
+FORMATS = ("svg", "png", "pdf")
+FONT = "DejaVu Sans"
+WRAP = 26
+
+#: The report's colours per layer: (band, node). One source for the diagram and its legend.
+LAYER_COLOURS: dict[str, tuple[str, str]] = {
+    "activity": ("#DEEBF7", "#9DC3E6"),
+    "output": ("#FFF7D6", "#FFD966"),
+    "short_term": ("#E7F2E0", "#A9D18E"),
+    "long_term": ("#FCE9DC", "#F4B183"),
+}
+NEGATIVE_COLOUR = "#C00000"
+NOTE_COLOUR = "#F2F2F2"
+
+LAYER_TITLES = {
+    "nl": {"activity": "Activiteiten", "output": "Outputs", "short_term": "Korte termijn effecten",
+           "long_term": "Lange termijn effecten", "negative_effect": "Verwachte negatieve effecten",
+           "precondition": "Randvoorwaarden", "assumption": "Aannames", "excluded_effect": "Niet opgenomen effecten"},
+    "en": {"activity": "Activities", "output": "Outputs", "short_term": "Short-term effects",
+           "long_term": "Long-term effects", "negative_effect": "Expected negative effects",
+           "precondition": "Preconditions", "assumption": "Assumptions", "excluded_effect": "Effects left out"},
+}
+
+
+def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeResult] | None = None) -> graphviz.Digraph:
+    """The Graphviz graph of `toc`; `results` (node id -> result) turns it into the results overlay."""
+    if lang not in LAYER_TITLES:
+        raise ValueError(f"lang must be one of {sorted(LAYER_TITLES)}, not {lang!r}")
+    title = toc.title if lang == "nl" else toc.title_en
+    graph = graphviz.Digraph(toc.id, graph_attr={
+        "rankdir": "BT", "newrank": "true", "nodesep": "0.18", "ranksep": "0.42", "splines": "spline",
+        "label": title, "labelloc": "t", "fontsize": "20", "fontname": FONT, "pad": "0.3",
+    })
+    graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.10,0.06")
+    graph.attr("edge", color="#555555", arrowsize="0.6")
+    for layer in MAIN_LAYERS:
+        _band(graph, toc, layer, lang, results)
+    for node in toc.nodes_in("negative_effect"):
+        graph.node(node.id, _label(node, lang), fillcolor="white", color=NEGATIVE_COLOUR, fontcolor=NEGATIVE_COLOUR,
+                   style="rounded,filled,dashed", penwidth="1.5")
+    negative = {n.id for n in toc.nodes_in("negative_effect")}
+    for link in toc.links:
+        if link.target in negative:
+            graph.edge(link.source, link.target, color=NEGATIVE_COLOUR, style="dashed")
+        else:
+            graph.edge(link.source, link.target)
+    _notes(graph, toc, lang)
+    if results is not None:
+        _legend(graph, lang)
+    return graph
+
+
+def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
+           results: Mapping[str, NodeResult] | None = None) -> Path:
+    """Render through the system's `dot` into `output` (svg, png or pdf)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    graph = diagram(toc, lang, results)
+    if fmt == "png":
+        graph.attr(dpi="110")  # legible when shown at full width in a report or the Dagster UI
+    data = graph.pipe(format=fmt, engine="dot")
+    output.write_bytes(data)
+    return output
+
+
+def _band(graph: graphviz.Digraph, toc: TheoryOfChange, layer: str, lang: str,
+          results: Mapping[str, NodeResult] | None) -> None:
+    band, fill = LAYER_COLOURS[layer]
+    with graph.subgraph(name=f"cluster_{layer}") as sub:
+        sub.attr(label=LAYER_TITLES[lang][layer], style="filled,rounded", fillcolor=band, color=band,
+                 fontname=FONT, fontsize="14", labeljust="l")
+        for node in toc.nodes_in(layer):
+            label, colour = _label(node, lang), fill
+            if results is not None and layer != "activity":
+                result = results.get(node.id)
+                colour = RESULT_STYLES[classify(result)].fill
+                label = f"{label}\n{annotation(result, lang)}"
+            sub.node(node.id, label, fillcolor=colour, color="#7F7F7F")
+
+
+def _label(node: Node, lang: str) -> str:
+    text = node.label_nl if lang == "nl" else node.label_en
+    if node.number is not None:
+        text = f"{node.number}. {text}"
+    return textwrap.fill(text, WRAP)
+
+
+def _notes(graph: graphviz.Digraph, toc: TheoryOfChange, lang: str) -> None:
+    """One note per side layer, above the chain, listing its items."""
+    notes = []
+    for layer in ("precondition", "assumption", "excluded_effect"):
+        items = toc.nodes_in(layer)
+        if not items:
+            continue
+        lines = [LAYER_TITLES[lang][layer] + ":"]
+        for node in items:
+            text = node.label_nl if lang == "nl" else node.label_en
+            lines.extend(textwrap.wrap(f"• {text}", 44, subsequent_indent="  "))
+        notes.append(f"note_{layer}")
+        graph.node(f"note_{layer}", "\\l".join(lines) + "\\l", shape="note", style="filled",
+                   fillcolor=NOTE_COLOUR, color="#A6A6A6", fontsize="10")
+    if notes:
+        with graph.subgraph() as top:
+            top.attr(rank="sink")
+            for name in notes:
+                top.node(name)
+
+
+def _legend(graph: graphviz.Digraph, lang: str) -> None:
+    rows = "".join(
+        f'<TR><TD BGCOLOR="{style.fill}" BORDER="1">{style.marker}</TD>'
+        f'<TD ALIGN="LEFT">{style.label_nl if lang == "nl" else style.label_en}</TD></TR>'
+        for style in RESULT_STYLES.values()
+    )
+    heading = "Wat de data zeggen" if lang == "nl" else "What the data say"
+    graph.node("legend", f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2"><B>{heading}</B></TD></TR>{rows}</TABLE>>',
+               shape="plain", fontsize="10")
