@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from measures.validate import SurveyRule
+from measures.validate import Reference, SurveyRule
 from toc.load import load_shipped
 from toc.models import EFFECT_LAYERS, TheoryOfChange
 
@@ -27,6 +27,13 @@ Scale = Literal["likert5", "percent", "days", "yes_no", "count"]
 SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
     "likert5": (1, 5, True), "percent": (0, 100, False), "days": (0, 31, False),
     "yes_no": (0, 1, True), "count": (0, math.inf, True),
+}
+#: The unit of a mean (or of a difference in means) on each scale, for tables and axes.
+SCALE_UNITS: dict[str, dict[str, str]] = {
+    "nl": {"likert5": "schaalpunten (1-5)", "percent": "procent(punt)", "days": "dagen per maand",
+           "yes_no": "aandeel (0-1)", "count": "aantal"},
+    "en": {"likert5": "scale points (1-5)", "percent": "percent(age points)", "days": "days per month",
+           "yes_no": "share (0-1)", "count": "count"},
 }
 RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
 #: Administrative indicators computed from the `admin` table, by id.
@@ -67,6 +74,16 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> tuple[Indicator, ...]:
 
 def indicators_by_id() -> dict[str, Indicator]:
     return {i.id: i for i in load_catalogue()}
+
+
+def labels(lang: str = "nl") -> dict[str, str]:
+    """Indicator id -> its label in `lang`."""
+    return {i.id: (i.label_nl if lang == "nl" else i.label_en) for i in load_catalogue()}
+
+
+def units(lang: str = "nl") -> dict[str, str]:
+    """Indicator id -> the unit of its mean and effect in `lang`."""
+    return {i.id: SCALE_UNITS[lang][i.scale] for i in load_catalogue()}
 
 
 def survey_rules() -> dict[str, SurveyRule]:
@@ -126,3 +143,9 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None) -> list[st
     problems += [f"{where}: node {ref} has {n} primary indicators (needs exactly one)" for ref, n in primaries.items() if n > 1]
     problems += [f"{where}: node {ref} is measured but has no primary indicator" for ref in sorted(measured - set(primaries))]
     return problems
+
+
+def drop_reference() -> Reference:
+    """What a drop is checked against: the questionnaire indicators and every shipped ToC activity."""
+    activities = {n.id for toc in load_shipped().values() for n in toc.nodes_in("activity")}
+    return Reference(survey=survey_rules(), activities=frozenset(activities))

@@ -59,7 +59,7 @@ def discover(drop: Path) -> dict[str, Path]:
         raise DropError(f"{drop}: not a folder (a drop is one folder per delivery)")
     found: dict[str, Path] = {}
     for path in sorted(drop.iterdir()):
-        if not _is_table_file(path):
+        if not is_table_file(path):
             continue
         name = path.stem.lower()
         if name not in TABLES:
@@ -73,7 +73,7 @@ def discover(drop: Path) -> dict[str, Path]:
     return found
 
 
-def _is_table_file(path: Path) -> bool:
+def is_table_file(path: Path) -> bool:
     if not path.is_file() or path.name.startswith((".", "~$")):
         return False
     return path.suffix.lower() in TABLE_SUFFIXES

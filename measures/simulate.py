@@ -22,12 +22,14 @@ import pandas as pd
 
 from measures.catalogue import SCALE_RANGES, Indicator, load_catalogue
 from measures.contract import TABLES, WAVES
+from toc.load import resolve
 
 SECTORS = ("zorg", "onderwijs", "logistiek", "overheid", "industrie", "zakelijke dienstverlening")
-EARLY_ACTIVITIES = ("dossier_check", "scan_action_plan_week8", "early_wvp_check", "early_ad_assessment",
-                    "triage_checklist", "light_advice", "reintegration_guidance")
+EARLY_TOC = "werkgever-vroegtijdig"
 FIRST_ABSENCE = pd.Timestamp("2025-07-01")
-WAVE_OFFSET_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
+#: Where answers on each scale centre and how far they spread (counts are small numbers).
+SCALE_CENTRE = {"likert5": (3.0, 0.9), "percent": (55.0, 18.0), "days": (8.0, 5.0), "yes_no": (0.5, 0.25), "count": (1.5, 1.0)}
+MAX_COUNT = 20
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,11 @@ def _employers(spec: SimulationSpec, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _activities(employers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Intervention employers each use a few of the early activities of §3.5.2 (from the ToC itself)."""
+    early = [n.id for n in resolve(EARLY_TOC).nodes_in("activity")]
     rows = []
     for employer in employers.loc[employers["group"] == "intervention", "employer_id"]:
-        used = rng.choice(EARLY_ACTIVITIES, size=rng.integers(2, 6), replace=False)
+        used = rng.choice(early, size=rng.integers(2, 6), replace=False)
         rows += [{"employer_id": employer, "activity_id": a, "start_date": pd.Timestamp("2025-06-01")} for a in sorted(used)]
     return pd.DataFrame(rows, columns=TABLES["activities"].column_names)
 
@@ -203,8 +207,8 @@ def _survey(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
 def _answers(ind: Indicator, effect: float, cases: pd.DataFrame, intervention: np.ndarray, answered: dict,
              trait: np.ndarray, spec: SimulationSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, float]:
     low, high, _ = SCALE_RANGES[ind.scale]
-    high = min(high, 100)
-    mid, spread = (low + high) / 2, (high - low) / 4
+    mid, spread = SCALE_CENTRE[ind.scale]
+    high = min(high, MAX_COUNT)
     person = 0.5 * trait + 0.5 * rng.standard_normal(len(cases))
     frames, y1_all, y0_all = [], [], []
     for w, wave in enumerate(WAVES):

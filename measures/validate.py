@@ -215,9 +215,8 @@ def _check_answers(survey: pd.DataFrame, verdict: _Verdict, rules: Mapping[str, 
             continue
         verdict.flag(rows & (survey["respondent"] != rule.respondent).to_numpy(), "respondent", "wrong_respondent",
                      f"{indicator} is answered by the {rule.respondent}")
-        value = survey["value"].where(rows)
-        _check_number(value, np.zeros(len(survey), dtype=bool), "value", rule.minimum, rule.maximum,
-                      rule.integer, verdict)
+        # rows of other indicators count as empty here, so that only this indicator's scale applies
+        _check_number(survey["value"].where(rows), ~rows, "value", rule.minimum, rule.maximum, rule.integer, verdict)
 
 
 def _check_references(table: Table, loaded: pd.DataFrame, verdict: _Verdict, earlier: Mapping[str, TableResult]) -> None:

@@ -1,0 +1,195 @@
+"""Event-study (dynamic) difference-in-differences and a baseline balance table.
+
+Regressors are 1{event_time == k} x treated_group for every event time k
+except the reference period, with entity and time fixed effects, CR1
+clustered, t(G-1) intervals (the same engine as :mod:`measures.did`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from measures.did import Engine, TwfeFit, fit_twfe, prepare_panel
+from measures.estimates import t_inference
+
+
+@dataclass(frozen=True)
+class EventCoefficient:
+    """Effect at one event time; the reference period has estimate 0 and se 0."""
+
+    event_time: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    reference: bool = False
+
+
+@dataclass(frozen=True)
+class PreTrendTest:
+    """Wald test that all pre-period coefficients are zero.
+
+    F = b' V+ b / q with V+ the pseudo-inverse of their cluster-robust
+    covariance and q its rank (with few clusters V can be rank deficient);
+    p-value from F(q, G-1). ``n_pre`` is the number of pre-period coefficients.
+    """
+
+    statistic: float
+    df1: int
+    df2: int
+    p_value: float
+    n_pre: int
+
+
+@dataclass(frozen=True)
+class EventStudy:
+    """Event-study coefficients (ordered by event time) and the pre-trend test."""
+
+    coefficients: tuple[EventCoefficient, ...]
+    pretrend: PreTrendTest | None
+    reference: int
+    n_obs: int
+    n_entities: int
+    n_clusters: int
+    df: float
+    method: str
+
+    def table(self) -> pd.DataFrame:
+        """Tidy table: event_time, estimate, se, ci_low, ci_high, reference."""
+        return pd.DataFrame([asdict(c) for c in self.coefficients])
+
+
+def _event_column(k: int) -> str:
+    return f"event_time[{k}]"
+
+
+def _event_times(
+    frame: pd.DataFrame, event_time: str, treated_group: str,
+    window: tuple[int, int] | None, bin_endpoints: bool,
+) -> pd.DataFrame:
+    """Drop treated rows without an event time; bin (or trim) outside ``window``.
+
+    Comparison rows keep any event time: their dummies are zero anyway.
+    """
+    treated = frame[treated_group] == 1
+    frame = frame[~(treated & frame[event_time].isna())].copy()
+    if window is not None:
+        low, high = window
+        if bin_endpoints:
+            # The endpoint dummies absorb all periods beyond the window, so
+            # distant periods do not silently fall into the reference group.
+            frame[event_time] = frame[event_time].clip(low, high)
+        else:
+            outside = ~frame[event_time].between(low, high)
+            frame = frame[~((frame[treated_group] == 1) & outside)]
+    return frame
+
+
+def estimate_event_study(
+    data: pd.DataFrame,
+    outcome: str,
+    entity: str,
+    time: str,
+    event_time: str,
+    treated_group: str,
+    cluster: str,
+    reference: int = -1,
+    window: tuple[int, int] | None = None,
+    bin_endpoints: bool = True,
+    engine: Engine = "auto",
+) -> EventStudy:
+    """Estimate effects by event time relative to ``reference``.
+
+    Inputs: long panel; ``event_time`` (integer periods relative to the event,
+    may be missing for comparison units); ``treated_group`` 0/1; ``window``
+    (low, high) with endpoints binned (``bin_endpoints``) or treated rows
+    outside it dropped. Output: :class:`EventStudy`; the pre-trend test is None
+    when no event time lies before ``reference``.
+    """
+    frame = _event_times(data, event_time, treated_group, window, bin_endpoints)
+    in_group = frame[treated_group] == 1
+    times = sorted(int(k) for k in frame.loc[in_group, event_time].unique())
+    if reference not in times:
+        raise ValueError(f"reference period {reference} not observed for treated units")
+    ks = [k for k in times if k != reference]
+    for k in ks:
+        frame[_event_column(k)] = ((frame[event_time] == k) & in_group).astype(float)
+    panel = prepare_panel(frame, outcome, entity, time, [_event_column(k) for k in ks],
+                          cluster)
+    fit = fit_twfe(panel, "cluster", engine)
+    coefficients = [_coefficient(fit, k) for k in ks]
+    coefficients.append(EventCoefficient(reference, 0.0, 0.0, 0.0, 0.0, reference=True))
+    coefficients.sort(key=lambda c: c.event_time)
+    return EventStudy(
+        tuple(coefficients), _pretrend_test(fit, [k for k in ks if k < reference]),
+        reference, fit.n_obs, fit.n_entities, fit.n_clusters, fit.df,
+        f"Event study (TWFE), {fit.engine}, {fit.inference}, reference k={reference}",
+    )
+
+
+def _coefficient(fit: TwfeFit, k: int) -> EventCoefficient:
+    estimate, se = fit.coef(_event_column(k))
+    ci_low, ci_high, _ = t_inference(estimate, se, fit.df)
+    return EventCoefficient(k, estimate, se, float(ci_low), float(ci_high))
+
+
+def _pretrend_test(fit: TwfeFit, pre: list[int]) -> PreTrendTest | None:
+    """Joint F test of the pre-period coefficients (see :class:`PreTrendTest`)."""
+    if not pre:
+        return None
+    idx = [fit.names.index(_event_column(k)) for k in pre]
+    b = fit.params[idx]
+    cov = fit.vcov[np.ix_(idx, idx)]
+    rank = int(np.linalg.matrix_rank(cov, hermitian=True))
+    statistic = float(b @ np.linalg.pinv(cov, hermitian=True) @ b) / rank
+    df2 = int(fit.df)
+    return PreTrendTest(statistic, rank, df2, float(stats.f.sf(statistic, rank, df2)),
+                        len(pre))
+
+
+def estimate_wave_effects(
+    data: pd.DataFrame,
+    outcome: str,
+    entity: str,
+    wave: str,
+    treated_group: str,
+    cluster: str,
+    order: Sequence[object] | None = None,
+) -> EventStudy:
+    """Effects at questionnaire waves relative to the first wave (t0).
+
+    ``wave`` holds labels such as "t0", "t1", "t2"; ``order`` lists them in
+    time order (default: sorted). The wave order is both the time effect and
+    the event time, with t0 = 0 as reference, so there is no pre-period and the
+    pre-trend test is None.
+    """
+    order = list(order) if order is not None else sorted(data[wave].dropna().unique())
+    frame = data.assign(_wave_order=data[wave].map({w: i for i, w in enumerate(order)}))
+    return estimate_event_study(frame, outcome, entity, "_wave_order", "_wave_order",
+                                treated_group, cluster, reference=0)
+
+
+def balance_table(baseline: pd.DataFrame, group: str, variables: list[str]) -> pd.DataFrame:
+    """Baseline means, SDs and counts per group, and standardised differences.
+
+    Input: one row per unit, ``group`` 1 = intervention, 0 = comparison.
+    Output: one row per variable with mean/sd/n for both groups and
+    std_diff = (mean_1 - mean_0) / sqrt((var_1 + var_0) / 2) (sample variances,
+    missing values left out per variable).
+    """
+    rows = []
+    for var in variables:
+        row: dict[str, object] = {"variable": var}
+        for label, value in (("intervention", 1), ("comparison", 0)):
+            x = baseline.loc[baseline[group] == value, var].dropna().astype(float)
+            row |= {f"mean_{label}": x.mean(), f"sd_{label}": x.std(ddof=1),
+                    f"n_{label}": int(x.size)}
+        pooled = np.sqrt((row["sd_intervention"] ** 2 + row["sd_comparison"] ** 2) / 2)
+        row["std_diff"] = (row["mean_intervention"] - row["mean_comparison"]) / pooled
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,110 @@
+"""Stage 4-5: indicator trends per group, and the effects (DiD, event study, baseline balance).
+
+Each asset reads its delivery's tables, calls one function of `measures`, and stores the (already
+suppressed) result in the warehouse, with the numbers the UI plots across runs as metadata.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from measures.catalogue import ADMIN_MONTHLY, labels, units
+from measures.effects import baseline_balance, effects_table, event_study_table
+from measures.trends import indicator_trends as compute_trends
+from pipelines.deliveries import DELIVERY_PARTITIONS
+from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, load_panels, markdown_table
+from pipelines.resources import RunOptions
+from pipelines.warehouse import Warehouse
+from report import plots
+
+#: A standardised baseline difference above this is worth a warning (a common rule of thumb).
+BALANCE_THRESHOLD = 0.25
+PRETREND_ALPHA = 0.05
+
+
+@dg.asset(group_name="trends", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
+          kinds={"pandas", "duckdb"},
+          description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are suppressed.")
+def indicator_trends(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+    delivery = delivery_of(context)
+    p = load_panels(warehouse, delivery)
+    trends = compute_trends(p.admin, p.survey, p.rtw, min_n=options.min_cell)
+    warehouse.replace(delivery.key, {"trends": trends})
+    fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(trends),
+        "suppressed_cells": int(trends["suppressed"].sum()),
+        "ao_pct_trend": image(plots.png(fig), "AO% per group"),
+        "preview": markdown_table(trends.loc[trends["indicator_id"].isin(ADMIN_MONTHLY)], max_rows=30),
+    })
+
+
+@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
+          kinds={"pandas", "duckdb"},
+          check_specs=[dg.AssetCheckSpec("ao_pct_estimated", asset="effects",
+                                         description="The main administrative effect (AO%) could be estimated.")],
+          description="One difference-in-differences per indicator: employee and period fixed effects, treated × post, "
+                      "CR1 clustered by employer, t(G−1), wild cluster bootstrap p when G < 30, BH q-values.")
+def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+    delivery = delivery_of(context)
+    p = load_panels(warehouse, delivery)
+    table = effects_table(p.admin, p.survey, p.rtw, min_n=options.min_cell)
+    warehouse.replace(delivery.key, {"effects": table})
+    ao = table.loc[table["indicator_id"] == "ao_pct"]
+    estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
+    metadata = {
+        "effects": markdown_table(table[["indicator_id", "estimate", "ci_low", "ci_high", "p_value", "p_value_wild",
+                                         "q_value", "n_employers", "n_employees"]]),
+        "n_indicators": len(table),
+        "n_significant_q05": int((table["q_value"] < 0.05).sum()),
+        "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
+    }
+    if estimated:
+        row = ao.iloc[0]
+        metadata |= {"ao_pct_estimate": float(row["estimate"]), "ao_pct_ci_low": float(row["ci_low"]),
+                     "ao_pct_ci_high": float(row["ci_high"]), "ao_pct_p_value": float(row["p_value"]),
+                     "n_employers": int(row["n_employers"]), "n_employees": int(row["n_employees"])}
+    check = dg.AssetCheckResult(check_name="ao_pct_estimated", passed=estimated,
+                                metadata={"method": str(ao["method"].iloc[0]) if len(ao) else "no ao_pct data"})
+    return dg.MaterializeResult(metadata=metadata, check_results=[check])
+
+
+@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
+          kinds={"pandas", "duckdb"},
+          check_specs=[dg.AssetCheckSpec("parallel_pre_trends", asset="event_study",
+                                         description=f"No joint pre-trend in the administrative indicators (p ≥ {PRETREND_ALPHA}).")],
+          description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint pre-trend test.")
+def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+    delivery = delivery_of(context)
+    p = load_panels(warehouse, delivery)
+    table = event_study_table(p.admin, p.survey, min_n=options.min_cell)
+    warehouse.replace(delivery.key, {"event_study": table})
+    tests = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].groupby("indicator_id")["pretrend_p"].first().dropna()
+    rejected = tests[tests < PRETREND_ALPHA]
+    check = dg.AssetCheckResult(check_name="parallel_pre_trends", passed=rejected.empty,
+                                severity=dg.AssetCheckSeverity.WARN,
+                                metadata={f"{k}_pretrend_p": float(v) for k, v in tests.items()})
+    fig = plots.event_figure(table, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(table), "ao_pct_event_study": image(plots.png(fig), "event study"),
+                                          **{f"{k}_pretrend_p": float(v) for k, v in tests.items()}},
+                                check_results=[check])
+
+
+@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
+          kinds={"pandas", "duckdb"},
+          check_specs=[dg.AssetCheckSpec("baseline_balance", asset="balance",
+                                         description=f"Standardised baseline differences below {BALANCE_THRESHOLD}.")],
+          description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and standardised differences.")
+def balance(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+    delivery = delivery_of(context)
+    p = load_panels(warehouse, delivery)
+    variables = ["months_absent_at_inclusion", *ADMIN_MONTHLY, *sorted(p.survey["indicator_id"].unique())]
+    table = baseline_balance(p.baseline, variables, min_n=options.min_cell)
+    warehouse.replace(delivery.key, {"balance": table})
+    worst = table["std_diff"].abs().max()
+    imbalanced = table.loc[table["std_diff"].abs() > BALANCE_THRESHOLD, "variable"].tolist()
+    check = dg.AssetCheckResult(check_name="baseline_balance", passed=not imbalanced, severity=dg.AssetCheckSeverity.WARN,
+                                metadata={"imbalanced": ", ".join(imbalanced) or "none",
+                                          "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0})
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(table), "balance": markdown_table(table),
+                                          "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0},
+                                check_results=[check])

@@ -1,0 +1,63 @@
+"""What the asset modules share: owners, the delivery of a run, panels, and metadata helpers."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from measures import panels
+from pipelines import settings
+from pipelines.deliveries import Delivery
+from pipelines.resources import RunOptions
+from pipelines.warehouse import Warehouse
+
+OWNERS = ["team:evaluatie"]
+CONTRACT_ASSETS = ["employers", "activities", "cases", "admin", "survey"]
+
+
+def delivery_of(context: dg.AssetExecutionContext) -> Delivery:
+    return Delivery.parse(context.partition_key)
+
+
+def out_dir(delivery: Delivery, options: RunOptions) -> Path:
+    return Path(options.out_dir) if options.out_dir else settings.outputs_dir() / delivery.key
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The analysis panels of one delivery, with its cut-off applied."""
+
+    tables: dict[str, pd.DataFrame]
+    admin: pd.DataFrame
+    survey: pd.DataFrame
+    rtw: pd.DataFrame
+    baseline: pd.DataFrame
+
+
+def load_panels(warehouse: Warehouse, delivery: Delivery) -> Panels:
+    tables = warehouse.read_many(CONTRACT_ASSETS, delivery.key)
+    cutoff = pd.Timestamp(delivery.cutoff) if delivery.cutoff else None
+    employers, cases = tables["employers"], tables["cases"]
+    admin = panels.admin_panel(employers, cases, tables["admin"], cutoff)
+    survey = panels.survey_panel(employers, cases, tables["survey"], cutoff)
+    return Panels(tables=tables, admin=admin, survey=survey,
+                  rtw=panels.rtw_frame(employers, cases, tables["admin"], cutoff),
+                  baseline=panels.baseline_frame(employers, cases, admin, survey))
+
+
+def markdown_table(frame: pd.DataFrame, max_rows: int = 60, floatfmt: str = ".3g") -> dg.MetadataValue:
+    """A table for the Dagster UI (only ever called on tables that are already suppressed)."""
+    shown = frame.head(max_rows)
+    text = shown.to_markdown(index=False, floatfmt=floatfmt) if len(shown) else "_(empty)_"
+    if len(frame) > max_rows:
+        text += f"\n\n… {len(frame) - max_rows} more rows"
+    return dg.MetadataValue.md(text)
+
+
+def image(png: bytes, alt: str) -> dg.MetadataValue:
+    """Dagster has no image metadata type: a base64 PNG inside markdown shows in the UI."""
+    return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")

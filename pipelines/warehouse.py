@@ -1,0 +1,89 @@
+"""The DuckDB warehouse: every table keyed by delivery, written in transactions, one writer at a time.
+
+DuckDB allows one process to open a database file at a time, so every connection takes a file lock and
+waits for it (two `pilot run`s at once both succeed, one after the other at this point). Each asset
+replaces its delivery's rows in a single transaction: a run killed halfway leaves the previous rows, and
+the next run completes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+from filelock import FileLock
+
+from measures.contract import TABLES
+
+LOCK_TIMEOUT_SECONDS = 3600
+_SQL_TYPES = {"id": "VARCHAR", "enum": "VARCHAR", "text": "VARCHAR", "date": "DATE", "month": "DATE", "number": "DOUBLE"}
+
+
+def contract_ddl() -> dict[str, str]:
+    """CREATE TABLE statements for the contract tables, from the contract itself."""
+    ddl = {}
+    for table in TABLES.values():
+        columns = ", ".join(f'"{c.name}" {_SQL_TYPES[c.kind]}' for c in table.columns)
+        ddl[table.name] = f'CREATE TABLE IF NOT EXISTS "{table.name}" (delivery VARCHAR NOT NULL, {columns})'
+    return ddl
+
+
+class Warehouse(DuckDBResource):
+    """Dagster's DuckDB resource with a lock around every connection."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{self.database}.lock", timeout=LOCK_TIMEOUT_SECONDS):
+            with super().get_connection() as conn:
+                yield conn
+
+    def replace(self, delivery: str, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Replace the delivery's rows of each table by `frames`, all in one transaction.
+
+        A table that does not exist yet is created from its frame (contract tables from the contract).
+        """
+        with self.get_connection() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for name, frame in frames.items():
+                    _write(conn, name, delivery, frame)
+                conn.execute("COMMIT")
+            except Exception:
+                conn.execute("ROLLBACK")
+                raise
+
+    def read(self, table: str, delivery: str) -> pd.DataFrame:
+        """The delivery's rows of one table, without the delivery column."""
+        with self.get_connection() as conn:
+            if not _exists(conn, table):
+                raise LookupError(f"the warehouse has no table '{table}' yet: materialize the ingest assets first")
+            # a fixed row order, so that floating-point sums (and the output files) repeat to the byte
+            order = ", ".join(f'"{k}"' for k in TABLES[table].key) if table in TABLES else "ALL"
+            return conn.execute(f'SELECT * EXCLUDE (delivery) FROM "{table}" WHERE delivery = ? ORDER BY {order}',
+                                [delivery]).df()
+
+    def read_many(self, tables: list[str], delivery: str) -> dict[str, pd.DataFrame]:
+        return {t: self.read(t, delivery) for t in tables}
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+
+
+def _write(conn: duckdb.DuckDBPyConnection, name: str, delivery: str, frame: pd.DataFrame) -> None:
+    staged = frame.assign(delivery=delivery)
+    conn.register("staged", staged)
+    try:
+        if name in TABLES:
+            conn.execute(contract_ddl()[name])
+        elif not _exists(conn, name):
+            conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM staged LIMIT 0')
+        conn.execute(f'DELETE FROM "{name}" WHERE delivery = ?', [delivery])
+        conn.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM staged')
+    finally:
+        conn.unregister("staged")

@@ -1,0 +1,199 @@
+"""The evaluation report: one self-contained HTML file (charts embedded, no network), Dutch or English.
+
+`build_report` takes the results of a run (already suppressed where they show people) and renders the
+template; it computes nothing statistical itself, only tables and charts of what it is given.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import jinja2
+import pandas as pd
+
+from measures.business_case import MeasuredBusinessCase, business_case, measured_business_case
+from measures.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
+from measures.contract import GROUPS, WAVES
+from measures.suppression import suppress_small_cells
+from report import plots
+from report.text import SOURCE, TEXT
+from toc.load import load_shipped
+from toc.overlay import RESULT_STYLES, NodeResult, classify
+
+TEMPLATES = Path(__file__).with_name("templates")
+DAILY_WAGE = 176
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows; frames as stored in the warehouse for one delivery."""
+
+    delivery: str
+    cutoff: dt.date | None
+    min_cell: int
+    employers: pd.DataFrame
+    activities: pd.DataFrame
+    cases: pd.DataFrame
+    survey: pd.DataFrame  # the survey panel (answers with group)
+    trends: pd.DataFrame
+    effects: pd.DataFrame
+    event_study: pd.DataFrame
+    balance: pd.DataFrame
+    ingest: dict[str, dict]
+    quarantine: pd.DataFrame
+    toc_svgs: dict[str, str] = field(default_factory=dict)  # ToC id -> results-annotated SVG
+
+
+def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
+    if lang not in TEXT:
+        raise ValueError(f"lang must be one of {', '.join(TEXT)}, not {lang!r}")
+    t = TEXT[lang]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v, digits=2: _num(v, digits, lang)
+    context = {
+        "t": t, "lang": lang, "inputs": inputs,
+        "status": t["interim"].format(cutoff=inputs.cutoff.isoformat()) if inputs.cutoff else t["final"],
+        "design": _design(inputs), "response": _response(inputs),
+        "employers": inputs.employers.sort_values("employer_id").to_dict("records"),
+        "overlap": _overlap(inputs, lang),
+        "balance": _balance(inputs, lang),
+        "admin_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang)[i], units(lang)[i], lang), labels(lang)[i])
+                         for i in (*ADMIN_MONTHLY, "rtw_12m") if i in set(inputs.trends["indicator_id"])],
+        "survey_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang).get(i, i), units(lang).get(i, ""), lang), labels(lang).get(i, i))
+                          for i in sorted(set(inputs.survey["indicator_id"]))],
+        "effects": _effects(inputs, lang),
+        "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),
+        "events": _events(inputs, lang),
+        "tocs": [{"title": toc.title if lang == "nl" else toc.title_en, "img": _svg_img(inputs.toc_svgs[toc.id])}
+                 for toc in load_shipped().values() if toc.id in inputs.toc_svgs],
+        "legend": [{"fill": s.fill, "marker": s.marker, "label": s.label_nl if lang == "nl" else s.label_en}
+                   for s in RESULT_STYLES.values()],
+        "quality": _quality(inputs), "reasons": _reasons(inputs),
+        "business": _business(inputs), "literature": business_case(daily_wage=DAILY_WAGE),
+        "daily_wage": DAILY_WAGE, "source": SOURCE,
+    }
+    return env.get_template("report.html.j2").render(**context)
+
+
+def _num(value, digits: int, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    text = f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+    if lang == "nl":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace("-", "−")
+
+
+def _chart(fig, alt: str) -> dict:
+    return {"img": _svg_img(plots.svg(fig)), "alt": alt}
+
+
+def _svg_img(svg_text: str) -> str:
+    """An SVG as a data URI for an <img>: self-contained, and its ids cannot clash with the page's."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+
+
+def _design(inputs: ReportInputs) -> list[dict]:
+    """Employers and employees per group, with a total row: small cells suppressed, also secondarily."""
+    group = inputs.cases["employer_id"].map(inputs.employers.set_index("employer_id")["group"])
+    rows = pd.DataFrame({"group": GROUPS,
+                         "employers": [int((inputs.employers["group"] == g).sum()) for g in GROUPS],
+                         "n": [int((group == g).sum()) for g in GROUPS]}).assign(margin="all")
+    # employer counts describe organisations, not people: only the employee counts are suppressed
+    shown = suppress_small_cells(rows, n="n", min_n=inputs.min_cell, margins=["margin"])
+    records = shown.to_dict("records")
+    records.append({"group": "total", "employers": int(rows["employers"].sum()), "n": int(rows["n"].sum()), "suppressed": 0})
+    return records
+
+
+def _response(inputs: ReportInputs) -> list[dict]:
+    """Employees answering at least one question per wave and group, as a share of the group."""
+    group_size = inputs.cases["employer_id"].map(inputs.employers.set_index("employer_id")["group"]).value_counts()
+    answered = inputs.survey.groupby(["wave", "group"])["employee_id"].nunique()
+    rows = [{"wave": w, "group": g, "n": int(answered.get((w, g), 0)), "of": int(group_size.get(g, 0))}
+            for w in WAVES for g in GROUPS]
+    table = suppress_small_cells(pd.DataFrame(rows), n="n", min_n=inputs.min_cell)
+    return [r | {"share": (r["n"] / r["of"]) if r["n"] is not None and not pd.isna(r["n"]) and r["of"] else None}
+            for r in table.to_dict("records")]
+
+
+def _overlap(inputs: ReportInputs, lang: str) -> dict:
+    """Activities (rows) by intervention employer (columns): which elements of the approach overlap."""
+    acts = inputs.activities
+    if acts.empty:
+        return {"employers": [], "rows": []}
+    names = {n.id: (n.label_nl if lang == "nl" else n.label_en)
+             for toc in load_shipped().values() for n in toc.nodes_in("activity")}
+    employers = sorted(acts["employer_id"].unique())
+    used = set(zip(acts["activity_id"], acts["employer_id"]))
+    rows = [{"label": names.get(a, a), "cells": [(a, e) in used for e in employers],
+             "count": sum((a, e) in used for e in employers)} for a in sorted(acts["activity_id"].unique())]
+    return {"employers": employers, "rows": sorted(rows, key=lambda r: (-r["count"], r["label"]))}
+
+
+def _balance(inputs: ReportInputs, lang: str) -> list[dict]:
+    names = labels(lang) | {"months_absent_at_inclusion": "Maanden verzuim bij aanmelding" if lang == "nl"
+                            else "Months of absence at inclusion"}
+    return [r | {"label": names.get(r["variable"], r["variable"])} for r in inputs.balance.to_dict("records")]
+
+
+def _effects(inputs: ReportInputs, lang: str) -> list[dict]:
+    catalogue, t = indicators_by_id(), TEXT[lang]
+    rows = []
+    for r in inputs.effects.to_dict("records"):
+        ind = catalogue.get(r["indicator_id"])
+        result = NodeResult(r["indicator_id"], _f(r["estimate"]), _f(r["ci_low"]), _f(r["ci_high"]),
+                            ind.lower_is_better if ind else False)
+        verdict = classify(result)
+        rows.append(r | {"label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator_id"],
+                         "unit": units(lang).get(r["indicator_id"], ""), "verdict": t[verdict],
+                         "marker": RESULT_STYLES[verdict].marker, "fill": RESULT_STYLES[verdict].fill})
+    return rows
+
+
+def _events(inputs: ReportInputs, lang: str) -> list[dict]:
+    out = []
+    for ind in ADMIN_MONTHLY:
+        rows = inputs.event_study.loc[inputs.event_study["indicator_id"] == ind]
+        if rows.empty or rows["estimate"].isna().all():
+            continue
+        first = rows.iloc[0]
+        test = (TEXT[lang]["pretrend"].format(df1=int(first["pretrend_df1"]), df2=int(first["pretrend_df2"]),
+                                              f=_num(float(first["pretrend_f"]), 2, lang), p=_num(float(first["pretrend_p"]), 3, lang))
+                if pd.notna(first["pretrend_p"]) else TEXT[lang]["pretrend_none"])
+        fig = plots.event_figure(inputs.event_study, ind, labels(lang)[ind], units(lang)[ind], lang)
+        out.append(_chart(fig, labels(lang)[ind]) | {"test": test})
+    return out
+
+
+def _quality(inputs: ReportInputs) -> list[dict]:
+    return [{"table": name} | summary for name, summary in inputs.ingest.items()]
+
+
+def _reasons(inputs: ReportInputs) -> list[dict]:
+    q = inputs.quarantine
+    if q.empty:
+        return []
+    return q.groupby(["table", "reason"]).size().rename("rows").reset_index().to_dict("records")
+
+
+def _business(inputs: ReportInputs) -> MeasuredBusinessCase | None:
+    row = inputs.effects.loc[inputs.effects["indicator_id"] == "ao_pct"]
+    if row.empty or pd.isna(row["estimate"].iloc[0]):
+        return None
+    r = row.iloc[0]
+    # a negative DiD on AO% is a reduction; the business case takes the reduction in points
+    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=int(r["n_employers"]) - 1)
+    return measured_business_case(reduction, daily_wage=DAILY_WAGE)
+
+
+def _f(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+

@@ -1,0 +1,115 @@
+"""Charts for the report and the Dagster UI (matplotlib, Okabe-Ito colours, a marker as second cue).
+
+Each function takes a tidy, already-suppressed table and returns a Figure; `png` and `svg` turn it into
+bytes for the UI or inline markup for the report. The two groups look the same everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+#: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
+GROUP_STYLE = {
+    "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
+    "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
+}
+GROUP_LABEL = {"nl": {"intervention": "Interventie", "comparison": "Vergelijking"},
+               "en": {"intervention": "Intervention", "comparison": "Comparison"}}
+TEXT = {
+    "nl": {"rel": "Maanden t.o.v. aanmelding", "wave": "Meting", "estimate": "Effect (95%-BI)",
+           "event": "Effect t.o.v. maand −1 (95%-BI)", "ci": "95%-BI"},
+    "en": {"rel": "Months relative to inclusion", "wave": "Wave", "estimate": "Effect (95% CI)",
+           "event": "Effect relative to month −1 (95% CI)", "ci": "95% CI"},
+}
+
+plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
+                     "axes.spines.right": False, "figure.dpi": 100, "svg.fonttype": "none"})
+
+
+def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl") -> Figure:
+    """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
+    rows = trends.loc[(trends["indicator_id"] == indicator)]
+    waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
+    fig, ax = plt.subplots(figsize=(6.2, 2.9))
+    for group, style in GROUP_STYLE.items():
+        part = rows.loc[rows["group"] == group].copy()
+        if part.empty:
+            continue
+        x = part["period"].astype(str) if waves else part["period"].astype(int)
+        mean = pd.to_numeric(part["mean"], errors="coerce")
+        low, high = (pd.to_numeric(part[c], errors="coerce") for c in ("ci_low", "ci_high"))
+        ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
+        ax.plot(x, mean, label=GROUP_LABEL[lang][group], markersize=4, **style)
+    if not waves:
+        ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(TEXT[lang]["wave" if waves else "rel"])
+    ax.set_ylabel(unit)
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, ncols=2, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str, str], lang: str = "nl") -> Figure:
+    """Effects with 95% CIs, one panel per unit (percentage points, days, scale points, share)."""
+    rows = effects.dropna(subset=["estimate"]).copy()
+    rows["unit"] = rows["indicator_id"].map(units).fillna("")
+    groups = [(u, g) for u, g in rows.groupby("unit", sort=True)]
+    if not groups:
+        fig, ax = plt.subplots(figsize=(6.2, 1.0))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "—", ha="center")
+        return fig
+    heights = [max(len(g), 1) * 0.28 + 0.6 for _, g in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7.2, sum(heights)), gridspec_kw={"height_ratios": heights},
+                             squeeze=False)
+    for ax, (unit, group) in zip(axes[:, 0], groups):
+        group = group.iloc[::-1]
+        y = np.arange(len(group))
+        ax.errorbar(group["estimate"], y, xerr=[group["estimate"] - group["ci_low"], group["ci_high"] - group["estimate"]],
+                    fmt="D", color="#333333", ecolor="#333333", markersize=4, capsize=2, linewidth=1)
+        ax.axvline(0, color="#999999", linewidth=0.8)
+        ax.set_yticks(y, [labels.get(i, i) for i in group["indicator_id"]], fontsize=8)
+        ax.set_xlabel(f"{TEXT[lang]['estimate']} — {unit}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl") -> Figure:
+    """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
+    rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
+    fig, ax = plt.subplots(figsize=(6.2, 2.7))
+    x = rows["event_time"].astype(float)
+    ax.errorbar(x, rows["estimate"], yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                fmt="o", color=GROUP_STYLE["intervention"]["color"], markersize=4, capsize=2, linewidth=1)
+    ax.axhline(0, color="#999999", linewidth=0.8)
+    ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(TEXT[lang]["rel"])
+    ax.set_ylabel(f"{unit}")
+    ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def png(fig: Figure, dpi: int = 110) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def svg(fig: Figure) -> str:
+    """Inline SVG markup (no XML prolog, no creation date: the report repeats to the byte)."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
