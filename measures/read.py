@@ -114,7 +114,7 @@ def _short(exc: Exception) -> str:
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
     """pyarrow's CSV reader, single-threaded so that each rejected row knows its line number."""
-    delimiter = _sniff_delimiter(path)
+    delimiter = sniff_delimiter(path)
     malformed: list[tuple[int, str]] = []
 
     def reject(row: pacsv.InvalidRow) -> str:
@@ -150,7 +150,7 @@ def _header(path: Path, delimiter: str) -> list[str]:
     return [h.strip().strip('"') for h in line.split(delimiter)]
 
 
-def _sniff_delimiter(path: Path) -> str:
+def sniff_delimiter(path: Path) -> str:
     """Comma, semicolon (Dutch Excel) or tab: whichever the header line holds most of."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 16).decode("utf-8-sig", errors="replace").splitlines()

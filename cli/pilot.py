@@ -1,0 +1,310 @@
+"""`pilot`: the pilot's data contract, synthetic drops, estimates and the evaluation pipeline.
+
+A thin layer: each command parses its arguments, calls one function of `measures` or `pipelines`, and
+prints. JSON output (`--json`) is a contract that other tools read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from cli.common import console, err_console, friendly_errors, print_json, register_user_error
+from measures.read import DropError
+
+register_user_error(DropError, LookupError)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
+
+
+@app.command()
+@friendly_errors
+def indicators(as_json: JsonFlag = False) -> None:
+    """The indicator catalogue: how each ToC output and effect is measured."""
+    from measures.catalogue import load_catalogue
+
+    catalogue = [i.model_dump(mode="json") for i in load_catalogue()]
+    if as_json:
+        return print_json(catalogue)
+    table = Table("id", "source", "scale", "direction", "label (nl)", "nodes")
+    for ind in catalogue:
+        table.add_row(ind["id"], ind["source"], ind["scale"], ind["direction"], ind["label_nl"], "\n".join(ind["nodes"]))
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def validate(
+    drop: Annotated[Path, typer.Argument(help="A drop folder.")],
+    strict: Annotated[bool, typer.Option(help="Also exit non-zero when rows would be quarantined.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason."""
+    from measures.catalogue import drop_reference
+    from measures.validate import validate_drop
+
+    result = validate_drop(drop, drop_reference())
+    quarantine = result.quarantine()
+    if as_json:
+        print_json({"tables": result.summary(), "bad_rows": quarantine.to_dict("records")})
+    else:
+        table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
+        for name, s in result.summary().items():
+            table.add_row(name, s["source_file"], str(s["rows_in"]), str(s["loaded"]), str(s["quarantined"]),
+                          ", ".join(s["dropped_columns"]))
+        console.print(table)
+        for r in quarantine.itertuples():
+            console.print(f"{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})", markup=False)
+    if strict and len(quarantine):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder to write the drop into (truth.json goes beside the tables).")],
+    seed: int = 20200501,
+    employers: Annotated[int, typer.Option(help="Number of employers, alternately intervention and comparison.")] = 10,
+    employees_per_employer: int = 20,
+    effect_ao: Annotated[float, typer.Option(help="Planted effect on AO% in percentage points (negative = improvement).")] = -10.0,
+    effect_survey: Annotated[float, typer.Option(help="Planted effect on questionnaire indicators at t1/t2, in scale points, towards improvement.")] = 0.3,
+    survey_effect: Annotated[Optional[list[str]], typer.Option(help="Per-indicator override ID=EFFECT; repeatable.")] = None,
+    survey_indicators: Annotated[Optional[int], typer.Option(help="Simulate only the first N questionnaire indicators.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")] = "csv",
+) -> None:
+    """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
+    from measures.simulate import SimulationSpec, write_drop
+
+    overrides = dict(_pair(item) for item in survey_effect or [])
+    spec = SimulationSpec(seed=seed, employers=employers, employees_per_employer=employees_per_employer,
+                          effect_ao=effect_ao, effect_survey=effect_survey, survey_effects=overrides,
+                          survey_indicators=survey_indicators)
+    truth = write_drop(spec, out, fmt)
+    console.print(f"wrote a drop of {employers} employers × {employees_per_employer} employees to {out} "
+                  f"(planted AO% effect {effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)")
+
+
+def _pair(item: str) -> tuple[str, float]:
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise ValueError(f"--survey-effect expects ID=EFFECT, got {item!r}")
+    return key.strip(), float(value)
+
+
+@app.command()
+@friendly_errors
+def template(out: Annotated[Path, typer.Option(help="Folder for the empty templates.")]) -> None:
+    """Empty CSV and XLSX templates (with the data dictionary) that an employer fills in."""
+    from measures.templates import write_templates
+
+    for path in write_templates(out):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@friendly_errors
+def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> None:
+    """The data dictionary of the pilot contract (Markdown)."""
+    from measures.templates import data_dictionary
+
+    sys.stdout.write(data_dictionary(lang) + "\n")
+
+
+@app.command()
+@friendly_errors
+def did(
+    file: Annotated[Path, typer.Argument(help="A panel as CSV, XLSX or Parquet.")],
+    outcome: Annotated[str, typer.Option(help="Outcome column.")],
+    entity: Annotated[str, typer.Option(help="Unit column (entity fixed effects).")],
+    time: Annotated[str, typer.Option(help="Period column (time fixed effects): numbers, dates or labels.")],
+    treated: Annotated[str, typer.Option(help="0/1 column: treatment on for this unit at this time.")],
+    cluster: Annotated[Optional[str], typer.Option(help="Cluster column (default: the entity).")] = None,
+    covariate: Annotated[Optional[list[str]], typer.Option(help="Extra regressor; repeatable.")] = None,
+    vcov: Annotated[str, typer.Option(help="cluster, robust or unadjusted.")] = "cluster",
+    as_json: JsonFlag = False,
+) -> None:
+    """Two-way fixed-effects difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector)."""
+    from measures.did import estimate_did
+    from measures.panel_file import read_panel
+
+    data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
+    result = estimate_did(data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov)
+    if as_json:
+        return print_json(result.as_dict())
+    for key, value in result.as_dict().items():
+        console.print(f"{key:>13}: {value}", markup=False)
+
+
+@app.command("business-case")
+@friendly_errors
+def business_case_cmd(
+    daily_wage: float = 176, ad_cost: float = 1000, direct_adjustment: float = 0.56, as_json: JsonFlag = False,
+) -> None:
+    """The report's business case (§4.2) to the euro: costs and savings per person."""
+    from measures.business_case import business_case
+
+    data = business_case(daily_wage=daily_wage, ad_cost=ad_cost, direct_adjustment=direct_adjustment).as_dict()
+    if as_json:
+        return print_json(data)
+    console.print(f"cost per person: €{data['cost_per_person']}")
+    for period, euros in data["savings_by_month"].items():
+        console.print(f"savings month {period}: €{euros}")
+    console.print(f"total where AO% is adjusted directly: €{data['savings_total']}; average per employee: €{data['savings_average']}")
+    console.print(f"replacement: €{data['replacement_per_month']} a month, €{data['replacement_savings']} over months 6-12")
+    for row in data["by_daily_wage"]:
+        console.print(f"daily wage €{row['daily_wage']:g}: €{row['savings_total']} / €{row['savings_average']}")
+
+
+@app.command()
+@friendly_errors
+def power(
+    employers: Annotated[int, typer.Option(help="Number of employers (clusters), both arms together.")],
+    employees_per_employer: Annotated[int, typer.Option(help="Employees per employer.")],
+    icc: Annotated[float, typer.Option(help="Intra-class correlation within employers.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Minimum detectable effect (SD) for 80% power at 5%, accounting for clustering by employer."""
+    from measures.power import mde_table, minimum_detectable_effect
+
+    result = minimum_detectable_effect(employers, employees_per_employer, icc).as_dict()
+    total = employers * employees_per_employer
+    table = mde_table(total_employees=total, icc=icc)
+    if as_json:
+        return print_json(result | {"by_employers": table.to_dict("records")})
+    for key, value in result.items():
+        console.print(f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}")
+    console.print(f"\nThe same {total} employees over 4-20 employers (ICC {icc}):")
+    console.print(table.to_string(index=False), markup=False)
+
+
+@app.command()
+@friendly_errors
+def run(
+    data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
+    out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
+    cutoff: Annotated[Optional[str], typer.Option(help="Interim results: leave out data after YYYY-MM-DD.")] = None,
+    min_cell: Annotated[int, typer.Option(help="Suppress cells of fewer people than this.")] = 10,
+    lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
+) -> None:
+    """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
+    from pipelines.run import PipelineFailed, run_drop
+
+    cut = dt.date.fromisoformat(cutoff) if cutoff else None
+    try:
+        outcome = run_drop(data, out, cut, min_cell=min_cell, lang=lang)
+    except PipelineFailed as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
+    console.print(f"outputs in {outcome.out_dir}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html")
+
+
+@app.command()
+@friendly_errors
+def demo(out: Annotated[Optional[Path], typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
+    """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
+    from measures.simulate import SimulationSpec, write_drop
+    from pipelines import settings
+    from pipelines.run import run_drop
+
+    base = Path(out) if out else settings.data_dir() / "demo"
+    drop, results = base / "drop", base / "outputs"
+    if drop.exists():
+        shutil.rmtree(drop)
+    truth = write_drop(SimulationSpec(), drop)
+    outcome = run_drop(drop, results)
+    effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
+    ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
+    console.print(f"\n[bold]Demo evaluated[/bold]: delivery {outcome.delivery.key}, run {outcome.run_id}")
+    console.print(f"AO% effect: {float(ao[1]):+.2f} pp, 95% CI [{float(ao[3]):+.2f}; {float(ao[4]):+.2f}] "
+                  f"(planted {truth['effect_ao']:+g}, sample ATT {truth['att']['ao_pct']:+.2f})")
+    console.print(f"drop:    {drop}\noutputs: {results}\nreport:  {results / 'report.html'}")
+    console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
+
+
+@app.command()
+@friendly_errors
+def report(
+    data: Annotated[Path, typer.Option(help="The drop folder to report on.")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+    cutoff: Annotated[Optional[str], typer.Option(help="Interim report: data up to YYYY-MM-DD.")] = None,
+) -> None:
+    """The evaluation report of one drop as a single self-contained HTML file."""
+    import tempfile
+
+    from pipelines.run import PipelineFailed, run_drop
+
+    cut = dt.date.fromisoformat(cutoff) if cutoff else None
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            run_drop(data, Path(scratch), cut, lang=lang, log_level="WARNING")
+        except PipelineFailed as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(scratch) / "report.html", out)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+@friendly_errors
+def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
+    """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance."""
+    from pipelines import settings
+
+    env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "--host", "127.0.0.1", "--port", str(port)]
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {env['DAGSTER_HOME']}); Ctrl-C stops it")
+    raise typer.Exit(subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT))
+
+
+@app.command()
+@friendly_errors
+def keygen(key_file: Annotated[Path, typer.Argument(help="Where to write the new key (keep it; never send it).")]) -> None:
+    """A new secret key for `pilot pseudonymise`, for the delivering party only."""
+    from measures.privacy import new_key
+
+    if key_file.exists():
+        raise FileExistsError(f"{key_file} exists; refusing to overwrite a key (pseudonyms would change)")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(new_key() + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    console.print(f"wrote {key_file} (readable by you only)")
+
+
+@app.command()
+@friendly_errors
+def pseudonymise(
+    source: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file with real identifiers.")],
+    target: Annotated[Path, typer.Argument(help="Where to write the pseudonymised file (same format).")],
+    id_column: Annotated[list[str], typer.Option(help="Column to replace by its keyed pseudonym; repeatable.")],
+    key_file: Annotated[Path, typer.Option(help="Key made by `pilot keygen`.")],
+) -> None:
+    """Replace identifier columns by keyed HMAC-SHA256 pseudonyms (run by the deliverer, never the evaluator)."""
+    from measures.panel_file import read_panel, write_panel
+    from measures.privacy import pseudonymise as hmac_pseudonyms
+    from measures.privacy import read_key
+
+    key = read_key(key_file)
+    frame = read_panel(source, id_column, as_text=True)
+    for column in id_column:
+        frame[column] = hmac_pseudonyms(frame[column], key)
+    write_panel(frame, target)
+    console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
+
+
+register_user_error(FileExistsError)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,51 @@
+"""Reading and writing a free-form table (a panel for `pilot did`, a file to pseudonymise).
+
+Unlike a drop, such a file has no contract: only the columns the caller needs must be there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from measures.read import sniff_delimiter
+
+
+def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:
+    """CSV (comma, or semicolon with decimal comma), XLSX or Parquet; `as_text` keeps every cell as text."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    dtype = str if as_text else None
+    if suffix == ".csv":
+        sep = sniff_delimiter(path)
+        frame = pd.read_csv(path, sep=sep, decimal="," if sep == ";" else ".", dtype=dtype, encoding="utf-8-sig",
+                            keep_default_na=not as_text)
+    elif suffix == ".xlsx":
+        frame = pd.read_excel(path, engine="calamine", dtype=dtype)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        frame = frame.astype(str) if as_text else frame
+    else:
+        raise ValueError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path.name}: missing column {', '.join(repr(c) for c in missing)} (has {', '.join(frame.columns)})")
+    return frame
+
+
+def write_panel(frame: pd.DataFrame, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"{path.name}: expected a .csv, .xlsx or .parquet file")

@@ -1,0 +1,94 @@
+"""From the contract: the data dictionary (Dutch and English) and the empty templates employers fill in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from measures.contract import CONTRACT_VERSION, TABLES, Column, Table
+
+_HEAD = {"nl": ("Kolom", "Verplicht", "Leeg toegestaan", "Regel", "Omschrijving", "Voorbeeld"),
+         "en": ("Column", "Required", "May be empty", "Rule", "Description", "Example")}
+_YES = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+_TITLE = {"nl": "Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
+          "en": "Data contract of the pilot on the early deployment of labour experts"}
+_INTRO = {
+    "nl": ("Een levering is één map met per tabel één bestand: CSV (komma, of puntkomma met decimale komma; UTF-8), "
+           "XLSX of Parquet, genoemd naar de tabel (`admin.csv`, `cases.xlsx`). Datums als JJJJ-MM-DD of DD-MM-JJJJ. "
+           "Kolommen buiten dit contract worden niet opgeslagen. Lever nooit namen, BSN's, e-mailadressen, "
+           "telefoonnummers, adressen of geboortedata: gebruik pseudoniemen (`pilot pseudonymise`)."),
+    "en": ("A delivery is one folder with one file per table: CSV (comma, or semicolon with decimal comma; UTF-8), "
+           "XLSX or Parquet, named after the table (`admin.csv`, `cases.xlsx`). Dates as YYYY-MM-DD or DD-MM-YYYY. "
+           "Columns outside this contract are not stored. Never deliver names, BSNs, e-mail addresses, phone "
+           "numbers, addresses or birth dates: use pseudonyms (`pilot pseudonymise`)."),
+}
+
+
+def data_dictionary(lang: str = "nl") -> str:
+    """The contract as Markdown."""
+    if lang not in _HEAD:
+        raise ValueError(f"lang must be nl or en, not {lang!r}")
+    lines = [f"# {_TITLE[lang]} (v{CONTRACT_VERSION})", "", _INTRO[lang], ""]
+    for table in TABLES.values():
+        required = _YES[lang][0] if table.required else _YES[lang][1]
+        desc = table.description_nl if lang == "nl" else table.description_en
+        key = ", ".join(table.key)
+        lines += [f"## `{table.name}`", "", f"{desc} ({_HEAD[lang][1].lower()}: {required}; "
+                  f"{'sleutel' if lang == 'nl' else 'key'}: {key})", "",
+                  "| " + " | ".join(_HEAD[lang]) + " |", "|" + "---|" * len(_HEAD[lang])]
+        lines += ["| " + " | ".join(_row(c, lang)) + " |" for c in table.columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _row(column: Column, lang: str) -> list[str]:
+    yes, no = _YES[lang]
+    return [f"`{column.name}`", yes if column.required else no, yes if column.nullable else no,
+            column.rule_nl() if lang == "nl" else column.rule_en(),
+            column.description_nl if lang == "nl" else column.description_en, f"`{column.example}`" if column.example else ""]
+
+
+def write_templates(out: Path) -> list[Path]:
+    """Empty CSV and XLSX files per table with the contract's headers; the XLSX also explains each column."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in TABLES.values():
+        csv_path = out / f"{table.name}.csv"
+        csv_path.write_text(",".join(table.column_names) + "\n", encoding="utf-8")
+        xlsx_path = out / f"{table.name}.xlsx"
+        _workbook(table).save(xlsx_path)
+        written += [csv_path, xlsx_path]
+    (out / "datacontract.nl.md").write_text(data_dictionary("nl"), encoding="utf-8")
+    (out / "datacontract.en.md").write_text(data_dictionary("en"), encoding="utf-8")
+    return written
+
+
+def _workbook(table: Table) -> Workbook:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = table.name  # the reader takes the sheet named after the table
+    sheet.append(table.column_names)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DEEBF7")
+        sheet.column_dimensions[cell.column_letter].width = max(14, len(str(cell.value)) + 4)
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(table.columns, start=1):
+        if column.values:  # a drop-down list, so that enum cells cannot be mistyped
+            rule = DataValidation(type="list", formula1='"' + ",".join(column.values) + '"', allow_blank=column.nullable)
+            sheet.add_data_validation(rule)
+            letter = sheet.cell(row=1, column=index).column_letter
+            rule.add(f"{letter}2:{letter}10000")
+    notes = book.create_sheet("toelichting")
+    notes.append(list(_HEAD["nl"]))
+    for column in table.columns:
+        notes.append([c.strip("`") for c in _row(column, "nl")])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    notes.column_dimensions["D"].width = 40
+    notes.column_dimensions["E"].width = 80
+    return book
