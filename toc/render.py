@@ -9,6 +9,7 @@ say (see `toc.overlay`) and carries its estimate.
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from toc.overlay import RESULT_STYLES, NodeResult, annotation, classify
 FORMATS = ("svg", "png", "pdf")
 FONT = "DejaVu Sans"
 WRAP = 26
+ACTIVITY_WRAP = 18  # activities sit side by side in one row: narrower labels keep the diagram readable
 
 #: The report's colours per layer: (band, node). One source for the diagram and its legend.
 LAYER_COLOURS: dict[str, tuple[str, str]] = {
@@ -49,7 +51,7 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
     title = toc.title if lang == "nl" else toc.title_en
     graph = graphviz.Digraph(toc.id, graph_attr={
         "rankdir": "BT", "newrank": "true", "nodesep": "0.18", "ranksep": "0.42", "splines": "spline",
-        "label": title, "labelloc": "t", "fontsize": "20", "fontname": FONT, "pad": "0.3",
+        "labelloc": "t", "fontname": FONT, "pad": "0.3",
     })
     graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.10,0.06")
     graph.attr("edge", color="#555555", arrowsize="0.6")
@@ -64,9 +66,10 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
             graph.edge(link.source, link.target, color=NEGATIVE_COLOUR, style="dashed")
         else:
             graph.edge(link.source, link.target)
-    _notes(graph, toc, lang)
-    if results is not None:
-        _legend(graph, lang)
+    # notes and legend live in the graph's label: above the chain, without pulling the layout about
+    cells = _notes(toc, lang) + (_legend(lang) if results is not None else [])
+    graph.attr(label=f'<<TABLE BORDER="0" CELLSPACING="8"><TR><TD COLSPAN="{max(len(cells), 1)}"><FONT POINT-SIZE="20">'
+                     f'{html.escape(title)}</FONT></TD></TR><TR>{"".join(cells)}</TR></TABLE>>')
     return graph
 
 
@@ -104,36 +107,32 @@ def _label(node: Node, lang: str) -> str:
     text = node.label_nl if lang == "nl" else node.label_en
     if node.number is not None:
         text = f"{node.number}. {text}"
-    return textwrap.fill(text, WRAP)
+    return textwrap.fill(text, ACTIVITY_WRAP if node.layer == "activity" else WRAP)
 
 
-def _notes(graph: graphviz.Digraph, toc: TheoryOfChange, lang: str) -> None:
-    """One note per side layer, above the chain, listing its items."""
-    notes = []
+def _notes(toc: TheoryOfChange, lang: str) -> list[str]:
+    """One note (an HTML table cell) per side layer, listing its items."""
+    cells = []
     for layer in ("precondition", "assumption", "excluded_effect"):
         items = toc.nodes_in(layer)
         if not items:
             continue
-        lines = [LAYER_TITLES[lang][layer] + ":"]
+        lines = []
         for node in items:
             text = node.label_nl if lang == "nl" else node.label_en
-            lines.extend(textwrap.wrap(f"• {text}", 44, subsequent_indent="  "))
-        notes.append(f"note_{layer}")
-        graph.node(f"note_{layer}", "\\l".join(lines) + "\\l", shape="note", style="filled",
-                   fillcolor=NOTE_COLOUR, color="#A6A6A6", fontsize="10")
-    if notes:
-        with graph.subgraph() as top:
-            top.attr(rank="sink")
-            for name in notes:
-                top.node(name)
+            lines.extend(textwrap.wrap(f"• {text}", 46, subsequent_indent="   "))
+        body = "<BR ALIGN=\"LEFT\"/>".join(html.escape(line) for line in lines)
+        cells.append(f'<TD BGCOLOR="{NOTE_COLOUR}" BORDER="1" COLOR="#A6A6A6" ALIGN="LEFT" VALIGN="TOP" CELLPADDING="6">'
+                     f'<FONT POINT-SIZE="10"><B>{LAYER_TITLES[lang][layer]}</B><BR ALIGN="LEFT"/>{body}<BR ALIGN="LEFT"/></FONT></TD>')
+    return cells
 
 
-def _legend(graph: graphviz.Digraph, lang: str) -> None:
+def _legend(lang: str) -> list[str]:
     rows = "".join(
         f'<TR><TD BGCOLOR="{style.fill}" BORDER="1">{style.marker}</TD>'
         f'<TD ALIGN="LEFT">{style.label_nl if lang == "nl" else style.label_en}</TD></TR>'
         for style in RESULT_STYLES.values()
     )
     heading = "Wat de data zeggen" if lang == "nl" else "What the data say"
-    graph.node("legend", f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2"><B>{heading}</B></TD></TR>{rows}</TABLE>>',
-               shape="plain", fontsize="10")
+    return [f'<TD VALIGN="TOP"><TABLE BORDER="1" COLOR="#A6A6A6" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2">'
+            f'<FONT POINT-SIZE="11"><B>{heading}</B></FONT></TD></TR>{rows}</TABLE></TD>']
