@@ -99,13 +99,14 @@ def _event_rows(indicator: str, fit: Callable) -> pd.DataFrame:
     try:
         study = fit()
     except (ValueError, np.linalg.LinAlgError) as exc:
-        return pd.DataFrame([{"indicator_id": indicator, "note": f"not estimable: {str(exc).splitlines()[0]}"}],
-                            columns=EVENT_COLUMNS)
-    test = study.pretrend
+        row = {c: float("nan") for c in EVENT_COLUMNS} | {"indicator_id": indicator, "reference": 0,
+                                                           "note": f"not estimable: {str(exc).splitlines()[0]}"}
+        return pd.DataFrame([row], columns=EVENT_COLUMNS)
+    test, missing = study.pretrend, float("nan")
     return study.table().assign(
         indicator_id=indicator, reference=lambda t: t["reference"].astype(int),
-        pretrend_f=test.statistic if test else None, pretrend_df1=test.df1 if test else None,
-        pretrend_df2=test.df2 if test else None, pretrend_p=test.p_value if test else None, note="")
+        pretrend_f=test.statistic if test else missing, pretrend_df1=test.df1 if test else missing,
+        pretrend_df2=test.df2 if test else missing, pretrend_p=test.p_value if test else missing, note="")
 
 
 def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:

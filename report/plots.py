@@ -43,9 +43,8 @@ def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, la
         part = rows.loc[rows["group"] == group].copy()
         if part.empty:
             continue
-        x = part["period"].astype(str) if waves else part["period"].astype(int)
-        mean = pd.to_numeric(part["mean"], errors="coerce")
-        low, high = (pd.to_numeric(part[c], errors="coerce") for c in ("ci_low", "ci_high"))
+        x = (part["period"].astype(str) if waves else part["period"].astype(int)).to_numpy()
+        mean, low, high = (pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high"))
         ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
         ax.plot(x, mean, label=GROUP_LABEL[lang][group], markersize=4, **style)
     if not waves:
@@ -74,7 +73,8 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
     for ax, (unit, group) in zip(axes[:, 0], groups):
         group = group.iloc[::-1]
         y = np.arange(len(group))
-        ax.errorbar(group["estimate"], y, xerr=[group["estimate"] - group["ci_low"], group["ci_high"] - group["estimate"]],
+        est, low, high = (group[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
+        ax.errorbar(est, y, xerr=[est - low, high - est],
                     fmt="D", color="#333333", ecolor="#333333", markersize=4, capsize=2, linewidth=1)
         ax.axvline(0, color="#999999", linewidth=0.8)
         ax.set_yticks(y, [labels.get(i, i) for i in group["indicator_id"]], fontsize=8)
@@ -87,8 +87,8 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
     """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
     rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
     fig, ax = plt.subplots(figsize=(6.2, 2.7))
-    x = rows["event_time"].astype(float)
-    ax.errorbar(x, rows["estimate"], yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+    x, est, low, high = (rows[c].to_numpy(float) for c in ("event_time", "estimate", "ci_low", "ci_high"))
+    ax.errorbar(x, est, yerr=[est - low, high - est],
                 fmt="o", color=GROUP_STYLE["intervention"]["color"], markersize=4, capsize=2, linewidth=1)
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")

@@ -1,0 +1,63 @@
+"""Shared by the pipeline tests: an isolated data directory, simulated drops, a materialised delivery."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from measures.simulate import SimulationSpec, write_drop
+from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
+from pipelines.definitions import defs
+from pipelines.resources import RunOptions
+from pipelines.warehouse import Warehouse
+
+#: A small pilot that still has G = 8 clusters and enough people per cell.
+SMALL = dict(employers=8, employees_per_employer=25, survey_indicators=6)
+
+
+def isolate(monkeypatch, tmp_path: Path) -> Path:
+    """Point every pipeline path (warehouse, registry, landing, outputs, DAGSTER_HOME) into tmp_path."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("AD_PILOT_DATA", str(data))
+    monkeypatch.setenv("AD_PILOT_LANDING", str(data / "landing"))
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
+    return data
+
+
+def simulate(folder: Path, seed: int = 7, **overrides) -> dict:
+    spec = SimulationSpec(**({"seed": seed} | SMALL | overrides))
+    return write_drop(spec, folder)
+
+
+def materialize(drop: Path, data: Path, instance: dg.DagsterInstance, cutoff=None, min_cell: int = 10
+                ) -> tuple[dg.ExecuteInProcessResult, Delivery, Path]:
+    """Register the drop and materialise every asset of its delivery in-process."""
+    delivery = delivery_for(drop, cutoff)
+    register(delivery, drop)
+    instance.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
+    out = data / "out" / delivery.key
+    job = defs.resolve_job_def("pilot_evaluation")
+    result = job.execute_in_process(
+        instance=instance, partition_key=delivery.key,
+        resources={"warehouse": Warehouse(database=str(data / "warehouse.duckdb")),
+                   "options": RunOptions(out_dir=str(out), min_cell=min_cell)},
+    )
+    return result, delivery, out
+
+
+def effects(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "effects.csv").set_index("indicator_id")
+
+
+def truth(drop: Path) -> dict:
+    return json.loads((drop / "truth.json").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,116 @@
+"""A real dagster-webserver on 127.0.0.1: a run launched through its GraphQL API succeeds, and the
+effects metadata is read back through GraphQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.deliveries import delivery_for, register
+from pipeline_support import free_port, isolate, simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+# A test instance launches runs straight away (the embedded default queues them for the daemon).
+TEST_INSTANCE = "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
+
+
+class GraphQL:
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}/graphql"
+
+    def __call__(self, query: str, **variables) -> dict:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+
+@pytest.fixture
+def webserver(monkeypatch, tmp_path):
+    data = isolate(monkeypatch, tmp_path)
+    home = data / "dagster_home"
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(TEST_INSTANCE)
+    port = free_port()
+    log = open(tmp_path / "webserver.log", "w")
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
+                             "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=os.environ.copy(),
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(port, proc, tmp_path / "webserver.log")
+        yield GraphQL(port), data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+
+
+def _wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, f"webserver exited: {log.read_text()[-2000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"webserver did not come up: {log.read_text()[-2000:]}")
+
+
+LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
+  __typename ... on RepositoryLocation { repositories { name } } ... on PythonError { message } } } } } }"""
+ADD_PARTITION = """mutation($repo: RepositorySelector!, $defName: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $repo, partitionsDefName: $defName, partitionKey: $key) {
+    __typename ... on PythonError { message } } }"""
+LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }"""
+STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+METADATA = """query($key: AssetKeyInput!, $partition: String!) { assetOrError(assetKey: $key) { ... on Asset {
+  assetMaterializations(partitions: [$partition]) { partition metadataEntries { label
+    ... on FloatMetadataEntry { floatValue } ... on MarkdownMetadataEntry { mdStr } } } } } }"""
+
+
+def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver, tmp_path):
+    gql, data = webserver
+    [entry] = gql(LOCATION)["workspaceOrError"]["locationEntries"]
+    assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
+    repo = {"repositoryLocationName": entry["name"], "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"]}
+
+    drop = tmp_path / "levering"
+    simulate(drop, seed=13, employers=6, employees_per_employer=20, survey_indicators=3)
+    delivery = delivery_for(drop)
+    register(delivery, drop)
+    added = gql(ADD_PARTITION, repo=repo, defName="delivery", key=delivery.key)["addDynamicPartition"]
+    assert added["__typename"] == "AddDynamicPartitionSuccess", added
+
+    params = {"selector": {**repo, "jobName": "pilot_evaluation"}, "runConfigData": {},
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": delivery.key}]}}
+    launched = gql(LAUNCH, params=params)["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+
+    deadline, status = time.time() + 600, None
+    while time.time() < deadline:
+        status = gql(STATUS, id=run_id)["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(2)
+    assert status == "SUCCESS", f"run {run_id} ended {status}"
+
+    asset = gql(METADATA, key={"path": ["effects"]}, partition=delivery.key)["assetOrError"]
+    [materialization] = asset["assetMaterializations"]
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    written = pd.read_csv(data / "outputs" / delivery.key / "effects.csv").set_index("indicator_id")
+    assert entries["ao_pct_estimate"]["floatValue"] == pytest.approx(written.loc["ao_pct", "estimate"], rel=1e-9)
+    assert "ao_pct" in entries["effects"]["mdStr"] and "data:image/png;base64," in entries["forest_plot"]["mdStr"]
