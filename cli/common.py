@@ -10,8 +10,10 @@ from collections.abc import Callable
 import typer
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: one message, one line, whatever the terminal width (80 columns when the output is a pipe), so
+# that `toc validate` prints one line per problem and errors stay one line.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 #: Errors a user can act on. They print as one line (or one line per problem) without a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (FileNotFoundError, KeyError, ValueError)

@@ -65,7 +65,7 @@ def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
         "balance": _balance(inputs, lang),
         "admin_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang)[i], units(lang)[i], lang), labels(lang)[i])
                          for i in (*ADMIN_MONTHLY, "rtw_12m") if i in set(inputs.trends["indicator_id"])],
-        "survey_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang).get(i, i), units(lang).get(i, ""), lang), labels(lang).get(i, i))
+        "survey_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang).get(i, i), units(lang).get(i, ""), lang, "small"), labels(lang).get(i, i))
                           for i in sorted(set(inputs.survey["indicator_id"]))],
         "effects": _effects(inputs, lang),
         "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),

@@ -34,25 +34,37 @@ plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.
                      "axes.spines.right": False, "figure.dpi": 100, "svg.fonttype": "none"})
 
 
-def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl") -> Figure:
+#: Figure sizes in inches: a full-width chart, and one of the small multiples in a grid.
+SIZES = {"wide": (6.2, 2.9), "small": (3.6, 2.3)}
+
+
+def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl",
+                 size: str = "wide") -> Figure:
     """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
     rows = trends.loc[(trends["indicator_id"] == indicator)]
     waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
-    fig, ax = plt.subplots(figsize=(6.2, 2.9))
+    fig, ax = plt.subplots(figsize=SIZES[size])
     for group, style in GROUP_STYLE.items():
-        part = rows.loc[rows["group"] == group].copy()
+        part = rows.loc[rows["group"] == group]
         if part.empty:
             continue
-        x = (part["period"].astype(str) if waves else part["period"].astype(int)).to_numpy()
+        if not waves:  # months in numeric order, whatever order the table has
+            part = part.assign(_x=part["period"].astype(int)).sort_values("_x")
+        x = (part["period"].astype(str) if waves else part["_x"]).to_numpy()
         mean, low, high = (pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high"))
+        label = GROUP_LABEL[lang][group]
+        if len(x) == 1:  # one period (a share at 12 months): an interval, not a band
+            ax.errorbar(x, mean, yerr=[mean - low, high - mean], label=label, capsize=3, markersize=5,
+                        color=style["color"], marker=style["marker"], linestyle="none")
+            continue
         ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
-        ax.plot(x, mean, label=GROUP_LABEL[lang][group], markersize=4, **style)
+        ax.plot(x, mean, label=label, markersize=4 if size == "wide" else 3, **style)
     if not waves:
         ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
     ax.set_xlabel(TEXT[lang]["wave" if waves else "rel"])
     ax.set_ylabel(unit)
-    ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(frameon=False, fontsize=8, ncols=2, loc="best")
+    ax.set_title(title, loc="left", fontsize=10 if size == "wide" else 8.5)
+    ax.legend(frameon=False, fontsize=8 if size == "wide" else 7, ncols=2, loc="best")
     fig.tight_layout()
     return fig
 

@@ -50,7 +50,8 @@ def pathways(toc: TheoryOfChange, start: str) -> list[list[str]]:
     ]
     if start not in chain:
         return []
-    paths = [p for end in ends for p in nx.all_simple_paths(chain, start, end)]
+    # networkx >= 3.3 yields [start] itself when start is an end; add it once, whatever the version
+    paths = [p for end in ends if end != start for p in nx.all_simple_paths(chain, start, end)]
     if start in ends:
         paths.append([start])
     return sorted(paths, key=lambda p: (len(p), p))

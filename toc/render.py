@@ -4,7 +4,8 @@ Activities sit in the blue band, outputs in yellow, short-term effects in green 
 in orange; links run upwards, so an earlier short-term effect lands below the effects it leads to.
 Negative effects are white with a dashed red border and dashed red links. Preconditions, assumptions
 and the effects the report left out are notes. With `results`, each node is filled by what the data
-say (see `toc.overlay`) and carries its estimate.
+say (see `toc.overlay`) and carries its estimate; activities keep their colour, negative effects keep
+their dashed red border.
 """
 
 from __future__ import annotations
@@ -58,7 +59,14 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
     for layer in MAIN_LAYERS:
         _band(graph, toc, layer, lang, results)
     for node in toc.nodes_in("negative_effect"):
-        graph.node(node.id, _label(node, lang), fillcolor="white", color=NEGATIVE_COLOUR, fontcolor=NEGATIVE_COLOUR,
+        label, fill = _label(node, lang), "white"
+        if results is not None:  # a measured negative effect is coloured by its indicator like any other effect
+            result = results.get(node.id)
+            fill = RESULT_STYLES[classify(result)].fill
+            label = f"{label}\n{annotation(result, lang)}"
+        # red text stays readable on white only; on a result colour the dashed red border carries the cue
+        graph.node(node.id, label, fillcolor=fill, color=NEGATIVE_COLOUR,
+                   fontcolor=NEGATIVE_COLOUR if results is None else "black",
                    style="rounded,filled,dashed", penwidth="1.5")
     negative = {n.id for n in toc.nodes_in("negative_effect")}
     for link in toc.links:

@@ -1,0 +1,121 @@
+"""Pathways through a ToC and the diff between two versions of one."""
+
+from __future__ import annotations
+
+import pytest
+
+from toc.diff import diff_tocs
+from toc.graph import pathways, to_graph
+from toc.load import load_shipped
+from toc.models import MAIN_LAYERS, Link, Node, TheoryOfChange
+
+TOCS = load_shipped()
+
+
+def expected_pathways(toc: TheoryOfChange, start: str) -> set[tuple[str, ...]]:
+    """Independent enumeration: walk the links of the causal chain until a long-term effect with no
+    long-term successor (the top of the chain)."""
+    layer = {n.id: n.layer for n in toc.nodes}
+    succ: dict[str, list[str]] = {}
+    for lk in toc.links:
+        if layer[lk.source] in MAIN_LAYERS and layer[lk.target] in MAIN_LAYERS:
+            succ.setdefault(lk.source, []).append(lk.target)
+    found: set[tuple[str, ...]] = set()
+
+    def walk(path: list[str]) -> None:
+        here = path[-1]
+        nxt = succ.get(here, [])
+        if layer[here] == "long_term" and not any(layer[s] == "long_term" for s in nxt):
+            found.add(tuple(path))
+        for s in nxt:
+            if s not in path:
+                walk(path + [s])
+
+    if layer[start] in MAIN_LAYERS:
+        walk([start])
+    return found
+
+
+def check_pathway(toc: TheoryOfChange, start: str, path: list[str]) -> None:
+    graph = to_graph(toc)
+    assert path[0] == start
+    end = path[-1]
+    assert graph.nodes[end]["layer"] == "long_term"
+    assert not any(graph.nodes[s]["layer"] == "long_term" for s in graph.successors(end)), path
+    for a, b in zip(path, path[1:]):
+        assert graph.has_edge(a, b), f"{a} -> {b} is not a link"
+        assert graph.nodes[b]["layer"] in MAIN_LAYERS
+    assert len(set(path)) == len(path)
+
+
+@pytest.mark.parametrize("toc_id", sorted(TOCS))
+def test_pathways_from_every_chain_node(toc_id):
+    toc = TOCS[toc_id]
+    for node in toc.nodes_in(*MAIN_LAYERS):
+        found = pathways(toc, node.id)
+        for path in found:
+            check_pathway(toc, node.id, path)
+        assert len(found) == len({tuple(p) for p in found}), f"{node.id}: a pathway is listed twice"
+        assert {tuple(p) for p in found} == expected_pathways(toc, node.id), node.id
+        if node.layer == "activity":
+            assert found, f"activity {node.id} has no pathway"
+
+
+def test_pathways_of_a_known_chain():
+    toc = TOCS["werknemer-vroegtijdig"]
+    found = pathways(toc, "suitable_job_in_second_track")
+    assert found == [["suitable_job_in_second_track", "less_wia_inflow"],
+                     ["suitable_job_in_second_track", "sustainable_employability"]]
+    assert pathways(toc, "less_wia_inflow") == [["less_wia_inflow"]]
+    assert pathways(toc, "employee_loses_control") == []  # a negative effect is outside the chain
+    with pytest.raises(KeyError, match="no node 'nope'"):
+        pathways(toc, "nope")
+
+
+def modified(toc: TheoryOfChange) -> TheoryOfChange:
+    """A copy with one node relabelled, one removed (with its links), one added and one link changed."""
+    data = toc.model_dump()
+    removed = "task_delegation"
+    data["nodes"] = [n for n in data["nodes"] if n["id"] != removed]
+    for n in data["nodes"]:
+        if n["id"] == "absence_reduced":
+            n["label_nl"] = "Verzuim neemt sterk af"
+    data["nodes"].append(Node(id="new_output", layer="output", label_nl="Nieuw", label_en="New").model_dump())
+    links = [lk for lk in data["links"] if removed not in (lk["source"], lk["target"])]
+    for lk in links:
+        if (lk["source"], lk["target"]) == ("dossier_check", "ad_finds_return_options"):
+            lk["origin"], lk["rationale"] = "report", "Now stated in the text."
+    links.append(Link(source="dossier_check", target="new_output", origin="derived", rationale="r").model_dump())
+    data["links"] = links
+    return TheoryOfChange.model_validate(data)
+
+
+def test_diff_finds_added_removed_and_changed_nodes_and_links():
+    old = TOCS["werknemer-vroegtijdig"]
+    new = modified(old)
+    result = diff_tocs(old, new)
+    assert not result.empty
+    assert result.nodes_added == ["new_output"]
+    assert result.nodes_removed == ["task_delegation"]
+    assert [c.key for c in result.nodes_changed] == ["absence_reduced"]
+    assert result.nodes_changed[0].fields == {"label_nl": ("Verzuim neemt af", "Verzuim neemt sterk af")}
+    assert result.links_added == ["dossier_check -> new_output"]
+    assert result.links_removed == ["task_delegation -> return_to_work_plan_drawn_up"]
+    [change] = result.links_changed
+    assert change.key == "dossier_check -> ad_finds_return_options"
+    assert set(change.fields) == {"origin", "rationale"}
+    assert change.fields["origin"] == ("derived", "report")
+    as_dict = result.as_dict()
+    assert as_dict["nodes"]["changed"][0]["fields"]["label_nl"] == {"old": "Verzuim neemt af", "new": "Verzuim neemt sterk af"}
+    # and backwards: what was added is now removed
+    back = diff_tocs(new, old)
+    assert back.nodes_added == ["task_delegation"] and back.nodes_removed == ["new_output"]
+
+
+@pytest.mark.parametrize("toc_id", sorted(TOCS))
+def test_diff_of_identical_tocs_is_empty(toc_id):
+    toc = TOCS[toc_id]
+    result = diff_tocs(toc, TheoryOfChange.model_validate(toc.model_dump()))
+    assert result.empty
+    assert result.as_dict()["nodes"] == {"added": [], "removed": [], "changed": []}
+    assert result.as_dict()["links"] == {"added": [], "removed": [], "changed": []}
