@@ -115,14 +115,17 @@ def coverage(toc: TheoryOfChange) -> dict:
     return {"toc": toc.id, "nodes": nodes, "uncovered": uncovered}
 
 
-def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None) -> list[str]:
-    """One line per problem: unknown nodes, primaries that are missing, doubled or not measured."""
+def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path = CATALOGUE_PATH) -> list[str]:
+    """One line per problem: unknown nodes, primaries that are missing, doubled or not measured.
+
+    `path`: the catalogue to check (default the shipped one); `tocs`: the ToCs it points into (default all shipped).
+    """
+    where = Path(path).name
     try:
-        catalogue = load_catalogue()
-    except (OSError, ValueError, KeyError) as exc:
-        return [f"{CATALOGUE_PATH.name}: {exc}"]
+        catalogue = load_catalogue(Path(path))
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:  # unreadable, not YAML, wrong shape
+        return [f"{where}: {exc}"]
     tocs = load_shipped() if tocs is None else tocs
-    where = CATALOGUE_PATH.name
     problems = [f"{where}: indicator '{i}' defined {n} times" for i, n in Counter(i.id for i in catalogue).items() if n > 1]
     primaries: Counter[str] = Counter()
     measured: set[str] = set()
@@ -133,7 +136,8 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None) -> list[st
                 problems.append(f"{where}: indicator '{ind.id}' points at unknown ToC '{toc_id}' ({ref})")
             elif node not in {n.id for n in tocs[toc_id].nodes}:
                 problems.append(f"{where}: indicator '{ind.id}' points at unknown node '{ref}'")
-            measured.add(ref)
+            else:  # an unknown node is reported once, not again for lacking a primary
+                measured.add(ref)
         for ref in ind.primary_for:
             if ref not in ind.nodes:
                 problems.append(f"{where}: indicator '{ind.id}' is primary for {ref} but does not measure it")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.read import sniff_delimiter
+from measures.read import _cell_text, sniff_delimiter
 
 
 def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:
@@ -23,13 +23,17 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
         sep = sniff_delimiter(path)
         frame = pd.read_csv(path, sep=sep, decimal="," if sep == ";" else ".", dtype=dtype, encoding="utf-8-sig",
                             keep_default_na=not as_text)
+        frame.attrs["csv_delimiter"] = sep  # `write_panel` writes the file back in the same dialect
     elif suffix == ".xlsx":
-        frame = pd.read_excel(path, engine="calamine", dtype=dtype)
+        frame = pd.read_excel(path, engine="calamine")
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
-        frame = frame.astype(str) if as_text else frame
     else:
         raise ValueError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
+    if as_text and suffix != ".csv":
+        # every cell as the text a CSV would hold: an empty cell stays empty (not "nan"), and the number
+        # 123456782.0 is "123456782", so that an id gets the same pseudonym whatever the file type
+        frame = pd.DataFrame({c: frame[c].map(_cell_text) for c in frame.columns}, index=frame.index)
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -42,7 +46,7 @@ def write_panel(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        frame.to_csv(path, index=False, sep=frame.attrs.get("csv_delimiter", ","))
     elif suffix == ".xlsx":
         frame.to_excel(path, index=False)
     elif suffix == ".parquet":

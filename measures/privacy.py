@@ -20,15 +20,19 @@ _BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
 
 # What a deliverer might type into a free-text field about a person. Order matters: IBAN and e-mail
 # before the bare digit patterns, so that their digits are not half-replaced first.
+#: A surname after a title: "Jansen", "De Vries", "van den Berg", "Van der Meer-Bakker".
+_NAME = r"(?:(?:van|de|der|den|ter|ten|te|het|'t)\s+)*[A-Z][\w'-]*(?:\s+(?:van|de|der|den|ter|ten)\b)*(?:\s+[A-Z][\w'-]*)?"
+#: Titles in any case ("dhr.", "Dhr.", "MEVROUW"); the name after them must start with a capital (or a
+#: lower-case tussenvoegsel), so that "meneer is ziek" stays as it is.
+_TITLE = r"(?:\b(?i:dhr|mevr|mw|mr|mej)\b\.?|\b(?i:de\s+heer|mevrouw|meneer|mijnheer)\b)"
 _SCRUB_PATTERNS = [
     re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{4}(?:\s?\d){10}\b", re.IGNORECASE),  # IBAN (NL layout)
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail address
-    re.compile(r"(?:\+31|0031|\b0)[\s-]?(?:\d[\s-]?){8,9}\b"),  # Dutch phone number
+    re.compile(r"(?:\+31|0031|\b0)[\s-]?(?:\d[\s-]?){7,8}\d\b"),  # Dutch phone number (8-9 digits after 0)
     re.compile(r"\b\d{4}\s?[A-Z]{2}\b[\s,]*\d+\s?[a-zA-Z]?\b"),  # postcode + house number
     re.compile(r"\b\d{4}\s?[A-Z]{2}\b"),  # postcode alone
     re.compile(r"\b\d{8,9}\b"),  # BSN-like or other personal numbers
-    re.compile(r"\b(?:dhr|mevr|mw|mr|mej)\.?\s+[A-Z][\w'-]*(?:\s+(?:van|de|der|den|ter|ten)\b)*(?:\s+[A-Z][\w'-]*)?"),  # titled names
-    re.compile(r"\b(?:de heer|mevrouw|meneer)\s+[A-Z][\w'-]*(?:\s+(?:van|de|der|den|ter|ten)\b)*(?:\s+[A-Z][\w'-]*)?", re.IGNORECASE),
+    re.compile(_TITLE + r"\s+" + _NAME),  # titled names
 ]
 
 

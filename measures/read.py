@@ -8,6 +8,7 @@ and not counted. Parsing of values (dates, decimal commas) happens in `measures.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from python_calamine import CalamineError
 
 from measures.contract import TABLE_SUFFIXES, TABLES, Table
 
@@ -91,14 +93,19 @@ def read_table(path: Path, table: Table) -> RawTable:
             frame, rows, malformed = _read_parquet(path)
     except DropError:
         raise
-    except (OSError, ValueError, pa.ArrowException, KeyError) as exc:
+    except UnicodeDecodeError as exc:  # a header that is not UTF-8 (UTF-16 "Unicode text", ANSI)
+        raise DropError(f"{path.name}: not UTF-8 text (save it as 'CSV UTF-8')") from exc
+    except (OSError, ValueError, pa.ArrowException, KeyError, CalamineError) as exc:
         raise DropError(f"{path.name}: cannot be read ({_short(exc)})") from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in table.required_columns if c not in frame.columns]
     if missing:
         raise DropError(f"{path.name}: missing required column {', '.join(repr(c) for c in missing)}")
-    blank = (frame == "").all(axis=1).to_numpy()  # judged on every column the deliverer sent
-    dropped = [c for c in frame.columns if c not in table.column_names]
+    # judged on every column the deliverer sent; a cell of spaces is empty too
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= (frame[column].str.strip() == "").to_numpy(dtype=bool)
+    dropped = [c for c in frame.columns if c and c not in table.column_names]  # "" after a trailing delimiter
     frame = frame.loc[~blank, [c for c in table.column_names if c in frame.columns]].reset_index(drop=True)
     rows = rows[~blank]
     for name in table.column_names:
@@ -116,10 +123,12 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str
     """pyarrow's CSV reader, single-threaded so that each rejected row knows its line number."""
     delimiter = sniff_delimiter(path)
     malformed: list[tuple[int, str]] = []
+    rejected: set[int] = set()  # every line the parser skipped, blank or malformed
 
     def reject(row: pacsv.InvalidRow) -> str:
         reason = "too_many_fields" if row.actual_columns > row.expected_columns else "too_few_fields"
-        if row.text.strip(delimiter + " \r"):  # a row of only delimiters is blank, not malformed
+        rejected.add(row.number)
+        if row.text.strip(delimiter + " \t\r"):  # a row of only delimiters or spaces is blank, not malformed
             malformed.append((row.number, reason))
         return "skip"
 
@@ -137,17 +146,19 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str
             raise DropError(f"{path.name}: not UTF-8 text (save it as 'CSV UTF-8')") from exc
         raise
     frame = arrow.to_pandas(types_mapper={pa.string(): TEXT}.get)
-    bad_rows = {row for row, _ in malformed}
-    # pyarrow numbers physical lines from 1 (the header); every other line is a row, bad or not.
-    total_lines = arrow.num_rows + len(malformed) + 1
-    rows = np.array([n for n in range(2, total_lines + 1) if n not in bad_rows], dtype=np.int64)
+    # pyarrow numbers records from 1 (the header), as Excel numbers rows (a quoted line break stays in its
+    # row); every record is a row, bad, blank or not. Skipped blank lines (only delimiters, fewer of them
+    # than the header) count too, or the rows after them would get the wrong number.
+    total_lines = arrow.num_rows + len(rejected) + 1
+    rows = np.array([n for n in range(2, total_lines + 1) if n not in rejected], dtype=np.int64)
     return frame, rows, sorted(malformed)
 
 
 def _header(path: Path, delimiter: str) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        line = fh.readline().rstrip("\r\n")
-    return [h.strip().strip('"') for h in line.split(delimiter)]
+    """The header's names exactly as pyarrow will see them (quotes removed, spaces kept), so that every
+    column, also " ao_pct" after a comma and a space, is read as text and never inferred as a number."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        return next(csv.reader(fh, delimiter=delimiter), [])
 
 
 def sniff_delimiter(path: Path) -> str:
@@ -184,8 +195,8 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int,
 
 def _cell_text(value: object) -> str:
     """A typed spreadsheet or Parquet cell as the text a CSV would hold."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return ""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return ""  # pd.NA: a nullable (string, Int64) Parquet column restored by pandas
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, dt.date):

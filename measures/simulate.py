@@ -14,6 +14,8 @@ rounding), not only the parameter.
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,12 +79,30 @@ def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
                          encoding="utf-8-sig")
         elif fmt == "xlsx":
             frame.to_excel(out / f"{name}.xlsx", index=False, sheet_name=name)
+            _reproducible_xlsx(out / f"{name}.xlsx")
         elif fmt == "parquet":
             frame.to_parquet(out / f"{name}.parquet", index=False)
         else:
             raise ValueError(f"format must be csv, csv-nl, xlsx or parquet, not {fmt!r}")
     (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return truth
+
+
+def _reproducible_xlsx(path: Path) -> None:
+    """Same seed, same bytes: pin the times openpyxl stamps into the workbook (core properties, zip entries)."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(lambda m: m.group(1) + _FIXED_TIME + m.group(3), data)
+            pinned = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            pinned.compress_type, pinned.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            target.writestr(pinned, data)
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+_FIXED_TIME = b"2025-01-01T00:00:00Z"
 
 
 def _employers(spec: SimulationSpec, rng: np.random.Generator) -> pd.DataFrame:

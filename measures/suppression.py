@@ -29,10 +29,13 @@ def suppress_small_cells(table: pd.DataFrame, n: str = "n", values: Sequence[str
     if margins is not None and len(out):
         suppressed = _secondary(out.assign(_n=counts, _s=suppressed), list(margins))
     out["suppressed"] = suppressed.astype(int).to_numpy()
-    mask = out["suppressed"] == 1
-    for column in (*values, n):
-        out[column] = out[column].astype("object").where(~mask, None) if mask.any() else out[column]
-    out[n] = pd.array([None if pd.isna(v) else int(v) for v in out[n]], dtype="Int64")
+    mask = (out["suppressed"] == 1).to_numpy()
+    for column in values:  # numbers stay numbers (NaN, an empty CSV field); anything else becomes None
+        if pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].where(~mask)
+        else:
+            out[column] = out[column].astype("object").where(~mask, None)
+    out[n] = pd.array([None if hidden or pd.isna(v) else int(v) for v, hidden in zip(out[n], mask)], dtype="Int64")
     return out
 
 

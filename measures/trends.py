@@ -30,9 +30,23 @@ def indicator_trends(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFram
     if not parts:
         return pd.DataFrame(columns=TREND_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
-    table = table.sort_values(["indicator_id", "group", "_order"], kind="stable")
     table = suppress_small_cells(table, n="n", values=("mean", "ci_low", "ci_high"), min_n=min_n)
-    return table[TREND_COLUMNS].reset_index(drop=True)
+    return sort_trends(table[TREND_COLUMNS])
+
+
+def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
+    """Trends in their one row order: indicator, group, then the period in time order.
+
+    Periods are text (`-4`, `t0`, `12m`), so a store that sorts them as text puts `-1` before `-4` and `10`
+    before `2`; whoever reads trends back (the warehouse, before `trends.csv`) restores the order with this.
+    """
+    period = table["period"].astype(str)
+    order = pd.to_numeric(period, errors="coerce")  # admin: months relative to inclusion
+    order = order.fillna(period.map({w: i for i, w in enumerate(WAVES)}))  # questionnaires: t0, t1, t2
+    order = order.fillna(np.inf)  # `12m` and anything else last, as text
+    ranked = table.assign(_order=order.to_numpy(dtype=float), _text=period.to_numpy())
+    ranked = ranked.sort_values(["indicator_id", "group", "_order", "_text"], kind="stable")
+    return ranked.drop(columns=["_order", "_text"]).reset_index(drop=True)
 
 
 def _summarise(frame: pd.DataFrame, value: str, period: str, order: list | None) -> pd.DataFrame:

@@ -75,8 +75,18 @@ class DropResult:
 
 def validate_drop(drop: Path, reference: Reference) -> DropResult:
     """Read and check every table of a drop. File-level problems raise `DropError`."""
+    return validate_tables(read_drop(drop), reference)
+
+
+def read_drop(drop: Path) -> dict[str, RawTable]:
+    """Every table of the drop, read (all file errors first), in the contract's load order."""
     files = discover(drop)
-    raws = {name: read_table(path, TABLES[name]) for name, path in files.items()}  # all file errors first
+    return {name: read_table(files[name], table) for name, table in TABLES.items() if name in files}
+
+
+def validate_tables(raws: Mapping[str, RawTable], reference: Reference) -> DropResult:
+    """Check tables in the contract's load order (not the files' alphabetical order), so that every foreign
+    key is checked against the table it points at."""
     results: dict[str, TableResult] = {}
     for name, raw in raws.items():
         results[name] = validate_table(raw, results, reference)
@@ -96,7 +106,8 @@ def validate_table(raw: RawTable, earlier: Mapping[str, TableResult], reference:
     _check_references(table, loaded, verdict, earlier)
     _check_duplicates(table, loaded, verdict, raw.rows)
     quarantine = pd.concat([_malformed_frame(raw), verdict.frame(raw)], ignore_index=True)
-    quarantine = quarantine.sort_values("row", kind="stable").reset_index(drop=True)
+    # the row number stays a whole number (an empty part would make the concatenation float: "row 5.0")
+    quarantine = quarantine.astype({"row": "int64"}).sort_values("row", kind="stable").reset_index(drop=True)
     return TableResult(name=table.name, source_file=raw.path.name, sha256=raw.sha256, rows_in=raw.rows_in,
                        loaded=loaded.loc[verdict.ok].reset_index(drop=True), quarantine=quarantine,
                        dropped_columns=raw.dropped_columns, scrubbed_cells=scrubbed)

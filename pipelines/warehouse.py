@@ -20,6 +20,7 @@ from filelock import FileLock
 from measures.contract import TABLES
 
 LOCK_TIMEOUT_SECONDS = 3600
+ROW = "_row"  # the written order of a result table
 _SQL_TYPES = {"id": "VARCHAR", "enum": "VARCHAR", "text": "VARCHAR", "date": "DATE", "month": "DATE", "number": "DOUBLE"}
 
 
@@ -62,13 +63,25 @@ class Warehouse(DuckDBResource):
         with self.get_connection() as conn:
             if not _exists(conn, table):
                 raise LookupError(f"the warehouse has no table '{table}' yet: materialize the ingest assets first")
-            # a fixed row order, so that floating-point sums (and the output files) repeat to the byte
-            order = ", ".join(f'"{k}"' for k in TABLES[table].key) if table in TABLES else "ALL"
-            return conn.execute(f'SELECT * EXCLUDE (delivery) FROM "{table}" WHERE delivery = ? ORDER BY {order}',
+            # A fixed row order, so that floating-point sums (and the output files) repeat to the byte: the
+            # contract tables by their key, the results exactly in the order they were written.
+            if table in TABLES:
+                order = ", ".join(f'"{k}"' for k in TABLES[table].key)
+                return conn.execute(f'SELECT * EXCLUDE (delivery) FROM "{table}" WHERE delivery = ? ORDER BY {order}',
+                                    [delivery]).df()
+            return conn.execute(f'SELECT * EXCLUDE (delivery, {ROW}) FROM "{table}" WHERE delivery = ? ORDER BY {ROW}',
                                 [delivery]).df()
 
     def read_many(self, tables: list[str], delivery: str) -> dict[str, pd.DataFrame]:
         return {t: self.read(t, delivery) for t in tables}
+
+
+def _add_missing_columns(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """A result table written by an older version lacks new columns: add them (older rows get NULL)."""
+    have = {r[0] for r in conn.execute(f'DESCRIBE "{name}"').fetchall()}
+    for column, sql_type, *_ in conn.execute("DESCRIBE staged").fetchall():
+        if column not in have:
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}')
 
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -77,12 +90,16 @@ def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def _write(conn: duckdb.DuckDBPyConnection, name: str, delivery: str, frame: pd.DataFrame) -> None:
     staged = frame.assign(delivery=delivery)
+    if name not in TABLES:
+        staged[ROW] = range(len(staged))
     conn.register("staged", staged)
     try:
         if name in TABLES:
             conn.execute(contract_ddl()[name])
         elif not _exists(conn, name):
             conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM staged LIMIT 0')
+        else:
+            _add_missing_columns(conn, name)
         conn.execute(f'DELETE FROM "{name}" WHERE delivery = ?', [delivery])
         conn.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM staged')
     finally:

@@ -82,15 +82,15 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
 
 
 def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
-           results: Mapping[str, NodeResult] | None = None) -> Path:
-    """Render through the system's `dot` into `output` (svg, png or pdf)."""
+           results: Mapping[str, NodeResult] | None = None, dpi: int = 110) -> Path:
+    """Render through the system's `dot` into `output` (svg, png or pdf); `dpi` applies to png."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     graph = diagram(toc, lang, results)
     if fmt == "png":
-        graph.attr(dpi="110")  # legible when shown at full width in a report or the Dagster UI
+        graph.attr(dpi=str(dpi))  # 110: legible printed at full width; lower for a preview
     data = graph.pipe(format=fmt, engine="dot")
     output.write_bytes(data)
     return output

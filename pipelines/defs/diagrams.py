@@ -14,6 +14,7 @@ from toc.render import render
 AKC_TOCS = ("werkgever-preventief", "werkgever-vroegtijdig", "werknemer-preventief", "werknemer-vroegtijdig")
 #: The ToC shown in the UI: the employee perspective early in absence, where the pilot intervenes.
 FEATURED = "werknemer-vroegtijdig"
+PREVIEW_DPI = 50
 
 
 @dg.asset(group_name="toc", partitions_def=DELIVERY_PARTITIONS, deps=[effects], owners=OWNERS, kinds={"graphviz"},
@@ -28,9 +29,11 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
         results = node_results(toc_id, table)
         render(toc, "svg", folder / f"{toc_id}.svg", lang=options.lang)
         render(toc, "svg", folder / f"{toc_id}-results.svg", lang=options.lang, results=results)
-        png = render(toc, "png", folder / f"{toc_id}-results.png", lang=options.lang, results=results)
+        render(toc, "png", folder / f"{toc_id}-results.png", lang=options.lang, results=results)
         metadata[f"{toc_id}_nodes_with_results"] = len(results)
-        if toc_id == FEATURED:
-            metadata["results_toc"] = image(png.read_bytes(), f"{toc_id} with results")
+        if toc_id == FEATURED:  # a preview that fits the UI's dialog; the file beside it is full size
+            preview = render(toc, "png", folder / f"{toc_id}-results-preview.png", lang=options.lang,
+                             results=results, dpi=PREVIEW_DPI)
+            metadata["results_toc"] = image(preview.read_bytes(), f"{toc_id} with results")
     metadata["folder"] = dg.MetadataValue.path(str(folder))
     return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,139 @@
+"""Measuring a command: wall time, CPU time and peak RSS of its whole process tree; the Dagster step times
+of the run `pilot run` recorded; and the machine the numbers come from."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+SAMPLE_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall: float  # seconds, start of the process to its exit
+    cpu: float  # user + system seconds of the process and the children it waited for
+    peak_rss: int  # bytes: the largest sum of RSS over the process and all its descendants (sampled)
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] | None = None) -> Measured:
+    """Run `cmd`, sampling the RSS of its process tree every SAMPLE_SECONDS.
+
+    The sampled peak is raised to the kernel's high-water mark of the largest single process (from
+    wait4), so a spike shorter than a sample in the main process is not missed.
+    """
+    out_path, err_path = Path(log_dir) / f"{name}.out", Path(log_dir) / f"{name}.err"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        peak, status, usage = _sample_until_exit(proc.pid)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
+    peak = max(peak, usage.ru_maxrss * 1024)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode,
+                    out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
+
+
+def _sample_until_exit(pid: int) -> tuple[int, int, object]:
+    root = psutil.Process(pid)
+    peak = 0
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return peak, status, usage
+        peak = max(peak, tree_rss(root))
+        time.sleep(SAMPLE_SECONDS)
+
+
+def tree_rss(root: psutil.Process) -> int:
+    """RSS of a process and all its descendants (shared pages count once per process)."""
+    total = 0
+    try:
+        family = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for proc in family:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+@dataclass(frozen=True)
+class RunSteps:
+    run_id: str
+    status: str
+    steps: dict[str, float]  # step key -> seconds
+    ingest_split: dict[str, float]  # read_seconds, validate_seconds, load_seconds when the asset exposes them
+
+
+SPLIT_KEYS = ("read_seconds", "validate_seconds", "load_seconds")
+
+
+def latest_run_steps(dagster_home: Path) -> RunSteps:
+    """Per-step durations of the latest run in the instance at `dagster_home`."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        steps = {s.step_key: (s.end_time or 0.0) - (s.start_time or 0.0)
+                 for s in instance.get_run_step_stats(run.run_id)}
+        split = _ingest_split(instance, run.run_id)
+    return RunSteps(run.run_id, run.status.value, steps, split)
+
+
+def _ingest_split(instance, run_id: str) -> dict[str, float]:
+    """The ingest asset's read/validate/load seconds. One value repeated on every table's materialization
+    is taken once; different values (per table) are summed."""
+    import dagster as dg
+
+    values: dict[str, list[float]] = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        if entry.step_key != "ingest_drop":
+            continue
+        metadata = entry.asset_materialization.metadata
+        for key in SPLIT_KEYS:
+            if key in metadata:
+                values.setdefault(key, []).append(float(metadata[key].value))
+    return {k: (v[0] if len(set(v)) == 1 else sum(v)) for k, v in values.items()}
+
+
+def machine() -> str:
+    """CPU model, cores, RAM, Python and OS in one line."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = f"{psutil.cpu_count(logical=False)} cores / {psutil.cpu_count()} threads"
+    if hasattr(os, "sched_getaffinity"):
+        cores += f" ({len(os.sched_getaffinity(0))} usable)"
+    ram = psutil.virtual_memory().total / 2**30
+    return (f"{model}, {cores}, {ram:.1f} GiB RAM, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()} ({platform.machine()})")
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ("dagster", "duckdb", "pandas", "numpy", "linearmodels", "pyarrow")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(found)

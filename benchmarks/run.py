@@ -1,0 +1,167 @@
+"""Scale benchmark: the whole pipeline on simulated drops of N employee-months, against a hand-written baseline.
+
+    .venv/bin/python benchmarks/run.py --sizes 10000,100000,1000000 [--keep]
+
+For each size: `pilot simulate` writes a drop of ~N `admin` rows (40 employers, employees per employer chosen
+from a small calibration drop, 4 questionnaire indicators so that survey rows stay proportional to
+employees); `pilot run` evaluates it twice in a fresh AD_PILOT_DATA (cold: new instance and warehouse; warm:
+the same drop again into a new OUT); `benchmarks/baseline.py` does the same analysis by hand (DuckDB +
+PanelOLS). Each command runs in its own process; its peak RSS is the largest sum over its process tree,
+sampled every 50 ms. Stage times come from the Dagster run that `pilot run` recorded. Results are also
+saved to benchmarks/results.json (per machine), so that a later run at 1M can judge growth from 100k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import Measured, latest_run_steps, machine, run_measured, versions  # noqa: E402
+from printout import print_header, print_size, print_targets  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PILOT = str(BIN / "pilot")
+EMPLOYERS = 40  # ≥ 30 clusters: the pipeline's few-cluster wild bootstrap is not triggered
+SURVEY_INDICATORS = 4
+SEED = 1
+STAGES = {"ingest": ("drop_files", "ingest_drop"), "trends": ("indicator_trends",),
+          "effects": ("effects", "event_study", "balance"), "report": ("toc_diagrams", "evaluation_outputs")}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", required=True, help="admin rows per drop, comma-separated: 10000,100000,1000000")
+    parser.add_argument("--keep", action="store_true", help="keep the drops, outputs, instances and logs")
+    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("results.json"),
+                        help="where to store the figures per size (growth is judged against earlier sizes)")
+    args = parser.parse_args()
+    args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ad-bench-"))
+    host = machine()
+    print_header(host, versions(), EMPLOYERS, SURVEY_INDICATORS, work if args.keep else None)
+    per_employee = calibrate(work)
+    stored = load_results(args.results, host)
+    try:
+        for size in args.sizes:
+            result = bench_size(size, work / f"n{size}", per_employee)
+            print_size(result)
+            stored[str(size)] = result
+            save_results(args.results, host, stored)
+        print_targets(stored, args.sizes)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def calibrate(work: Path) -> float:
+    """Admin rows per employee of the simulator (seed 1), from a small drop of 40 × 25 employees."""
+    drop = work / "calibration"
+    simulate(drop, 25, work)
+    return count_rows(drop)["admin"] / (EMPLOYERS * 25)
+
+
+def simulate(drop: Path, per_employer: int, logs: Path) -> Measured:
+    cmd = [PILOT, "simulate", "--out", str(drop), "--seed", str(SEED), "--employers", str(EMPLOYERS),
+           "--employees-per-employer", str(per_employer), "--survey-indicators", str(SURVEY_INDICATORS)]
+    logs.mkdir(parents=True, exist_ok=True)
+    measured = run_measured(cmd, "simulate", logs)
+    if measured.returncode:
+        sys.exit(f"pilot simulate failed:\n{measured.stderr[-2000:]}")
+    return measured
+
+
+def count_rows(drop: Path) -> dict[str, int]:
+    """Non-blank data rows per CSV table of the drop."""
+    counts = {}
+    for path in sorted(drop.glob("*.csv")):
+        with open(path, "rb") as fh:
+            counts[path.stem] = sum(1 for line in fh if line.strip()) - 1
+    return counts
+
+
+def bench_size(size: int, folder: Path, per_employee: float) -> dict:
+    per_employer = max(1, round(size / (EMPLOYERS * per_employee)))
+    drop = folder / "drop"
+    sim = simulate(drop, per_employer, folder / "logs")
+    result = {"size": size, "employees_per_employer": per_employer, "rows": count_rows(drop), "simulate_seconds": sim.wall}
+    data = folder / "pilot-data"
+    for label in ("cold", "warm"):
+        result[label] = run_pipeline(drop, folder / f"out-{label}", data, folder / "logs", label)
+    result["baseline"] = run_baseline(drop, folder / "logs")
+    result["check"] = compare_effects(folder / "out-cold" / "effects.csv", result["baseline"].get("effects", {}))
+    return result
+
+
+def run_pipeline(drop: Path, out: Path, data: Path, logs: Path, label: str) -> dict:
+    env = {**os.environ, "AD_PILOT_DATA": str(data), "DAGSTER_HOME": str(data / "dagster_home")}
+    env.pop("AD_PILOT_LANDING", None)
+    m = run_measured([PILOT, "run", "--data", str(drop), "--out", str(out)], f"pipeline-{label}", logs, env)
+    figures = {"wall": m.wall, "cpu": m.cpu, "peak_rss": m.peak_rss, "ok": m.returncode == 0}
+    if m.returncode:
+        return figures | {"error": (m.stderr.strip() or m.stdout.strip()).splitlines()[-1:]}
+    run = latest_run_steps(data / "dagster_home")
+    return figures | {"steps": run.steps, "split": run.ingest_split, "stages": pipeline_stages(run.steps, run.ingest_split, m.wall)}
+
+
+def pipeline_stages(steps: dict[str, float], split: dict[str, float], wall: float) -> dict:
+    """Seconds per stage; validation separately only when the ingest asset reports its split."""
+    stages = {name: sum(steps.get(s, 0.0) for s in keys) for name, keys in STAGES.items()}
+    stages["validate"] = split.get("validate_seconds")
+    if stages["validate"] is not None:
+        stages["ingest"] -= stages["validate"]
+    stages["overhead"] = wall - sum(steps.values())
+    stages["total"] = wall
+    return stages
+
+
+def run_baseline(drop: Path, logs: Path) -> dict:
+    m = run_measured([sys.executable, str(Path(__file__).with_name("baseline.py")), str(drop)], "baseline", logs)
+    figures = {"wall": m.wall, "cpu": m.cpu, "peak_rss": m.peak_rss, "ok": m.returncode == 0}
+    if m.returncode:
+        return figures | {"error": m.stderr.strip().splitlines()[-1:]}
+    report = json.loads(m.stdout.strip().splitlines()[-1])
+    s = report["seconds"]
+    stages = {"ingest": s["read"], "validate": None, "trends": s["trends"], "effects": s["effects"],
+              "report": None, "overhead": m.wall - s["read"] - s["trends"] - s["effects"], "total": m.wall}
+    return figures | {"stages": stages, "effects": report["effects"]}
+
+
+def compare_effects(effects_csv: Path, baseline: dict) -> dict:
+    """Largest absolute difference between the pipeline's and the baseline's DiD estimates."""
+    if not effects_csv.exists() or not baseline:
+        return {}
+    import pandas as pd
+
+    table = pd.read_csv(effects_csv).set_index("indicator_id")
+    diffs = {ind: abs(float(table.at[ind, "estimate"]) - b["estimate"]) for ind, b in baseline.items() if ind in table.index}
+    return {"max_abs_diff": max(diffs.values(), default=math.nan), "indicators": sorted(diffs)}
+
+
+def load_results(path: Path, host: str) -> dict:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return saved.get("sizes", {}) if saved.get("machine") == host else {}
+
+
+def save_results(path: Path, host: str, sizes: dict) -> None:
+    path.write_text(json.dumps({"machine": host, "sizes": sizes}, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
