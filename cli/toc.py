@@ -51,7 +51,7 @@ def show(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC fil
     console.print(f"[bold]{toc.title}[/bold] ({toc.id}) — {toc.title_en}")
     for layer in MAIN_LAYERS:
         _print_nodes(toc, layer)
-    for group, layer in SIDE_GROUPS.items():
+    for layer in SIDE_GROUPS.values():
         _print_nodes(toc, layer)
     links = Table("source", "target", "origin", "rationale", title="links")
     for link in toc.links:

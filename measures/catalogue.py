@@ -56,6 +56,8 @@ class Indicator(BaseModel):
     periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', or 'once'.")
     aggregation: Literal["mean", "share"]
     instrument: str = Field("", description="Validated instrument it is taken from, if any.")
+    answer_range: tuple[float, float] | None = Field(
+        None, description="Valid answers when narrower than the scale's (e.g. 0-10 for a 0-10 count).")
 
     @property
     def lower_is_better(self) -> bool:
@@ -64,6 +66,12 @@ class Indicator(BaseModel):
     @property
     def respondent(self) -> str | None:
         return RESPONDENT.get(self.source)
+
+    @property
+    def valid_range(self) -> tuple[float, float, bool]:
+        """(minimum, maximum, whole numbers only) of a valid answer."""
+        low, high, whole = SCALE_RANGES[self.scale]
+        return (*self.answer_range, whole) if self.answer_range else (low, high, whole)
 
 
 @cache
@@ -91,7 +99,7 @@ def survey_rules() -> dict[str, SurveyRule]:
     rules = {}
     for ind in load_catalogue():
         if ind.respondent:
-            low, high, whole = SCALE_RANGES[ind.scale]
+            low, high, whole = ind.valid_range
             rules[ind.id] = SurveyRule(ind.respondent, low, high, whole)
     return rules
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.catalogue import SCALE_RANGES, Indicator, load_catalogue
+from measures.catalogue import Indicator, load_catalogue
 from measures.contract import TABLES, WAVES
 from toc.load import resolve
 
@@ -31,7 +31,7 @@ EARLY_TOC = "werkgever-vroegtijdig"
 FIRST_ABSENCE = pd.Timestamp("2025-07-01")
 #: Where answers on each scale centre and how far they spread (counts are small numbers).
 SCALE_CENTRE = {"likert5": (3.0, 0.9), "percent": (55.0, 18.0), "days": (8.0, 5.0), "yes_no": (0.5, 0.25), "count": (1.5, 1.0)}
-MAX_COUNT = 20
+MAX_COUNT = 40  # an open count (contacts, deployments) never goes above this in the simulation
 
 
 @dataclass(frozen=True)
@@ -226,8 +226,9 @@ def _survey(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
 
 def _answers(ind: Indicator, effect: float, cases: pd.DataFrame, intervention: np.ndarray, answered: dict,
              trait: np.ndarray, spec: SimulationSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, float]:
-    low, high, _ = SCALE_RANGES[ind.scale]
-    mid, spread = SCALE_CENTRE[ind.scale]
+    low, high, _ = ind.valid_range
+    # answers centre on the scale; an indicator with its own range (a 0-10 score) centres on that range
+    mid, spread = ((low + high) / 2, (high - low) / 6) if ind.answer_range else SCALE_CENTRE[ind.scale]
     high = min(high, MAX_COUNT)
     person = 0.5 * trait + 0.5 * rng.standard_normal(len(cases))
     frames, y1_all, y0_all = [], [], []

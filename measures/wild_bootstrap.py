@@ -13,7 +13,7 @@ algorithm of Roodman et al. 2019, boottest).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

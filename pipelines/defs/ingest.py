@@ -15,7 +15,7 @@ from measures.contract import TABLES, Table
 from measures.read import DropError
 from measures.validate import QUARANTINE_COLUMNS, DropResult, read_drop, validate_tables
 from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
-from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, markdown_table
+from pipelines.defs.common import OWNERS, delivery_of, markdown_table
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
