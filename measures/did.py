@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import linalg, sparse
 from linearmodels.panel import PanelOLS
 
 from measures.estimates import Estimate, t_inference
@@ -123,31 +124,35 @@ def _drop_singletons(frame: pd.DataFrame, entity: str, time: str) -> pd.DataFram
         frame = frame[keep]
 
 
-def demean_two_way(
-    values: np.ndarray, entity: np.ndarray, time: np.ndarray, tol: float = 1e-13,
-    max_iter: int = 100_000,
-) -> np.ndarray:
-    """Remove entity and time means from each column by alternating projections.
+def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Residuals of a regression of each column on entity and time dummies, exactly, in one pass.
 
-    Input: ``values`` (n or n x m), integer codes ``entity`` and ``time``.
-    Output: array of the same shape, residuals of a regression on both sets of
-    dummies. One sweep is exact for balanced panels; unbalanced ones iterate
-    until the time-mean correction is below ``tol`` relative to the data.
+    Input: ``values`` (n or n x m), integer codes ``entity`` and ``time``. Output: array of the same shape.
+    By Frisch-Waugh-Lovell: sweep out the entity means (M_E), then the time effects, which solve the small
+    T x T system (D' M_E D) tau = D' M_E v. D' M_E D = diag(n_t) - N' diag(1/n_e) N with N the sparse
+    entity-by-time count matrix, so nothing of size n x T is ever built, and unbalanced panels need no
+    iteration (alternating projections converge slowly on them). The two sets of effects play symmetric
+    roles, so the smaller one takes the dense solve.
     """
     arr = np.array(values, dtype=float)
     mat = arr.reshape(len(arr), -1)
-    n_e, n_t = np.bincount(entity), np.bincount(time)
+    if time.max(initial=0) > entity.max(initial=0):
+        entity, time = time, entity
+    n_e, n_t = np.bincount(entity).astype(float), np.bincount(time).astype(float)
+    counts = sparse.csr_matrix((np.ones(len(entity)), (entity, time)), shape=(len(n_e), len(n_t)))
+    gram = np.diag(n_t) - (counts.T @ sparse.diags(1.0 / n_e) @ counts).toarray()
+
+    def sweep_entities(v: np.ndarray) -> np.ndarray:
+        return v - (np.bincount(entity, v, minlength=len(n_e)) / n_e)[entity]
+
+    swept = np.column_stack([sweep_entities(mat[:, j]) for j in range(mat.shape[1])])
+    rhs = np.column_stack([np.bincount(time, swept[:, j], minlength=len(n_t)) for j in range(mat.shape[1])])
+    # the first period is the reference (tau_0 = 0): the rest is full rank when the panel is connected;
+    # least squares gives the projection anyway when it is not
+    tau = np.zeros_like(rhs)
+    tau[1:] = linalg.lstsq(gram[1:, 1:], rhs[1:])[0]
     for j in range(mat.shape[1]):
-        v = mat[:, j]
-        scale = max(float(np.abs(v).max(initial=0.0)), 1.0)
-        for _ in range(max_iter):
-            v -= (np.bincount(entity, v) / n_e)[entity]
-            step = (np.bincount(time, v) / n_t)[time]
-            v -= step
-            if np.abs(step).max() <= tol * scale:
-                break
-        else:
-            raise RuntimeError("two-way demeaning did not converge")
+        mat[:, j] = swept[:, j] - sweep_entities(tau[time, j])
     return arr
 
 

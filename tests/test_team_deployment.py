@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,14 +84,14 @@ def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeyp
 
     log = open(tmp_path / "daemon.log", "w")
     daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT,
-                              env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+                              env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 600
         while time.time() < deadline and not instance.get_run_by_id(run.run_id).is_finished:
             assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-2000:]
             time.sleep(2)
     finally:
-        daemon.terminate()
+        os.killpg(daemon.pid, signal.SIGTERM)  # the daemon and the code server it started
         daemon.wait(timeout=60)
         log.close()
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -45,12 +46,12 @@ def webserver(monkeypatch, tmp_path):
     log = open(tmp_path / "webserver.log", "w")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
                              "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=os.environ.copy(),
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(port, proc, tmp_path / "webserver.log")
         yield GraphQL(port), data
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)  # the webserver and the code server it started
         proc.wait(timeout=60)
         log.close()
 
