@@ -34,7 +34,7 @@ from measures.estimates import Estimate, t_inference
 from measures.wild_bootstrap import cluster_sums, wild_cluster_p_value
 
 #: Panels with at least this many rows use the within engine under "auto".
-WITHIN_ENGINE_MIN_ROWS = 200_000
+WITHIN_ENGINE_MIN_ROWS = 50_000
 #: Under ``wild=None`` the wild bootstrap is run when there are fewer clusters.
 WILD_MAX_CLUSTERS = 30
 
@@ -158,7 +158,7 @@ def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> 
 
 def entity_nested_in_clusters(panel: Panel) -> bool:
     """True when every entity lies in a single cluster (then its FE is not counted)."""
-    pairs = np.unique(np.column_stack([panel.entity, panel.cluster]), axis=0)
+    pairs = pd.unique(panel.entity.astype(np.int64) * panel.n_clusters + panel.cluster)
     return len(pairs) == panel.n_entities
 
 

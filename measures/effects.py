@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
+from scipy import stats
 
 from measures.catalogue import ADMIN_MONTHLY
 from measures.did import estimate_did, estimate_share_difference
@@ -70,7 +70,7 @@ def _bh(p_values: pd.Series) -> pd.Series:
     q = pd.Series(np.nan, index=p.index, dtype="float64")
     known = p.notna()
     if known.any():
-        q[known] = multipletests(p[known].to_numpy(), method="fdr_bh")[1]
+        q[known] = stats.false_discovery_control(p[known].to_numpy(), method="bh")
     return q
 
 

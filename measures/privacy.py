@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 REDACTED = "[verwijderd]"
+ARROW_TEXT = pd.ArrowDtype(pa.string())
 #: 11-proof weights of a BSN: 9..2 for the first eight digits, -1 for the last.
 _BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
 
@@ -38,11 +40,11 @@ _SCRUB_PATTERNS = [
 
 def bsn_like(values: pd.Series) -> np.ndarray:
     """Mask of values that are nine digits (eight with a leading zero dropped) passing the 11-proof."""
-    text = values.astype("string").str.strip()
-    candidate = text.str.fullmatch(r"\d{8,9}").fillna(False).to_numpy(dtype=bool)
+    text = values.astype(ARROW_TEXT).str.strip()  # Arrow's string kernels: a million ids in milliseconds
+    candidate = text.str.fullmatch(r"\d{8,9}").to_numpy(dtype=bool, na_value=False)
     mask = np.zeros(len(values), dtype=bool)
     if candidate.any():
-        digits = text[candidate].str.zfill(9)
+        digits = text[candidate].str.pad(9, side="left", fillchar="0")
         matrix = np.array([list(map(int, d)) for d in digits], dtype=np.int64)
         total = matrix @ _BSN_WEIGHTS
         mask[np.flatnonzero(candidate)] = (total % 11 == 0) & (total != 0)
@@ -50,7 +52,10 @@ def bsn_like(values: pd.Series) -> np.ndarray:
 
 
 def scrub_text(values: pd.Series) -> tuple[pd.Series, int]:
-    """Free text with personal details replaced by a marker, and the number of cells changed."""
+    """Free text with personal details replaced by a marker, and the number of cells changed.
+
+    Python's `re` does the work (the patterns need more than Arrow's RE2 offers); free text is short."""
+    values = values.astype("string[python]")
     scrubbed = values
     for pattern in _SCRUB_PATTERNS:
         scrubbed = scrubbed.str.replace(pattern, REDACTED, regex=True)

@@ -23,7 +23,8 @@ from python_calamine import CalamineError
 
 from measures.contract import TABLE_SUFFIXES, TABLES, Table
 
-TEXT = pd.StringDtype("pyarrow")
+#: Text as Arrow strings: strip, compare and match run in Arrow's kernels, not per Python object.
+TEXT = pd.ArrowDtype(pa.string())
 #: Files in a drop that are not tables and are skipped without a word.
 IGNORED_SUFFIXES = (".json", ".md", ".txt", ".pdf", ".docx")
 
@@ -104,7 +105,7 @@ def read_table(path: Path, table: Table) -> RawTable:
     # judged on every column the deliverer sent; a cell of spaces is empty too
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
-        blank &= (frame[column].str.strip() == "").to_numpy(dtype=bool)
+        blank &= (frame[column].str.strip() == "").to_numpy(dtype=bool, na_value=True)
     dropped = [c for c in frame.columns if c and c not in table.column_names]  # "" after a trailing delimiter
     frame = frame.loc[~blank, [c for c in table.column_names if c in frame.columns]].reset_index(drop=True)
     rows = rows[~blank]

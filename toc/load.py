@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -60,10 +61,20 @@ def resolve(ref: str) -> TheoryOfChange:
 def load_toc(path: str | Path) -> TheoryOfChange:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        stat = path.stat()
     except OSError as exc:
         raise TocFileError([Problem(str(path), f"cannot read file: {exc.strerror}")]) from exc
-    return parse_toc(text, str(path))
+    return _load_unchanged(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _load_unchanged(path: str, mtime_ns: int, size: int) -> TheoryOfChange:
+    """Parse a file once per version of it (ToCs are immutable models, so sharing them is safe)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TocFileError([Problem(path, f"cannot read file: {exc.strerror}")]) from exc
+    return parse_toc(text, path)
 
 
 def parse_toc(text: str, name: str) -> TheoryOfChange:

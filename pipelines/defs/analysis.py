@@ -11,7 +11,7 @@ from measures.catalogue import ADMIN_MONTHLY, labels, units
 from measures.effects import baseline_balance, effects_table, event_study_table
 from measures.trends import indicator_trends as compute_trends
 from pipelines.deliveries import DELIVERY_PARTITIONS
-from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, load_panels, markdown_table
+from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, markdown_table, panels_of_run
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
@@ -26,7 +26,7 @@ PRETREND_ALPHA = 0.05
           description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are suppressed.")
 def indicator_trends(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
-    p = load_panels(warehouse, delivery)
+    p = panels_of_run(context, warehouse)
     trends = compute_trends(p.admin, p.survey, p.rtw, min_n=options.min_cell)
     warehouse.replace(delivery.key, {"trends": trends})
     fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
@@ -46,7 +46,7 @@ def indicator_trends(context: dg.AssetExecutionContext, warehouse: Warehouse, op
                       "CR1 clustered by employer, t(G−1), wild cluster bootstrap p when G < 30, BH q-values.")
 def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
-    p = load_panels(warehouse, delivery)
+    p = panels_of_run(context, warehouse)
     table = effects_table(p.admin, p.survey, p.rtw, min_n=options.min_cell)
     warehouse.replace(delivery.key, {"effects": table})
     ao = table.loc[table["indicator_id"] == "ao_pct"]
@@ -75,7 +75,7 @@ def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: Ru
           description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint pre-trend test.")
 def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
-    p = load_panels(warehouse, delivery)
+    p = panels_of_run(context, warehouse)
     table = event_study_table(p.admin, p.survey, min_n=options.min_cell)
     warehouse.replace(delivery.key, {"event_study": table})
     tests = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].groupby("indicator_id")["pretrend_p"].first().dropna()
@@ -96,7 +96,7 @@ def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options
           description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and standardised differences.")
 def balance(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
-    p = load_panels(warehouse, delivery)
+    p = panels_of_run(context, warehouse)
     variables = ["months_absent_at_inclusion", *ADMIN_MONTHLY, *sorted(p.survey["indicator_id"].unique())]
     table = baseline_balance(p.baseline, variables, min_n=options.min_cell)
     warehouse.replace(delivery.key, {"balance": table})

@@ -38,6 +38,20 @@ class Panels:
     baseline: pd.DataFrame
 
 
+# The panels of the run in progress. A run's steps execute one after another in one process (the job uses
+# the in-process executor), and five of them need the same panels: build them once per run, not five
+# times. Keyed by run, so a new run (or a new delivery) never sees another's panels.
+_RUN_PANELS: dict[tuple[str, str, str], Panels] = {}
+
+
+def panels_of_run(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Panels:
+    key = (warehouse.database, context.partition_key, context.run_id)
+    if key not in _RUN_PANELS:
+        _RUN_PANELS.clear()
+        _RUN_PANELS[key] = load_panels(warehouse, delivery_of(context))
+    return _RUN_PANELS[key]
+
+
 def load_panels(warehouse: Warehouse, delivery: Delivery) -> Panels:
     tables = warehouse.read_many(CONTRACT_ASSETS, delivery.key)
     cutoff = pd.Timestamp(delivery.cutoff) if delivery.cutoff else None

@@ -20,7 +20,7 @@ from measures.validate import QUARANTINE_COLUMNS
 from pipelines import settings
 from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
-from pipelines.defs.common import OWNERS, delivery_of, load_panels, out_dir
+from pipelines.defs.common import OWNERS, delivery_of, out_dir, panels_of_run
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
@@ -47,7 +47,7 @@ def evaluation_outputs(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     _json(_run_info(context, delivery, options), folder / "run.json")
-    p = load_panels(warehouse, delivery)
+    p = panels_of_run(context, warehouse)
     inputs = ReportInputs(
         delivery=delivery.key, cutoff=delivery.cutoff, min_cell=options.min_cell,
         employers=p.tables["employers"], activities=p.tables["activities"], cases=p.tables["cases"], survey=p.survey,
