@@ -98,13 +98,20 @@ def prepare_panel(
     cluster = cluster or entity
     columns = list(dict.fromkeys([outcome, entity, time, cluster, *regressors]))
     frame = data[columns].dropna()
-    frame = _drop_singletons(frame, entity, time)
-    if frame.duplicated([entity, time]).any():
-        raise ValueError(f"({entity}, {time}) must identify rows of the panel")
     if frame.empty:
-        raise ValueError("no complete, non-singleton observations left")
+        raise ValueError("no complete observations")
+    # Work on integer codes from here: a million string ids are factorized once, not grouped repeatedly.
     codes = {c: pd.factorize(frame[c], sort=True)[0] for c in (entity, time, cluster)}
+    keep = _non_singletons(codes[entity], codes[time])
+    if not keep.any():
+        raise ValueError("no complete, non-singleton observations left")
+    if not keep.all():
+        frame = frame[keep]
+        codes = {c: pd.factorize(code[keep], sort=True)[0] for c, code in codes.items()}
     sizes = {c: int(code.max()) + 1 for c, code in codes.items()}
+    cells = codes[entity].astype(np.int64) * sizes[time] + codes[time]
+    if len(pd.unique(cells)) < len(cells):
+        raise ValueError(f"({entity}, {time}) must identify rows of the panel")
     return Panel(
         y=frame[outcome].to_numpy(float), X=frame[list(regressors)].to_numpy(float),
         names=tuple(regressors), entity=codes[entity], time=codes[time],
@@ -113,15 +120,15 @@ def prepare_panel(
     )
 
 
-def _drop_singletons(frame: pd.DataFrame, entity: str, time: str) -> pd.DataFrame:
-    """Repeatedly drop rows whose entity or period occurs only once."""
+def _non_singletons(entity: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Rows to keep after repeatedly dropping entities and periods that occur only once (as fixest does)."""
+    keep = np.ones(len(entity), dtype=bool)
     while True:
-        keep = np.ones(len(frame), dtype=bool)
-        for col in (entity, time):
-            keep &= frame.groupby(col, sort=False)[col].transform("size").to_numpy() > 1
-        if keep.all():
-            return frame
-        frame = frame[keep]
+        single = (np.bincount(entity, weights=keep)[entity] <= 1) | (np.bincount(time, weights=keep)[time] <= 1)
+        drop = keep & single
+        if not drop.any():
+            return keep
+        keep &= ~drop
 
 
 def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -134,8 +141,8 @@ def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> 
     iteration (alternating projections converge slowly on them). The two sets of effects play symmetric
     roles, so the smaller one takes the dense solve.
     """
-    arr = np.array(values, dtype=float)
-    mat = arr.reshape(len(arr), -1)
+    arr = np.array(values, dtype=float, order="F")  # the result, written in place; columns contiguous
+    mat = arr.reshape(len(arr), -1, order="F")
     if time.max(initial=0) > entity.max(initial=0):
         entity, time = time, entity
     n_e, n_t = np.bincount(entity).astype(float), np.bincount(time).astype(float)
@@ -145,14 +152,16 @@ def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> 
     def sweep_entities(v: np.ndarray) -> np.ndarray:
         return v - (np.bincount(entity, v, minlength=len(n_e)) / n_e)[entity]
 
-    swept = np.column_stack([sweep_entities(mat[:, j]) for j in range(mat.shape[1])])
-    rhs = np.column_stack([np.bincount(time, swept[:, j], minlength=len(n_t)) for j in range(mat.shape[1])])
+    rhs = np.empty((len(n_t), mat.shape[1]))
+    for j in range(mat.shape[1]):
+        mat[:, j] = sweep_entities(mat[:, j])
+        rhs[:, j] = np.bincount(time, mat[:, j], minlength=len(n_t))
     # the first period is the reference (tau_0 = 0): the rest is full rank when the panel is connected;
     # least squares gives the projection anyway when it is not
     tau = np.zeros_like(rhs)
     tau[1:] = linalg.lstsq(gram[1:, 1:], rhs[1:])[0]
     for j in range(mat.shape[1]):
-        mat[:, j] = swept[:, j] - sweep_entities(tau[time, j])
+        mat[:, j] -= sweep_entities(tau[time, j])
     return arr
 
 

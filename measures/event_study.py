@@ -8,7 +8,7 @@ clustered, t(G-1) intervals (the same engine as :mod:`measures.did`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -111,16 +111,20 @@ def estimate_event_study(
     outside it dropped. Output: :class:`EventStudy`; the pre-trend test is None
     when no event time lies before ``reference``.
     """
-    frame = _event_times(data, event_time, treated_group, window, bin_endpoints)
-    in_group = frame[treated_group] == 1
-    times = sorted(int(k) for k in frame.loc[in_group, event_time].unique())
+    used = list(dict.fromkeys([outcome, entity, time, event_time, treated_group, cluster]))
+    frame = _event_times(data[used], event_time, treated_group, window, bin_endpoints)
+    # Comparison rows need no event time (their dummies are zero): give them one, so that the
+    # complete-case filter of the panel keeps them.
+    frame[event_time] = frame[event_time].where(frame[treated_group] == 1, frame[event_time].fillna(reference))
+    panel = prepare_panel(frame, outcome, entity, time, [event_time, treated_group], cluster)
+    # The dummies are built for the final sample as one matrix, not as frame columns copied along.
+    event, in_group = panel.X[:, 0], panel.X[:, 1] == 1
+    times = sorted({int(k) for k in event[in_group]})
     if reference not in times:
         raise ValueError(f"reference period {reference} not observed for treated units")
     ks = [k for k in times if k != reference]
-    for k in ks:
-        frame[_event_column(k)] = ((frame[event_time] == k) & in_group).astype(float)
-    panel = prepare_panel(frame, outcome, entity, time, [_event_column(k) for k in ks],
-                          cluster)
+    dummies = ((event[:, None] == np.array(ks, dtype=float)) & in_group[:, None]).astype(float)
+    panel = replace(panel, X=dummies, names=tuple(_event_column(k) for k in ks))
     fit = fit_twfe(panel, "cluster", engine)
     coefficients = [_coefficient(fit, k) for k in ks]
     coefficients.append(EventCoefficient(reference, 0.0, 0.0, 0.0, 0.0, reference=True))

@@ -29,11 +29,21 @@ def case_frame(employers: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     return cases.assign(group=group, treated_group=(group == "intervention").astype(int))
 
 
+def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`rows` of known employees, in their order, with the columns of their case (an inner join on
+    employee_id, done by position: cases has one row per employee, so there is nothing to match twice)."""
+    position = pd.Index(cases["employee_id"]).get_indexer(rows["employee_id"])
+    known = position >= 0
+    joined = rows.loc[known].reset_index(drop=True)
+    for column in columns:
+        joined[column] = cases[column].to_numpy()[position[known]]
+    return joined
+
+
 def admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
                 cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
     """Employee-months with rel, post and treated; months after the cut-off are left out."""
-    frame = case_frame(employers, cases)[["employee_id", "group", "treated_group", "absence_start", "inclusion_date"]]
-    panel = admin.merge(frame, on="employee_id", how="inner", validate="many_to_one")
+    panel = with_case(admin, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"])
     if cutoff is not None:
         panel = panel.loc[panel["month"] <= cutoff]
     rel = _month_index(panel["month"]) - _month_index(panel["inclusion_date"])
@@ -44,8 +54,7 @@ def admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFram
 def survey_panel(employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFrame,
                  cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
     """Answers with wave order, post (t1/t2) and treated; answers dated after the cut-off are left out."""
-    frame = case_frame(employers, cases)[["employee_id", "group", "treated_group", "inclusion_date"]]
-    panel = survey.merge(frame, on="employee_id", how="inner", validate="many_to_one")
+    panel = with_case(survey, case_frame(employers, cases), ["group", "treated_group", "inclusion_date"])
     offset = panel["wave"].map(WAVE_MONTHS).astype(int)
     wave_date = panel["inclusion_date"] + pd.to_timedelta(offset * 30.4375, unit="D")
     if cutoff is not None:
@@ -59,7 +68,7 @@ def rtw_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
               cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
     """One row per employee: rtw_12m = 1 when a month within 12 months of absence_start has AO% 0."""
     frame = case_frame(employers, cases)[["employee_id", "employer_id", "group", "treated_group", "absence_start"]]
-    months = admin[["employee_id", "month", "ao_pct"]].merge(frame[["employee_id", "absence_start"]], on="employee_id")
+    months = with_case(admin[["employee_id", "month", "ao_pct"]], frame, ["absence_start"])
     if cutoff is not None:
         months = months.loc[months["month"] <= cutoff]
     since = _month_index(months["month"]) - _month_index(months["absence_start"])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 from filelock import FileLock
 
@@ -21,6 +22,7 @@ from measures.contract import TABLES
 
 LOCK_TIMEOUT_SECONDS = 3600
 ROW = "_row"  # the written order of a result table
+_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string()), pa.large_string(): pd.ArrowDtype(pa.string())}
 _SQL_TYPES = {"id": "VARCHAR", "enum": "VARCHAR", "text": "VARCHAR", "date": "DATE", "month": "DATE", "number": "DOUBLE"}
 
 
@@ -67,10 +69,13 @@ class Warehouse(DuckDBResource):
             # contract tables by their key, the results exactly in the order they were written.
             if table in TABLES:
                 order = ", ".join(f'"{k}"' for k in TABLES[table].key)
-                return conn.execute(f'SELECT * EXCLUDE (delivery) FROM "{table}" WHERE delivery = ? ORDER BY {order}',
-                                    [delivery]).df()
-            return conn.execute(f'SELECT * EXCLUDE (delivery, {ROW}) FROM "{table}" WHERE delivery = ? ORDER BY {ROW}',
-                                [delivery]).df()
+                query = f'SELECT * EXCLUDE (delivery) FROM "{table}" WHERE delivery = ? ORDER BY {order}'
+            else:
+                query = f'SELECT * EXCLUDE (delivery, {ROW}) FROM "{table}" WHERE delivery = ? ORDER BY {ROW}'
+            # Through Arrow: text stays in Arrow buffers instead of a Python object per cell (a million rows
+            # of ids would otherwise cost hundreds of megabytes), dates become datetime64.
+            arrow = conn.sql(query, params=[delivery]).to_arrow_table()
+            return arrow.to_pandas(types_mapper=_ARROW_TEXT.get, date_as_object=False)
 
     def read_many(self, tables: list[str], delivery: str) -> dict[str, pd.DataFrame]:
         return {t: self.read(t, delivery) for t in tables}
@@ -85,7 +90,8 @@ def _add_missing_columns(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+    # fetchall, not fetchone: a half-read result blocks the connection's next query
+    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0])
 
 
 def _write(conn: duckdb.DuckDBPyConnection, name: str, delivery: str, frame: pd.DataFrame) -> None:

@@ -31,7 +31,7 @@ def out_dir(delivery: Delivery, options: RunOptions) -> Path:
 class Panels:
     """The analysis panels of one delivery, with its cut-off applied."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame]  # the small contract tables: employers, activities, cases
     admin: pd.DataFrame
     survey: pd.DataFrame
     rtw: pd.DataFrame
@@ -58,8 +58,9 @@ def load_panels(warehouse: Warehouse, delivery: Delivery) -> Panels:
     employers, cases = tables["employers"], tables["cases"]
     admin = panels.admin_panel(employers, cases, tables["admin"], cutoff)
     survey = panels.survey_panel(employers, cases, tables["survey"], cutoff)
-    return Panels(tables=tables, admin=admin, survey=survey,
-                  rtw=panels.rtw_frame(employers, cases, tables["admin"], cutoff),
+    rtw = panels.rtw_frame(employers, cases, tables.pop("admin"), cutoff)
+    del tables["survey"]  # the panels hold these rows now; keep one copy in memory, not two
+    return Panels(tables=tables, admin=admin, survey=survey, rtw=rtw,
                   baseline=panels.baseline_frame(employers, cases, admin, survey))
 
 
