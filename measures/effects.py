@@ -80,8 +80,9 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     parts = []
     for ind in ADMIN_MONTHLY:
         if ind in admin and admin[ind].notna().any() and _enough(admin, min_n):
-            parts.append(_event_rows(ind, lambda i=ind: estimate_event_study(
-                admin.assign(event_time=admin["rel"]), i, "employee_id", "rel", "event_time", "treated_group",
+            columns = admin[["employee_id", "employer_id", "rel", "treated_group", ind]]  # not the whole panel
+            parts.append(_event_rows(ind, lambda i=ind, c=columns: estimate_event_study(
+                c.assign(event_time=c["rel"]), i, "employee_id", "rel", "event_time", "treated_group",
                 "employer_id", reference=-1, window=EVENT_WINDOW)))
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _enough(answers, min_n):

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,13 @@ class RawTable:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256, computed once per version of the file (a run asks for it several times)."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -121,23 +129,38 @@ def _short(exc: Exception) -> str:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
-    """pyarrow's CSV reader, single-threaded so that each rejected row knows its line number."""
+    """pyarrow's CSV reader. Multi-threaded first; only when it had to skip a line is the file read again
+    single-threaded, because only then do the skipped lines know their line numbers."""
     delimiter = sniff_delimiter(path)
+    header = _header(path, delimiter)
+    arrow, rejected, malformed = _parse_csv(path, delimiter, header, threads=True)
+    if rejected:
+        arrow, rejected, malformed = _parse_csv(path, delimiter, header, threads=False)
+    frame = arrow.to_pandas(types_mapper={pa.string(): TEXT}.get)
+    # pyarrow numbers records from 1 (the header), as Excel numbers rows (a quoted line break stays in its
+    # row); every record is a row, bad, blank or not. Skipped blank lines (only delimiters, fewer of them
+    # than the header) count too, or the rows after them would get the wrong number.
+    total_lines = arrow.num_rows + len(rejected) + 1
+    rows = np.setdiff1d(np.arange(2, total_lines + 1, dtype=np.int64), np.fromiter(rejected, dtype=np.int64))
+    return frame, rows, sorted(malformed)
+
+
+def _parse_csv(path: Path, delimiter: str, header: list[str], threads: bool):
+    """(table, line numbers skipped, [(line, reason)] of malformed lines); line numbers are None when threaded."""
     malformed: list[tuple[int, str]] = []
-    rejected: set[int] = set()  # every line the parser skipped, blank or malformed
+    rejected: list[int | None] = []  # every line the parser skipped, blank or malformed
 
     def reject(row: pacsv.InvalidRow) -> str:
         reason = "too_many_fields" if row.actual_columns > row.expected_columns else "too_few_fields"
-        rejected.add(row.number)
+        rejected.append(row.number)
         if row.text.strip(delimiter + " \t\r"):  # a row of only delimiters or spaces is blank, not malformed
             malformed.append((row.number, reason))
         return "skip"
 
-    header = _header(path, delimiter)
     try:
         arrow = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=reject),
             convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -146,13 +169,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise DropError(f"{path.name}: not UTF-8 text (save it as 'CSV UTF-8')") from exc
         raise
-    frame = arrow.to_pandas(types_mapper={pa.string(): TEXT}.get)
-    # pyarrow numbers records from 1 (the header), as Excel numbers rows (a quoted line break stays in its
-    # row); every record is a row, bad, blank or not. Skipped blank lines (only delimiters, fewer of them
-    # than the header) count too, or the rows after them would get the wrong number.
-    total_lines = arrow.num_rows + len(rejected) + 1
-    rows = np.array([n for n in range(2, total_lines + 1) if n not in rejected], dtype=np.int64)
-    return frame, rows, sorted(malformed)
+    return arrow, rejected, malformed
 
 
 def _header(path: Path, delimiter: str) -> list[str]:
