@@ -28,7 +28,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
-from linearmodels.panel import PanelOLS
 
 from measures.estimates import Estimate, t_inference
 from measures.wild_bootstrap import cluster_sums, wild_cluster_p_value
@@ -209,6 +208,10 @@ def fit_twfe(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> T
 
 def _fit_panelols(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
     """PanelOLS with EntityEffects, explicit time dummies and a constant."""
+    # imported here: linearmodels (with scipy.stats and statsmodels) costs a second at start-up, and large
+    # panels never need it (they take the within engine)
+    from linearmodels.panel import PanelOLS
+
     index = pd.MultiIndex.from_arrays([panel.entity, panel.time], names=["entity", "time"])
     dummies = (panel.time[:, None] == np.arange(1, panel.n_times)).astype(float)
     columns = [*panel.names, *(f"__time_{j}" for j in range(1, panel.n_times)), "__const"]

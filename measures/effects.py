@@ -13,11 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from measures.catalogue import ADMIN_MONTHLY
 from measures.did import estimate_did, estimate_share_difference
-from measures.estimates import Estimate
+from measures.estimates import Estimate, benjamini_hochberg
 from measures.event_study import balance_table, estimate_event_study, estimate_wave_effects
 from measures.suppression import DEFAULT_MIN_CELL
 
@@ -70,7 +69,7 @@ def _bh(p_values: pd.Series) -> pd.Series:
     q = pd.Series(np.nan, index=p.index, dtype="float64")
     known = p.notna()
     if known.any():
-        q[known] = stats.false_discovery_control(p[known].to_numpy(), method="bh")
+        q[known] = benjamini_hochberg(p[known].to_numpy())
     return q
 
 

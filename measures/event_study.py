@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from measures.did import Engine, TwfeFit, fit_twfe, prepare_panel
-from measures.estimates import t_inference
+from measures.estimates import f_survival, t_inference
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def _pretrend_test(fit: TwfeFit, pre: list[int]) -> PreTrendTest | None:
     rank = int(np.linalg.matrix_rank(cov, hermitian=True))
     statistic = float(b @ np.linalg.pinv(cov, hermitian=True) @ b) / rank
     df2 = int(fit.df)
-    return PreTrendTest(statistic, rank, df2, float(stats.f.sf(statistic, rank, df2)),
+    return PreTrendTest(statistic, rank, df2, f_survival(statistic, rank, df2),
                         len(pre))
 
 

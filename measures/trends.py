@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from measures.catalogue import ADMIN_MONTHLY
 from measures.contract import WAVES
+from measures.estimates import t_quantile
 from measures.suppression import DEFAULT_MIN_CELL, suppress_small_cells
 
 TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
@@ -52,7 +52,7 @@ def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
 def _summarise(frame: pd.DataFrame, value: str, period: str, order: list | None) -> pd.DataFrame:
     stats_ = (frame.dropna(subset=[value]).groupby(["group", period], sort=True)[value]
               .agg(mean="mean", sd="std", n="count").reset_index())
-    half = stats.t.ppf(0.975, np.maximum(stats_["n"] - 1, 1)) * stats_["sd"] / np.sqrt(stats_["n"])
+    half = t_quantile(0.975, np.maximum(stats_["n"] - 1, 1)) * stats_["sd"] / np.sqrt(stats_["n"])
     stats_ = stats_.assign(ci_low=stats_["mean"] - half, ci_high=stats_["mean"] + half)
     position = stats_[period].map({p: i for i, p in enumerate(order)}) if order else stats_[period]
     return stats_.assign(period=stats_[period].astype(str), _order=position.astype(float))

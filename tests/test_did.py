@@ -219,3 +219,21 @@ def test_wild_bootstrap_false_positive_rate_with_10_employers():
                            engine="within", wild=True, wild_reps=999, seed=rep)
         rejections.append(est.p_value_wild < 0.05)
     assert 0.02 <= np.mean(rejections) <= 0.08
+
+
+def test_benjamini_hochberg_equals_scipy():
+    from scipy import stats
+
+    from measures.estimates import benjamini_hochberg
+
+    p = np.random.default_rng(3).uniform(size=40) ** 2
+    assert np.allclose(benjamini_hochberg(p), stats.false_discovery_control(p, method="bh"), atol=1e-15)
+
+
+def test_t_and_f_helpers_equal_scipy_stats():
+    from scipy import stats
+
+    from measures.estimates import f_survival, t_quantile
+
+    assert t_quantile(0.975, 9) == pytest.approx(stats.t.ppf(0.975, 9), rel=1e-12)
+    assert f_survival(2.39, 3, 9) == pytest.approx(stats.f.sf(2.39, 3, 9), rel=1e-12)

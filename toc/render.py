@@ -23,6 +23,7 @@ from toc.overlay import RESULT_STYLES, NodeResult, annotation, classify
 FORMATS = ("svg", "png", "pdf")
 FONT = "DejaVu Sans"
 WRAP = 26
+DPI = 110  # png: legible when printed at full width in a report
 ACTIVITY_WRAP = 18  # activities sit side by side in one row: narrower labels keep the diagram readable
 
 #: The report's colours per layer: (band, node). One source for the diagram and its legend.
@@ -82,7 +83,7 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
 
 
 def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
-           results: Mapping[str, NodeResult] | None = None, dpi: int = 110) -> Path:
+           results: Mapping[str, NodeResult] | None = None, dpi: int = DPI) -> Path:
     """Render through the system's `dot` into `output` (svg, png or pdf); `dpi` applies to png."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -90,7 +91,7 @@ def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
     output.parent.mkdir(parents=True, exist_ok=True)
     graph = diagram(toc, lang, results)
     if fmt == "png":
-        graph.attr(dpi=str(dpi))  # 110: legible printed at full width; lower for a preview
+        graph.attr(dpi=str(dpi))
     data = graph.pipe(format=fmt, engine="dot")
     output.write_bytes(data)
     return output

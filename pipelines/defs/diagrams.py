@@ -1,5 +1,9 @@
 """Stage 6: the four AKC Theories of Change, plain and annotated with the run's effects."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import dagster as dg
 
 from measures.overlay import node_results
@@ -9,7 +13,7 @@ from pipelines.defs.common import OWNERS, delivery_of, image, out_dir
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from toc.load import resolve
-from toc.render import render
+from toc.render import DPI, render
 
 AKC_TOCS = ("werkgever-preventief", "werkgever-vroegtijdig", "werknemer-preventief", "werknemer-vroegtijdig")
 #: The ToC shown in the UI: the employee perspective early in absence, where the pilot intervenes.
@@ -23,17 +27,22 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
     delivery = delivery_of(context)
     table = warehouse.read("effects", delivery.key)
     folder = out_dir(delivery, options) / "toc"
-    metadata = {}
+    results = {toc_id: node_results(toc_id, table) for toc_id in AKC_TOCS}
+    jobs = []  # (toc, format, file name, results, dpi) of every diagram
     for toc_id in AKC_TOCS:
         toc = resolve(toc_id)
-        results = node_results(toc_id, table)
-        render(toc, "svg", folder / f"{toc_id}.svg", lang=options.lang)
-        render(toc, "svg", folder / f"{toc_id}-results.svg", lang=options.lang, results=results)
-        render(toc, "png", folder / f"{toc_id}-results.png", lang=options.lang, results=results)
-        metadata[f"{toc_id}_nodes_with_results"] = len(results)
-        if toc_id == FEATURED:  # a preview that fits the UI's dialog; the file beside it is full size
-            preview = render(toc, "png", folder / f"{toc_id}-results-preview.png", lang=options.lang,
-                             results=results, dpi=PREVIEW_DPI)
-            metadata["results_toc"] = image(preview.read_bytes(), f"{toc_id} with results")
+        jobs += [(toc, "svg", f"{toc_id}.svg", None, DPI), (toc, "svg", f"{toc_id}-results.svg", results[toc_id], DPI),
+                 (toc, "png", f"{toc_id}-results.png", results[toc_id], DPI)]
+    # a preview that fits the UI's dialog; the file beside it is full size
+    jobs.append((resolve(FEATURED), "png", f"{FEATURED}-results-preview.png", results[FEATURED], PREVIEW_DPI))
+
+    def draw(job) -> Path:
+        toc, fmt, name, node_results_, dpi = job
+        return render(toc, fmt, folder / name, lang=options.lang, results=node_results_, dpi=dpi)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a `dot` process
+        paths = list(pool.map(draw, jobs))
+    metadata = {f"{toc_id}_nodes_with_results": len(results[toc_id]) for toc_id in AKC_TOCS}
+    metadata["results_toc"] = image(paths[-1].read_bytes(), f"{FEATURED} with results")
     metadata["folder"] = dg.MetadataValue.path(str(folder))
     return dg.MaterializeResult(metadata=metadata)
