@@ -140,9 +140,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str
     # pyarrow numbers records from 1 (the header), as Excel numbers rows (a quoted line break stays in its
     # row); every record is a row, bad, blank or not. Skipped blank lines (only delimiters, fewer of them
     # than the header) count too, or the rows after them would get the wrong number.
-    total_lines = arrow.num_rows + len(rejected) + 1
-    rows = np.setdiff1d(np.arange(2, total_lines + 1, dtype=np.int64), np.fromiter(rejected, dtype=np.int64))
-    return frame, rows, sorted(malformed)
+    lines = np.arange(2, arrow.num_rows + len(rejected) + 2, dtype=np.int64)
+    kept = np.ones(len(lines), dtype=bool)
+    kept[np.asarray(rejected, dtype=np.int64) - 2] = False
+    return frame, lines[kept], sorted(malformed)
 
 
 def _parse_csv(path: Path, delimiter: str, header: list[str], threads: bool):

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 #: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
 GROUP_STYLE = {
@@ -53,14 +54,18 @@ def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, la
         x = (part["period"].astype(str) if waves else part["_x"]).to_numpy()
         mean, low, high = (pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high"))
         label = GROUP_LABEL[lang][group]
-        if len(x) == 1:  # one period (a share at 12 months): an interval, not a band
-            ax.errorbar(x, mean, yerr=[mean - low, high - mean], label=label, capsize=3, markersize=5,
+        if len(x) == 1:  # one period (a share at 12 months): intervals side by side, not a band
+            shift = -0.06 if group == "intervention" else 0.06
+            ax.errorbar([shift], mean, yerr=[mean - low, high - mean], label=label, capsize=3, markersize=5,
                         color=style["color"], marker=style["marker"], linestyle="none")
+            ax.set_xticks([0], [str(x[0])])
+            ax.set_xlim(-0.5, 0.5)
             continue
         ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
         ax.plot(x, mean, label=label, markersize=4 if size == "wide" else 3, **style)
     if not waves:
         ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole months
     ax.set_xlabel(TEXT[lang]["wave" if waves else "rel"])
     ax.set_ylabel(unit)
     ax.set_title(title, loc="left", fontsize=10 if size == "wide" else 8.5)
@@ -104,6 +109,7 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
                 fmt="o", color=GROUP_STYLE["intervention"]["color"], markersize=4, capsize=2, linewidth=1)
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(TEXT[lang]["rel"])
     ax.set_ylabel(f"{unit}")
     ax.set_title(title, loc="left", fontsize=10)
