@@ -42,7 +42,7 @@ class Column(BaseModel):
                  "month": "maand (JJJJ-MM)", "number": "getal", "text": "vrije tekst", "enum": "keuze"}
         rule = parts[self.kind]
         if self.values:
-            rule += ": " + " | ".join(self.values)
+            rule += ": " + ", ".join(self.values)
         if self.minimum is not None and self.maximum is not None:
             rule += f" van {self.minimum:g} t/m {self.maximum:g}"
         if self.integer:
@@ -54,7 +54,7 @@ class Column(BaseModel):
                  "month": "month (YYYY-MM)", "number": "number", "text": "free text", "enum": "one of"}
         rule = parts[self.kind]
         if self.values:
-            rule += ": " + " | ".join(self.values)
+            rule += ": " + ", ".join(self.values)
         if self.minimum is not None and self.maximum is not None:
             rule += f" from {self.minimum:g} to {self.maximum:g}"
         if self.integer:

@@ -84,3 +84,14 @@ def test_pilot_template_writes_the_templates(tmp_path):
     names = {p.name for p in (tmp_path / "t").iterdir()}
     assert names == {f"{t}{s}" for t in TABLES for s in (".csv", ".xlsx")} | {"datacontract.nl.md", "datacontract.en.md"}
     assert openpyxl.load_workbook(tmp_path / "t" / "admin.xlsx")["admin"]["E1"].value == "ao_pct"
+
+
+def test_committed_data_dictionaries_are_current():
+    """docs/datacontract.*.md are generated from the contract (`pilot contract --lang ..`); regenerate on change."""
+    from pathlib import Path
+
+    from measures.templates import data_dictionary
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for lang in ("nl", "en"):
+        assert (docs / f"datacontract.{lang}.md").read_text(encoding="utf-8") == data_dictionary(lang) + "\n", lang
