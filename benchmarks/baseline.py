@@ -16,14 +16,14 @@ import time
 
 START = time.perf_counter()
 
-import argparse  # noqa: E402  (imports count towards the baseline's time, as they would for an analyst)
-import json  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse  # after START: imports count towards the baseline, as they would for an analyst
+import json
+from pathlib import Path
 
-import duckdb  # noqa: E402
-import pandas as pd  # noqa: E402
-from linearmodels.panel import PanelOLS  # noqa: E402
-from scipy import stats  # noqa: E402
+import duckdb
+import pandas as pd
+from linearmodels.panel import PanelOLS
+from scipy import stats
 
 ADMIN_INDICATORS = ("ao_pct", "absence_days", "loonwaarde_pct")
 MIN_CELL = 10

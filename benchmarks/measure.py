@@ -23,6 +23,11 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    samples: list[tuple[float, int]]  # (time.time(), tree RSS) every SAMPLE_SECONDS, to match Dagster step times
+
+    def peak_between(self, start: float, end: float) -> int:
+        """Largest sampled tree RSS between two wall-clock times (0 when no sample fell inside)."""
+        return max((rss for t, rss in self.samples if start <= t <= end), default=0)
 
 
 def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] | None = None) -> Measured:
@@ -35,22 +40,22 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
-        peak, status, usage = _sample_until_exit(proc.pid)
+        samples, status, usage = _sample_until_exit(proc.pid)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
-    peak = max(peak, usage.ru_maxrss * 1024)
+    peak = max([usage.ru_maxrss * 1024, *(rss for _, rss in samples)])
     return Measured(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode,
-                    out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
+                    out_path.read_text(errors="replace"), err_path.read_text(errors="replace"), samples)
 
 
-def _sample_until_exit(pid: int) -> tuple[int, int, object]:
+def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int]], int, object]:
     root = psutil.Process(pid)
-    peak = 0
+    samples = []
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return peak, status, usage
-        peak = max(peak, tree_rss(root))
+            return samples, status, usage
+        samples.append((time.time(), tree_rss(root)))
         time.sleep(SAMPLE_SECONDS)
 
 
@@ -74,6 +79,7 @@ class RunSteps:
     run_id: str
     status: str
     steps: dict[str, float]  # step key -> seconds
+    spans: dict[str, tuple[float, float]]  # step key -> (start, end) as time.time()
     ingest_split: dict[str, float]  # read_seconds, validate_seconds, load_seconds when the asset exposes them
 
 
@@ -86,10 +92,10 @@ def latest_run_steps(dagster_home: Path) -> RunSteps:
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
-        steps = {s.step_key: (s.end_time or 0.0) - (s.start_time or 0.0)
-                 for s in instance.get_run_step_stats(run.run_id)}
+        spans = {s.step_key: (s.start_time or 0.0, s.end_time or 0.0) for s in instance.get_run_step_stats(run.run_id)}
         split = _ingest_split(instance, run.run_id)
-    return RunSteps(run.run_id, run.status.value, steps, split)
+    steps = {k: end - start for k, (start, end) in spans.items()}
+    return RunSteps(run.run_id, run.status.value, steps, spans, split)
 
 
 def _ingest_split(instance, run_id: str) -> dict[str, float]:

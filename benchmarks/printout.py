@@ -15,16 +15,17 @@ def print_header(host: str, libs: str, employers: int, indicators: int, kept: Pa
     lines = [
         f"machine: {host}",
         f"libraries: {libs}",
-        f"data: pilot simulate --seed 1 --employers {employers} --employees-per-employer M --survey-indicators {indicators};"
-        f" M from a {employers} x 25 calibration drop so that admin ≈ N rows. The questionnaire is fixed at "
-        f"{indicators} indicators, so survey rows grow with the employees, not with the catalogue.",
-        "pipeline: pilot run --data DROP --out OUT in a fresh AD_PILOT_DATA (DAGSTER_HOME inside). cold = first run "
-        "(new instance and warehouse); warm = the same drop again into a new OUT.",
-        "stages (seconds, from the Dagster run's step stats): ingest = drop_files + ingest_drop, trends = indicator_trends, "
-        "effects = effects + event_study + balance, report = toc_diagrams + evaluation_outputs, "
-        "overhead = wall - sum of steps (interpreter, imports, Dagster).",
-        "baseline: benchmarks/baseline.py (DuckDB read_csv + SQL trends, PanelOLS DiD per admin indicator); "
-        "ingest = read, overhead = interpreter start and imports.",
+        (f"data: pilot simulate --seed 1 --employers {employers} --employees-per-employer M --survey-indicators {indicators};"
+         f" M from a {employers} x 25 calibration drop so that admin ≈ N rows. The questionnaire is fixed at "
+         f"{indicators} indicators, so survey rows grow with the employees, not with the catalogue."),
+        ("pipeline: pilot run --data DROP --out OUT in a fresh AD_PILOT_DATA (DAGSTER_HOME inside). cold = first run "
+         "(new instance and warehouse); warm = the same drop again into a new OUT."),
+        ("stages (seconds, from the Dagster run's step stats): ingest = drop_files + ingest_drop (minus validate when "
+         "ingest_drop reports validate_seconds; else validate is '-' and inside ingest), trends = indicator_trends, "
+         "effects = effects + event_study + balance, report = toc_diagrams + evaluation_outputs, "
+         "overhead = wall - sum of steps (interpreter, imports, Dagster)."),
+        ("baseline: benchmarks/baseline.py (DuckDB read_csv + SQL trends, PanelOLS DiD per admin indicator); "
+         "ingest = read, overhead = interpreter start and imports."),
         "peak RSS: largest sum of RSS over the process tree (parent + children), sampled every 50 ms; GB = 10^9 bytes.",
     ]
     if kept:
@@ -43,8 +44,11 @@ def print_size(r: dict) -> None:
     for key in ("cold", "warm"):
         if r[key].get("steps"):
             steps = r[key]["steps"]
-            print(f"   steps {key}: " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
-                  + f" (sum {sum(steps.values()):.1f} s)")
+            split = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in r[key].get("split", {}).items())
+            rss = r[key].get("step_rss", {})
+            print(f"   steps {key} (s, peak GB): " + ", ".join(f"{k} {v:.1f}" + (f"/{rss[k] / GB:.2f}" if rss.get(k) else "")
+                                                   for k, v in steps.items())
+                  + f" (sum {sum(steps.values()):.1f} s)" + (f"; ingest_drop reports {split}" if split else ""))
     if not any(r[k].get("split") for k in ("cold", "warm")):
         print("   validation: inside ingest (ingest_drop reports no read/validate/load split)")
     if r["check"]:
@@ -85,7 +89,7 @@ def print_targets(stored: dict, sizes: list[int]) -> None:
         small = stored.get(str(TARGET_SIZE // 10))
         print(f"\ntargets at {size:,} admin rows ({r['rows']['admin']:,} measured), 2 cores: cold | warm")
         for name, verdict in _verdicts(r, small):
-            print(f"   {name:<44}{verdict}")
+            print(f"   {name:<50}{verdict}")
 
 
 def _verdicts(r: dict, small: dict | None) -> list[tuple[str, str]]:
@@ -107,11 +111,14 @@ def _growth(r: dict, small: dict) -> list[tuple[str, str]]:
                 "peak RSS": lambda f: f["peak_rss"]}
     rows = []
     for label, pick in measures.items():
-        cells = [_judge(_safe(lambda: math.log(pick(r[k]) / pick(small[k])) / scale), TARGETS["exponent"], "{:.2f}")
-                 for k in ("cold", "warm")]
+        cells = [_judge(_exponent(pick, r[k], small[k], scale), TARGETS["exponent"], "{:.2f}") for k in ("cold", "warm")]
         note = " (the target)" if label == "step time" else " (for information)"
         rows.append((f"growth exponent of {label} 100k->1M <= 1.1", " | ".join(cells) + note))
     return rows
+
+
+def _exponent(pick, big: dict, small: dict, scale: float) -> float:
+    return _safe(lambda: math.log(pick(big) / pick(small)) / scale)
 
 
 def _both(r: dict, value, limit: float, fmt: str) -> str:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Measured, latest_run_steps, machine, run_measured, versions  # noqa: E402
-from printout import print_header, print_size, print_targets  # noqa: E402
+from measure import Measured, latest_run_steps, machine, run_measured, versions
+from printout import print_header, print_size, print_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -114,7 +114,9 @@ def run_pipeline(drop: Path, out: Path, data: Path, logs: Path, label: str) -> d
     if m.returncode:
         return figures | {"error": (m.stderr.strip() or m.stdout.strip()).splitlines()[-1:]}
     run = latest_run_steps(data / "dagster_home")
-    return figures | {"steps": run.steps, "split": run.ingest_split, "stages": pipeline_stages(run.steps, run.ingest_split, m.wall)}
+    step_rss = {k: m.peak_between(*span) for k, span in run.spans.items()}
+    return figures | {"steps": run.steps, "step_rss": step_rss, "split": run.ingest_split,
+                      "stages": pipeline_stages(run.steps, run.ingest_split, m.wall)}
 
 
 def pipeline_stages(steps: dict[str, float], split: dict[str, float], wall: float) -> dict:

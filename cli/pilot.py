@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, register_user_error
+from cli.common import console, err_console, friendly_errors, print_json, register_user_error, run_and_exit
 from measures.read import DropError
 
 register_user_error(DropError, LookupError)
@@ -306,5 +306,10 @@ def pseudonymise(
 
 register_user_error(FileExistsError)
 
+def main() -> None:
+    """The console script."""
+    run_and_exit(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, register_user_error
+from cli.common import console, err_console, friendly_errors, print_json, register_user_error, run_and_exit
 from toc.diff import diff_tocs
 from toc.graph import pathways
 from toc.load import TocFileError, load_shipped, parse_toc, resolve, shipped_paths
@@ -185,5 +185,10 @@ def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: Js
     console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
 
 
+def main() -> None:
+    """The console script."""
+    run_and_exit(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -130,7 +130,7 @@ def _non_singletons(entity: np.ndarray, time: np.ndarray) -> np.ndarray:
         keep &= ~drop
 
 
-def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> np.ndarray:
+def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """Residuals of a regression of each column on entity and time dummies, exactly, in one pass.
 
     Input: ``values`` (n or n x m), integer codes ``entity`` and ``time``. Output: array of the same shape.
@@ -138,9 +138,11 @@ def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray) -> 
     T x T system (D' M_E D) tau = D' M_E v. D' M_E D = diag(n_t) - N' diag(1/n_e) N with N the sparse
     entity-by-time count matrix, so nothing of size n x T is ever built, and unbalanced panels need no
     iteration (alternating projections converge slowly on them). The two sets of effects play symmetric
-    roles, so the smaller one takes the dense solve.
+    roles, so the smaller one takes the dense solve. With ``overwrite`` a float, column-major ``values`` is
+    demeaned in place (no copy of a large design matrix).
     """
-    arr = np.array(values, dtype=float, order="F")  # the result, written in place; columns contiguous
+    # the result, written in place; columns contiguous
+    arr = np.asarray(values, dtype=float, order="F") if overwrite else np.array(values, dtype=float, order="F")
     mat = arr.reshape(len(arr), -1, order="F")
     if time.max(initial=0) > entity.max(initial=0):
         entity, time = time, entity
@@ -233,15 +235,18 @@ def _fit_panelols(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
 
 def _fit_within(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
     """OLS on two-way demeaned data with CR1 / iid / HC1 covariance."""
-    y = demean_two_way(panel.y, panel.entity, panel.time)
-    X = demean_two_way(panel.X, panel.entity, panel.time)
+    # y and X in one column-major matrix, demeaned in one pass: the fixed-effect structure is set up once
+    data = np.empty((panel.n_obs, 1 + panel.X.shape[1]), order="F")
+    data[:, 0], data[:, 1:] = panel.y, panel.X
+    demean_two_way(data, panel.entity, panel.time, overwrite=True)
+    y, X = data[:, 0], data[:, 1:]
     bread = np.linalg.inv(X.T @ X)
     params = bread @ (X.T @ y)
     resid = y - X @ params
     n, k = panel.n_obs, n_parameters(panel, vcov)
     if vcov == "cluster":
         n_clusters = panel.n_clusters
-        scores = cluster_sums(X * resid[:, None], panel.cluster, n_clusters)
+        scores = cluster_sums(X, panel.cluster, n_clusters, weights=resid)
         factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
         return params, factor * bread @ (scores.T @ scores) @ bread
     if vcov == "unadjusted":

@@ -33,35 +33,43 @@ def effects_table(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
                   min_n: int = DEFAULT_MIN_CELL, seed: int = SEED) -> pd.DataFrame:
     """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
     rows = []
+    admin_smallest = _smallest_group(admin)  # the same rows for every administrative indicator
     for ind in ADMIN_MONTHLY:
         if ind in admin and admin[ind].notna().any():
-            rows.append(_row(ind, admin, min_n, lambda f, i=ind: estimate_did(
+            rows.append(_row(ind, admin, admin_smallest, min_n, lambda f, i=ind: estimate_did(
                 f, i, "employee_id", "rel", "treated", cluster="employer_id", seed=seed)))
     if len(rtw):
-        rows.append(_row("rtw_12m", rtw, min_n, lambda f: estimate_share_difference(
+        rows.append(_row("rtw_12m", rtw, _smallest_group(rtw), min_n, lambda f: estimate_share_difference(
             f, "rtw_12m", "treated_group", "employer_id")))
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        rows.append(_row(ind, answers, min_n, lambda f: estimate_did(
+        rows.append(_row(ind, answers, _smallest_group(answers), min_n, lambda f: estimate_did(
             f, "value", "employee_id", "wave_order", "treated", cluster="employer_id", seed=seed)))
     table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "q_value"])
     table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
     return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
 
 
-def _row(indicator: str, frame: pd.DataFrame, min_n: int, fit: Callable[[pd.DataFrame], Estimate]) -> dict:
-    smallest = frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min()
-    empty = {"indicator_id": indicator, "estimate": None, "se": None, "ci_low": None, "ci_high": None,
-             "p_value": None, "p_value_wild": None, "n_employers": frame["employer_id"].nunique(),
-             "n_employees": frame["employee_id"].nunique(), "n_obs": len(frame)}
+def _smallest_group(frame: pd.DataFrame) -> int:
+    """The number of employees in the smaller of the two groups."""
+    return int(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min())
+
+
+def _row(indicator: str, frame: pd.DataFrame, smallest: int, min_n: int, fit: Callable[[pd.DataFrame], Estimate]) -> dict:
     if smallest < min_n:
-        return empty | {"method": f"suppressed: fewer than {min_n} employees in a group"}
-    try:
-        est = fit(frame)
-    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
-        return empty | {"method": f"not estimable: {str(exc).splitlines()[0]}"}
-    return {"indicator_id": indicator, "estimate": est.estimate, "se": est.se, "ci_low": est.ci_low,
-            "ci_high": est.ci_high, "p_value": est.p_value, "p_value_wild": est.p_value_wild,
-            "n_employers": est.n_clusters, "n_employees": est.n_entities, "n_obs": est.n_obs, "method": est.method}
+        method = f"suppressed: fewer than {min_n} employees in a group"
+    else:
+        try:
+            est = fit(frame)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
+            method = f"not estimable: {str(exc).splitlines()[0]}"
+        else:
+            return {"indicator_id": indicator, "estimate": est.estimate, "se": est.se, "ci_low": est.ci_low,
+                    "ci_high": est.ci_high, "p_value": est.p_value, "p_value_wild": est.p_value_wild,
+                    "n_employers": est.n_clusters, "n_employees": est.n_entities, "n_obs": est.n_obs,
+                    "method": est.method}
+    return {"indicator_id": indicator, "estimate": None, "se": None, "ci_low": None, "ci_high": None,
+            "p_value": None, "p_value_wild": None, "n_employers": frame["employer_id"].nunique(),
+            "n_employees": frame["employee_id"].nunique(), "n_obs": len(frame), "method": method}
 
 
 def _bh(p_values: pd.Series) -> pd.Series:
@@ -77,21 +85,18 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
     joint pre-trend test of the administrative indicators."""
     parts = []
+    admin_enough = _smallest_group(admin) >= min_n
     for ind in ADMIN_MONTHLY:
-        if ind in admin and admin[ind].notna().any() and _enough(admin, min_n):
+        if ind in admin and admin[ind].notna().any() and admin_enough:
             columns = admin[["employee_id", "employer_id", "rel", "treated_group", ind]]  # not the whole panel
             parts.append(_event_rows(ind, lambda i=ind, c=columns: estimate_event_study(
                 c.assign(event_time=c["rel"]), i, "employee_id", "rel", "event_time", "treated_group",
                 "employer_id", reference=-1, window=EVENT_WINDOW)))
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        if _enough(answers, min_n):
+        if _smallest_group(answers) >= min_n:
             parts.append(_event_rows(ind, lambda a=answers: estimate_wave_effects(
                 a, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"])))
     return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS] if parts else pd.DataFrame(columns=EVENT_COLUMNS)
-
-
-def _enough(frame: pd.DataFrame, min_n: int) -> bool:
-    return bool(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min() >= min_n)
 
 
 def _event_rows(indicator: str, fit: Callable) -> pd.DataFrame:

@@ -118,11 +118,13 @@ def estimate_event_study(
     panel = prepare_panel(frame, outcome, entity, time, [event_time, treated_group], cluster)
     # The dummies are built for the final sample as one matrix, not as frame columns copied along.
     event, in_group = panel.X[:, 0], panel.X[:, 1] == 1
-    times = sorted({int(k) for k in event[in_group]})
+    times = [int(k) for k in np.unique(event[in_group])]
     if reference not in times:
         raise ValueError(f"reference period {reference} not observed for treated units")
     ks = [k for k in times if k != reference]
-    dummies = ((event[:, None] == np.array(ks, dtype=float)) & in_group[:, None]).astype(float)
+    dummies = np.zeros((len(event), len(ks)), order="F")  # column-major, as the within engine works
+    for j, k in enumerate(ks):
+        dummies[:, j] = (event == k) & in_group
     panel = replace(panel, X=dummies, names=tuple(_event_column(k) for k in ks))
     fit = fit_twfe(panel, "cluster", engine)
     coefficients = [_coefficient(fit, k) for k in ks]

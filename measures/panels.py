@@ -13,14 +13,19 @@ import numpy as np
 import pandas as pd
 
 from measures.contract import WAVES
+from measures.arrow_text import positions
 
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 RTW_WINDOW_MONTHS = 12
+MONTH_SECONDS = 2_629_800  # 30.4375 days (365.25 / 12)
 
 
 def _month_index(values: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(values)
-    return (values.dt.year * 12 + values.dt.month).to_numpy()
+    """Calendar months since 1970-01, by numpy's month unit (no per-field calls): whole numbers, or floats
+    with NaN where a date is missing."""
+    months = np.asarray(values, dtype="datetime64[M]")
+    index, missing = months.astype(np.int64), np.isnat(months)
+    return np.where(missing, np.nan, index) if missing.any() else index
 
 
 def case_frame(employers: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
@@ -32,9 +37,9 @@ def case_frame(employers: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
 def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """`rows` of known employees, in their order, with the columns of their case (an inner join on
     employee_id, done by position: cases has one row per employee, so there is nothing to match twice)."""
-    position = pd.Index(cases["employee_id"]).get_indexer(rows["employee_id"])
+    position = positions(rows["employee_id"], cases["employee_id"])
     known = position >= 0
-    joined = rows.loc[known].reset_index(drop=True)
+    joined = (rows if known.all() else rows.loc[known]).reset_index(drop=True)  # a take of every row costs
     for column in columns:
         joined[column] = cases[column].to_numpy()[position[known]]
     return joined
@@ -56,7 +61,8 @@ def survey_panel(employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFr
     """Answers with wave order, post (t1/t2) and treated; answers dated after the cut-off are left out."""
     panel = with_case(survey, case_frame(employers, cases), ["group", "treated_group", "inclusion_date"])
     offset = panel["wave"].map(WAVE_MONTHS).astype(int)
-    wave_date = panel["inclusion_date"] + pd.to_timedelta(offset * 30.4375, unit="D")
+    # average month length in whole seconds, as numpy timedeltas (pandas' float-days conversion is slow)
+    wave_date = panel["inclusion_date"] + (offset.to_numpy() * MONTH_SECONDS).astype("timedelta64[s]")
     if cutoff is not None:
         panel = panel.loc[wave_date <= cutoff]
     wave_order = panel["wave"].map({w: i for i, w in enumerate(WAVES)}).astype(int)

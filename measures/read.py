@@ -22,10 +22,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from python_calamine import CalamineError
 
+from measures.arrow_text import TEXT
 from measures.contract import TABLE_SUFFIXES, TABLES, Table
 
-#: Text as Arrow strings: strip, compare and match run in Arrow's kernels, not per Python object.
-TEXT = pd.ArrowDtype(pa.string())
 #: Files in a drop that are not tables and are skipped without a word.
 IGNORED_SUFFIXES = (".json", ".md", ".txt", ".pdf", ".docx")
 

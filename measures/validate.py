@@ -18,9 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from measures.arrow_text import TEXT, arrow, positions
 from measures.contract import TABLES, Column, Table
 from measures.privacy import bsn_like, scrub_text
-from measures.read import TEXT, RawTable, discover, read_table
+from measures.read import RawTable, discover, read_table
 
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 
@@ -119,17 +120,17 @@ class _Verdict:
     """The first problem of each row: a reason code, the column and a detail."""
 
     def __init__(self, n: int):
+        self.ok = np.ones(n, dtype=bool)  # kept alongside `reason`: asking an object array is slow
         self.reason = np.full(n, None, dtype=object)
         self.column = np.full(n, None, dtype=object)
         self.detail = np.full(n, None, dtype=object)
 
-    @property
-    def ok(self) -> np.ndarray:
-        return pd.isna(self.reason)
-
     def flag(self, mask: np.ndarray | pd.Series, column: str, reason: str, detail: str | np.ndarray) -> None:
         """Record `reason` for the rows in `mask` that have no problem yet; `detail` may vary per row."""
         mask = np.asarray(mask, dtype=bool) & self.ok
+        if not mask.any():
+            return
+        self.ok &= ~mask
         self.reason[mask], self.column[mask] = reason, column
         self.detail[mask] = detail[mask] if isinstance(detail, np.ndarray) else detail
 
@@ -269,8 +270,10 @@ def _check_references(table: Table, loaded: pd.DataFrame, verdict: _Verdict, ear
         target = earlier[target_table].loaded
         if target_table == "cases" and column.name == "employer_id":
             # the employer of an answer or admin row must be the employee's employer in cases
-            expected = loaded["employee_id"].map(target.set_index("employee_id")["employer_id"])
-            verdict.flag((expected.notna() & (expected != loaded["employer_id"])).to_numpy(), column.name,
+            position = positions(loaded["employee_id"], target["employee_id"])
+            expected = arrow(target["employer_id"]).take(pa.array(position, mask=position < 0))  # null: unknown
+            mismatch = pc.not_equal(expected, arrow(loaded["employer_id"])).fill_null(False)
+            verdict.flag(mismatch.to_numpy(zero_copy_only=False), column.name,
                          "employer_mismatch", "employer_id differs from the employee's employer in cases")
             continue
         subject = target_column.removesuffix("_id")

@@ -18,11 +18,12 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 from filelock import FileLock
 
+from measures.arrow_text import TEXT
 from measures.contract import TABLES
 
 LOCK_TIMEOUT_SECONDS = 3600
 ROW = "_row"  # the written order of a result table
-_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string()), pa.large_string(): pd.ArrowDtype(pa.string())}
+_ARROW_TEXT = {pa.string(): TEXT, pa.large_string(): TEXT}
 _SQL_TYPES = {"id": "VARCHAR", "enum": "VARCHAR", "text": "VARCHAR", "date": "DATE", "month": "DATE", "number": "DOUBLE"}
 
 

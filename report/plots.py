@@ -9,13 +9,10 @@ from __future__ import annotations
 import io
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display: files only
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # figures without pyplot: no global figure registry, nothing to close
+from matplotlib.ticker import MaxNLocator
 
 #: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
 GROUP_STYLE = {
@@ -31,8 +28,13 @@ TEXT = {
            "event": "Effect relative to month −1 (95% CI)", "ci": "95% CI"},
 }
 
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
-                     "axes.spines.right": False, "figure.dpi": 100, "svg.fonttype": "none"})
+matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
+                            "axes.spines.right": False, "figure.dpi": 100, "svg.fonttype": "none"})
+
+
+def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, object]:
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 #: Figure sizes in inches: a full-width chart, and one of the small multiples in a grid.
@@ -44,7 +46,7 @@ def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, la
     """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
     rows = trends.loc[(trends["indicator_id"] == indicator)]
     waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
-    fig, ax = plt.subplots(figsize=SIZES[size])
+    fig, ax = _figure(figsize=SIZES[size])
     for group, style in GROUP_STYLE.items():
         part = rows.loc[rows["group"] == group]
         if part.empty:
@@ -80,12 +82,12 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
     rows["unit"] = rows["indicator_id"].map(units).fillna("")
     groups = [(u, g) for u, g in rows.groupby("unit", sort=True)]
     if not groups:
-        fig, ax = plt.subplots(figsize=(6.2, 1.0))
+        fig, ax = _figure(figsize=(6.2, 1.0))
         ax.axis("off")
         ax.text(0.5, 0.5, "—", ha="center")
         return fig
     heights = [max(len(g), 1) * 0.28 + 0.6 for _, g in groups]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.2, sum(heights)), gridspec_kw={"height_ratios": heights},
+    fig, axes = _figure(len(groups), 1, figsize=(7.2, sum(heights)), gridspec_kw={"height_ratios": heights},
                              squeeze=False)
     for ax, (unit, group) in zip(axes[:, 0], groups):
         group = group.iloc[::-1]
@@ -103,7 +105,7 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
 def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl") -> Figure:
     """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
     rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
-    fig, ax = plt.subplots(figsize=(6.2, 2.7))
+    fig, ax = _figure(figsize=(6.2, 2.7))
     x, est, low, high = (rows[c].to_numpy(float) for c in ("event_time", "estimate", "ci_low", "ci_high"))
     ax.errorbar(x, est, yerr=[est - low, high - est],
                 fmt="o", color=GROUP_STYLE["intervention"]["color"], markersize=4, capsize=2, linewidth=1)
@@ -120,7 +122,6 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
 def png(fig: Figure, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -128,6 +129,5 @@ def svg(fig: Figure) -> str:
     """Inline SVG markup (no XML prolog, no creation date: the report repeats to the byte)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from cli.pilot import app
 from drops import reference
 from measures.contract import CONTRACT_VERSION, GROUPS, TABLES, WAVES
-from measures.read import TEXT, RawTable
+from measures.arrow_text import TEXT
+from measures.read import RawTable
 from measures.templates import data_dictionary
 from measures.validate import validate_table
 
