@@ -9,8 +9,10 @@ Two engines give identical numbers (tested to 1e-6):
   constant), the entity effects not counted when they are nested in the
   clusters. (``time_effects=True`` instead makes linearmodels count all N+T-1
   effects in k, which inflates the SE.)
-* ``within``: alternating-projection demeaning with ``numpy.bincount`` and
-  OLS with the same small-sample factors; chosen for large panels.
+* ``within``: exact two-way demeaning (entity means swept out, then the time
+  effects from a small T x T system) and OLS with the same small-sample
+  factors; chosen for large panels. Several outcomes observed on the same rows
+  share one demeaning of the regressors (``fit_twfe_each``).
 
 Singletons (an entity or period with one observation) are dropped,
 repeatedly, as fixest does: they are fitted perfectly by their fixed effect,
@@ -43,7 +45,9 @@ Engine = Literal["auto", "panelols", "within"]
 
 @dataclass(frozen=True)
 class Panel:
-    """Complete-case panel with integer codes for entity, time and cluster."""
+    """Complete-case panel with integer codes for entity, time and cluster.
+
+    ``y`` is one outcome (n) or several observed on the same rows (n x q)."""
 
     y: np.ndarray
     X: np.ndarray
@@ -83,7 +87,7 @@ class TwfeFit:
 
 def prepare_panel(
     data: pd.DataFrame,
-    outcome: str,
+    outcome: str | Sequence[str],
     entity: str,
     time: str,
     regressors: Sequence[str],
@@ -92,10 +96,12 @@ def prepare_panel(
     """Drop incomplete rows and singletons; encode entity/time/cluster as codes.
 
     ``time`` may be numeric, a date or a string: it only labels periods, so it
-    is encoded as sorted categories.
+    is encoded as sorted categories. Several outcomes give ``y`` as n x q, on the
+    rows where all of them are observed.
     """
     cluster = cluster or entity
-    columns = list(dict.fromkeys([outcome, entity, time, cluster, *regressors]))
+    outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
+    columns = list(dict.fromkeys([*outcomes, entity, time, cluster, *regressors]))
     frame = data[columns].dropna()
     if frame.empty:
         raise ValueError("no complete observations")
@@ -112,7 +118,8 @@ def prepare_panel(
     if len(pd.unique(cells)) < len(cells):
         raise ValueError(f"({entity}, {time}) must identify rows of the panel")
     return Panel(
-        y=frame[outcome].to_numpy(float), X=frame[list(regressors)].to_numpy(float),
+        y=frame[outcome].to_numpy(float) if isinstance(outcome, str) else frame[outcomes].to_numpy(float),
+        X=frame[list(regressors)].to_numpy(float),
         names=tuple(regressors), entity=codes[entity], time=codes[time],
         cluster=codes[cluster], cluster_name=cluster, n_entities=sizes[entity],
         n_times=sizes[time], n_clusters=sizes[cluster],
@@ -188,13 +195,20 @@ def fit_twfe(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> T
     iid or HC1, all with fixest's small-sample factors) and the t degrees of
     freedom: G-1 when clustered, n-k otherwise.
     """
+    if panel.y.ndim != 1:
+        raise ValueError("fit_twfe takes one outcome; use fit_twfe_each for several")
+    return fit_twfe_each(panel, vcov, engine)[0]
+
+
+def fit_twfe_each(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> list[TwfeFit]:
+    """:func:`fit_twfe` for each outcome (column of ``panel.y``), the regressors demeaned once for all."""
     if engine == "auto":
         engine = "within" if panel.n_obs >= WITHIN_ENGINE_MIN_ROWS else "panelols"
     if engine == "panelols":
-        params, cov = _fit_panelols(panel, vcov)
+        fits = _fit_panelols(panel, vcov)
         engine_label = "PanelOLS (linearmodels)"
     elif engine == "within":
-        params, cov = _fit_within(panel, vcov)
+        fits = _fit_within(panel, vcov)
         engine_label = "within (two-way demeaning)"
     else:
         raise ValueError(f"unknown engine {engine!r}")
@@ -204,12 +218,17 @@ def fit_twfe(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> T
         "unadjusted": "unadjusted (iid) SE, t(n-k)",
         "robust": "heteroskedasticity-robust (HC1) SE, t(n-k)",
     }[vcov]
-    return TwfeFit(params, cov, panel.names, df, panel.n_obs, panel.n_entities,
-                   panel.n_clusters, engine_label, inference)
+    return [TwfeFit(params, cov, panel.names, df, panel.n_obs, panel.n_entities, panel.n_clusters, engine_label, inference)
+            for params, cov in fits]
 
 
-def _fit_panelols(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
-    """PanelOLS with EntityEffects, explicit time dummies and a constant."""
+def _outcomes(panel: Panel) -> np.ndarray:
+    """The outcomes as columns (n x q), one outcome or several."""
+    return panel.y.reshape(panel.n_obs, -1)
+
+
+def _fit_panelols(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]:
+    """PanelOLS with EntityEffects, explicit time dummies and a constant, per outcome."""
     # imported here: linearmodels (with scipy.stats and statsmodels) costs a second at start-up, and large
     # panels never need it (they take the within engine)
     from linearmodels.panel import PanelOLS
@@ -219,42 +238,50 @@ def _fit_panelols(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
     columns = [*panel.names, *(f"__time_{j}" for j in range(1, panel.n_times)), "__const"]
     exog = pd.DataFrame(np.column_stack([panel.X, dummies, np.ones(panel.n_obs)]),
                         index=index, columns=columns)
-    model = PanelOLS(pd.Series(panel.y, index=index), exog, entity_effects=True)
-    if vcov == "cluster":
-        clusters = pd.DataFrame({"cluster": panel.cluster}, index=index)
-        # auto_df (default) leaves entity effects nested in the clusters out of k.
-        res = model.fit(cov_type="clustered", clusters=clusters, debiased=True,
-                        group_debias=True)
-    elif vcov in ("unadjusted", "robust"):
-        res = model.fit(cov_type=vcov, debiased=True)
-    else:
+    p, fits = len(panel.names), []
+    for y in _outcomes(panel).T:
+        model = PanelOLS(pd.Series(y, index=index), exog, entity_effects=True)
+        if vcov == "cluster":
+            clusters = pd.DataFrame({"cluster": panel.cluster}, index=index)
+            # auto_df (default) leaves entity effects nested in the clusters out of k.
+            res = model.fit(cov_type="clustered", clusters=clusters, debiased=True,
+                            group_debias=True)
+        elif vcov in ("unadjusted", "robust"):
+            res = model.fit(cov_type=vcov, debiased=True)
+        else:
+            raise ValueError(f"unknown vcov {vcov!r}")
+        fits.append((res.params.to_numpy()[:p], res.cov.to_numpy()[:p, :p]))
+    return fits
+
+
+def _fit_within(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]:
+    """OLS on two-way demeaned data with CR1 / iid / HC1 covariance, per outcome."""
+    if vcov not in ("cluster", "unadjusted", "robust"):
         raise ValueError(f"unknown vcov {vcov!r}")
-    p = len(panel.names)
-    return res.params.to_numpy()[:p], res.cov.to_numpy()[:p, :p]
-
-
-def _fit_within(panel: Panel, vcov: Vcov) -> tuple[np.ndarray, np.ndarray]:
-    """OLS on two-way demeaned data with CR1 / iid / HC1 covariance."""
-    # y and X in one column-major matrix, demeaned in one pass: the fixed-effect structure is set up once
-    data = np.empty((panel.n_obs, 1 + panel.X.shape[1]), order="F")
-    data[:, 0], data[:, 1:] = panel.y, panel.X
+    outcomes = _outcomes(panel)
+    q = outcomes.shape[1]
+    # outcomes and X in one column-major matrix, demeaned in one pass: the fixed-effect structure is set up once
+    data = np.empty((panel.n_obs, q + panel.X.shape[1]), order="F")
+    data[:, :q], data[:, q:] = outcomes, panel.X
     demean_two_way(data, panel.entity, panel.time, overwrite=True)
-    y, X = data[:, 0], data[:, 1:]
+    X = data[:, q:]
     bread = np.linalg.inv(X.T @ X)
-    params = bread @ (X.T @ y)
-    resid = y - X @ params
     n, k = panel.n_obs, n_parameters(panel, vcov)
-    if vcov == "cluster":
-        n_clusters = panel.n_clusters
-        scores = cluster_sums(X, panel.cluster, n_clusters, weights=resid)
-        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k)
-        return params, factor * bread @ (scores.T @ scores) @ bread
-    if vcov == "unadjusted":
-        return params, (resid @ resid) / (n - k) * bread
-    if vcov == "robust":
-        scores = X * resid[:, None]
-        return params, n / (n - k) * bread @ (scores.T @ scores) @ bread
-    raise ValueError(f"unknown vcov {vcov!r}")
+    fits = []
+    for j in range(q):
+        params = bread @ (X.T @ data[:, j])
+        resid = data[:, j] - X @ params
+        if vcov == "cluster":
+            g = panel.n_clusters
+            scores = cluster_sums(X, panel.cluster, g, weights=resid)
+            cov = g / (g - 1) * (n - 1) / (n - k) * bread @ (scores.T @ scores) @ bread
+        elif vcov == "unadjusted":
+            cov = (resid @ resid) / (n - k) * bread
+        else:
+            scores = X * resid[:, None]
+            cov = n / (n - k) * bread @ (scores.T @ scores) @ bread
+        fits.append((params, cov))
+    return fits
 
 
 def twfe_wild_p_value(panel: Panel, name: str, reps: int, seed: int) -> float:

@@ -17,7 +17,7 @@ import pandas as pd
 from measures.catalogue import ADMIN_MONTHLY
 from measures.did import estimate_did, estimate_share_difference
 from measures.estimates import Estimate, benjamini_hochberg
-from measures.event_study import balance_table, estimate_event_study, estimate_wave_effects
+from measures.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
 from measures.suppression import DEFAULT_MIN_CELL
 
 EFFECT_COLUMNS = ["indicator_id", "estimate", "se", "ci_low", "ci_high", "p_value", "p_value_wild", "q_value",
@@ -85,27 +85,31 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
     joint pre-trend test of the administrative indicators."""
     parts = []
-    admin_enough = _smallest_group(admin) >= min_n
-    for ind in ADMIN_MONTHLY:
-        if ind in admin and admin[ind].notna().any() and admin_enough:
-            columns = admin[["employee_id", "employer_id", "rel", "treated_group", ind]]  # not the whole panel
-            parts.append(_event_rows(ind, lambda i=ind, c=columns: estimate_event_study(
-                c.assign(event_time=c["rel"]), i, "employee_id", "rel", "event_time", "treated_group",
-                "employer_id", reference=-1, window=EVENT_WINDOW)))
+    indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
+    if indicators and _smallest_group(admin) >= min_n:
+        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]]  # not the whole panel
+        try:  # together: indicators on the same months share one design
+            studies = estimate_event_studies(columns.assign(event_time=columns["rel"]), indicators, "employee_id", "rel",
+                                             "event_time", "treated_group", "employer_id", reference=-1, window=EVENT_WINDOW)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            studies = dict.fromkeys(indicators, exc)
+        parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _smallest_group(answers) >= min_n:
-            parts.append(_event_rows(ind, lambda a=answers: estimate_wave_effects(
-                a, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"])))
+            try:
+                study = estimate_wave_effects(answers, "value", "employee_id", "wave", "treated_group", "employer_id",
+                                              order=["t0", "t1", "t2"])
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                study = exc
+            parts.append(_event_rows(ind, study))
     return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS] if parts else pd.DataFrame(columns=EVENT_COLUMNS)
 
 
-def _event_rows(indicator: str, fit: Callable) -> pd.DataFrame:
-    """The event-study rows of one indicator; one row with a `note` when it cannot be estimated."""
-    try:
-        study = fit()
-    except (ValueError, np.linalg.LinAlgError) as exc:
+def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
+    """The event-study rows of one indicator; one row with a `note` when it could not be estimated."""
+    if isinstance(study, Exception):
         row = {c: float("nan") for c in EVENT_COLUMNS} | {"indicator_id": indicator, "reference": 0,
-                                                           "note": f"not estimable: {str(exc).splitlines()[0]}"}
+                                                           "note": f"not estimable: {str(study).splitlines()[0]}"}
         return pd.DataFrame([row], columns=EVENT_COLUMNS)
     test, missing = study.pretrend, float("nan")
     return study.table().assign(

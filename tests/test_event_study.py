@@ -9,6 +9,7 @@ import pytest
 
 from measures.event_study import (
     balance_table,
+    estimate_event_studies,
     estimate_event_study,
     estimate_wave_effects,
 )
@@ -76,6 +77,27 @@ def test_coefficients_and_ses_equal_fixest():
     np.testing.assert_allclose(rows["estimate"], coef, atol=1e-8)
     np.testing.assert_allclose(rows["se"], se, atol=1e-8)
     assert es.df == es.n_clusters - 1 == 19
+
+
+@pytest.mark.parametrize("engine", ["panelols", "within"])
+def test_several_outcomes_equal_one_at_a_time(engine):
+    """Outcomes on the same rows share one design, an outcome with other missing rows gets its own; each
+    result equals its own fit."""
+    data = simulate_events(5, effects={0: 0.5, 1: 1.0})
+    rng = np.random.default_rng(5)
+    data = data.assign(y2=data["y"] * 2 + rng.normal(0, 1, len(data)), y3=data["y"] - data["truth"])
+    data.loc[rng.random(len(data)) < 0.1, "y3"] = np.nan  # other rows observed: not the shared sample
+    args = ("employee", "period", "event_time", "group", "employer")
+    together = estimate_event_studies(data, ["y", "y2", "y3"], *args, window=(-3, 3), engine=engine)
+    assert list(together) == ["y", "y2", "y3"]
+    for outcome, study in together.items():
+        alone = estimate_event_study(data, outcome, *args, window=(-3, 3), engine=engine)
+        assert study.n_obs == alone.n_obs and study.method == alone.method
+        pd.testing.assert_frame_equal(study.table(), alone.table(), rtol=1e-10, atol=1e-12)
+        assert study.pretrend.p_value == pytest.approx(alone.pretrend.p_value, rel=1e-9)
+    assert together["y3"].n_obs < together["y"].n_obs
+    assert together["y"].table().set_index("event_time").loc[1, "estimate"] > 0.5  # the planted effect
+    assert abs(together["y3"].table().set_index("event_time").loc[1, "estimate"]) < 0.5  # y3 has none
 
 
 def test_window_bins_the_endpoints():
