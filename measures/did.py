@@ -24,7 +24,7 @@ time effects out of k); the time effects are always counted here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -294,6 +294,15 @@ def twfe_wild_p_value(panel: Panel, name: str, reps: int, seed: int) -> float:
                                 panel.cluster, demean=demean, reps=reps, seed=seed)
 
 
+def same_rows(data: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:
+    """The outcomes grouped by the rows on which they are observed, in their order: the outcomes of one
+    group can share a panel and the demeaning of its regressors."""
+    groups: dict[bytes, list[str]] = {}
+    for outcome in outcomes:
+        groups.setdefault(np.packbits(data[outcome].notna().to_numpy()).tobytes(), []).append(outcome)
+    return list(groups.values())
+
+
 def estimate_did(
     data: pd.DataFrame,
     outcome: str,
@@ -319,8 +328,37 @@ def estimate_did(
     singletons too. Output: :class:`Estimate` with t(G-1) inference when
     clustered, t(n-k) otherwise.
     """
-    panel = prepare_panel(data, outcome, entity, time, [treated, *covariates], cluster)
-    fit = fit_twfe(panel, vcov, engine)
+    return estimate_dids(data, [outcome], entity, time, treated, cluster, covariates, vcov, wild, wild_reps,
+                         seed, engine)[outcome]
+
+
+def estimate_dids(
+    data: pd.DataFrame,
+    outcomes: Sequence[str],
+    entity: str,
+    time: str,
+    treated: str,
+    cluster: str | None = None,
+    covariates: Sequence[str] = (),
+    vcov: Vcov = "cluster",
+    wild: bool | None = None,
+    wild_reps: int = 999,
+    seed: int = 20200501,
+    engine: Engine = "auto",
+) -> dict[str, Estimate]:
+    """:func:`estimate_did` for each outcome, each on its own complete cases; outcomes observed on the
+    same rows (:func:`same_rows`) share one panel and one demeaning of the regressors."""
+    estimates = {}
+    for group in same_rows(data, outcomes):
+        panel = prepare_panel(data, group, entity, time, [treated, *covariates], cluster)
+        for j, (outcome, fit) in enumerate(zip(group, fit_twfe_each(panel, vcov, engine))):
+            estimates[outcome] = _did_estimate(replace(panel, y=panel.y[:, j]), fit, treated, vcov, wild,
+                                               wild_reps, seed)
+    return {outcome: estimates[outcome] for outcome in outcomes}
+
+
+def _did_estimate(panel: Panel, fit: TwfeFit, treated: str, vcov: Vcov, wild: bool | None, wild_reps: int,
+                  seed: int) -> Estimate:
     estimate, se = fit.coef(treated)
     ci_low, ci_high, p_value = t_inference(estimate, se, fit.df)
     run_wild = wild if wild is not None else (

@@ -9,13 +9,14 @@ an indicator that cannot be estimated says why in `method` instead of failing th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from measures.catalogue import ADMIN_MONTHLY
-from measures.did import estimate_did, estimate_share_difference
+from measures.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 from measures.estimates import Estimate, benjamini_hochberg
 from measures.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
 from measures.suppression import DEFAULT_MIN_CELL
@@ -34,10 +35,11 @@ def effects_table(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
     """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
     rows = []
     admin_smallest = _smallest_group(admin)  # the same rows for every administrative indicator
-    for ind in ADMIN_MONTHLY:
-        if ind in admin and admin[ind].notna().any():
-            rows.append(_row(ind, admin, admin_smallest, min_n, lambda f, i=ind: estimate_did(
-                f, i, "employee_id", "rel", "treated", cluster="employer_id", seed=seed)))
+    indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
+    for group in same_rows(admin, indicators):  # together where they can share a panel; a failure stays in its group
+        together = functools.cache(lambda g=tuple(group): estimate_dids(
+            admin, g, "employee_id", "rel", "treated", cluster="employer_id", seed=seed))
+        rows += [_row(ind, admin, admin_smallest, min_n, lambda f, i=ind, t=together: t()[i]) for ind in group]
     if len(rtw):
         rows.append(_row("rtw_12m", rtw, _smallest_group(rtw), min_n, lambda f: estimate_share_difference(
             f, "rtw_12m", "treated_group", "employer_id")))
@@ -88,11 +90,14 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     if indicators and _smallest_group(admin) >= min_n:
         columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]]  # not the whole panel
-        try:  # together: indicators on the same months share one design
-            studies = estimate_event_studies(columns.assign(event_time=columns["rel"]), indicators, "employee_id", "rel",
-                                             "event_time", "treated_group", "employer_id", reference=-1, window=EVENT_WINDOW)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            studies = dict.fromkeys(indicators, exc)
+        studies: dict[str, EventStudy | Exception] = {}
+        for group in same_rows(admin, indicators):  # together where they can share a design; a failure stays in its group
+            try:
+                studies |= estimate_event_studies(columns.assign(event_time=columns["rel"]), group, "employee_id", "rel",
+                                                  "event_time", "treated_group", "employer_id", reference=-1,
+                                                  window=EVENT_WINDOW)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                studies |= dict.fromkeys(group, exc)
         parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _smallest_group(answers) >= min_n:

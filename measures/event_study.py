@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from measures.did import Engine, TwfeFit, fit_twfe_each, prepare_panel
+from measures.did import Engine, TwfeFit, fit_twfe_each, prepare_panel, same_rows
 from measures.estimates import f_survival, t_inference
 
 
@@ -132,11 +132,8 @@ def estimate_event_studies(
     Outcomes observed on the same rows share one design: the panel, its event dummies and their demeaning
     are built once (three administrative indicators of a million rows cost little more than one).
     """
-    by_rows: dict[bytes, list[str]] = {}
-    for outcome in outcomes:
-        by_rows.setdefault(np.packbits(data[outcome].notna().to_numpy()).tobytes(), []).append(outcome)
     studies = {}
-    for group in by_rows.values():
+    for group in same_rows(data, outcomes):
         studies |= _event_studies_on_same_rows(data, group, entity, time, event_time, treated_group, cluster,
                                                reference, window, bin_endpoints, engine)
     return {outcome: studies[outcome] for outcome in outcomes}
