@@ -149,6 +149,7 @@ def _event_studies_on_same_rows(
     # complete-case filter of the panel keeps them.
     frame[event_time] = frame[event_time].where(frame[treated_group] == 1, frame[event_time].fillna(reference))
     panel = prepare_panel(frame, outcomes, entity, time, [event_time, treated_group], cluster)
+    del frame  # the panel holds its arrays now: a million-row frame less at the peak of the fit
     # The dummies are built for the final sample as one matrix, not as frame columns copied along.
     event, in_group = panel.X[:, 0], panel.X[:, 1] == 1
     times = [int(k) for k in np.unique(event[in_group])]
