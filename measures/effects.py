@@ -89,11 +89,12 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     parts = []
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     if indicators and _smallest_group(admin) >= min_n:
-        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]]  # not the whole panel
+        # the columns it needs (not the whole panel), one copy: a million rows
+        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]].assign(event_time=admin["rel"])
         studies: dict[str, EventStudy | Exception] = {}
         for group in same_rows(admin, indicators):  # together where they can share a design; a failure stays in its group
             try:
-                studies |= estimate_event_studies(columns.assign(event_time=columns["rel"]), group, "employee_id", "rel",
+                studies |= estimate_event_studies(columns, group, "employee_id", "rel",
                                                   "event_time", "treated_group", "employer_id", reference=-1,
                                                   window=EVENT_WINDOW)
             except (ValueError, np.linalg.LinAlgError) as exc:
