@@ -306,6 +306,7 @@ def pseudonymise(
 
 register_user_error(FileExistsError)
 
+
 def main() -> None:
     """The console script."""
     run_and_exit(app)

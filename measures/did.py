@@ -263,7 +263,7 @@ def _fit_within(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]
     # outcomes and X in one column-major matrix, demeaned in one pass: the fixed-effect structure is set up once
     data = np.empty((panel.n_obs, q + panel.X.shape[1]), order="F")
     data[:, :q], data[:, q:] = outcomes, panel.X
-    demean_two_way(data, panel.entity, panel.time, overwrite=True)
+    data = demean_two_way(data, panel.entity, panel.time, overwrite=True)
     X = data[:, q:]
     bread = np.linalg.inv(X.T @ X)
     n, k = panel.n_obs, n_parameters(panel, vcov)

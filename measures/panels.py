@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from measures.contract import WAVES
 from measures.arrow_text import positions
+from measures.contract import WAVES
 
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 RTW_WINDOW_MONTHS = 12
@@ -39,7 +39,8 @@ def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd
     employee_id, done by position: cases has one row per employee, so there is nothing to match twice)."""
     position = positions(rows["employee_id"], cases["employee_id"])
     known = position >= 0
-    joined = (rows if known.all() else rows.loc[known]).reset_index(drop=True)  # a take of every row costs
+    # all known (the usual case): no selection, which would copy every row of every column
+    joined = (rows if known.all() else rows.loc[known]).reset_index(drop=True)
     for column in columns:
         joined[column] = cases[column].to_numpy()[position[known]]
     return joined
