@@ -261,7 +261,9 @@ def report(
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
     """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance."""
     from pipelines import settings
+    from pipelines.run import instance
 
+    instance()  # create a new instance's tables here, under the lock that `pilot run` takes too
     env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "--host", "127.0.0.1", "--port", str(port)]

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
+from filelock import FileLock
 
 from pipelines import settings
 from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
 
 JOB = "pilot_evaluation"
+INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
 class PipelineFailed(Exception):
@@ -32,9 +34,15 @@ class RunOutcome:
 
 
 def instance() -> dg.DagsterInstance:
-    """The persistent instance in DAGSTER_HOME (the project's data directory unless set)."""
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
-    return dg.DagsterInstance.get()
+    """The persistent instance in DAGSTER_HOME (the project's data directory unless set).
+
+    Opening a new SQLite instance creates its tables; two processes doing that at once collide ("table runs
+    already exists"), so opening is serialised by a file lock (held for well under a second).
+    """
+    home = settings.dagster_home()
+    os.environ["DAGSTER_HOME"] = str(home)
+    with FileLock(home / "open.lock", timeout=INSTANCE_LOCK_TIMEOUT_SECONDS):
+        return dg.DagsterInstance.get()
 
 
 def run_drop(drop: Path, out: Path | None = None, cutoff: dt.date | None = None, min_cell: int = settings.DEFAULT_MIN_CELL,
