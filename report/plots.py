@@ -33,6 +33,7 @@ matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.
 
 
 def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, object]:
+    """A figure and its axes, as `pyplot.subplots` gives them (rendered by savefig through Agg or SVG)."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(*grid, **kwargs)
 
