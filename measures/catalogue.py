@@ -16,11 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from measures.validate import Reference, SurveyRule
-from toc.load import load_shipped
+from toc.load import SafeLoader, load_shipped
 from toc.models import EFFECT_LAYERS, TheoryOfChange
-
-# libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.read import _cell_text, sniff_delimiter
+from measures.read import cells_as_text, sniff_delimiter
 
 
 def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     if as_text and suffix != ".csv":
         # every cell as the text a CSV would hold: an empty cell stays empty (not "nan"), and the number
         # 123456782.0 is "123456782", so that an id gets the same pseudonym whatever the file type
-        frame = pd.DataFrame({c: frame[c].map(_cell_text) for c in frame.columns}, index=frame.index)
+        frame = cells_as_text(frame)
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -198,20 +198,25 @@ def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, list[t
     cells = sheet.to_python(skip_empty_area=False)
     if not cells:
         raise DropError(f"{path.name}: the sheet is empty")
-    header = [_cell_text(c) for c in cells[0]]
+    header = [cell_text(c) for c in cells[0]]
     width = len(header)
-    data = [[_cell_text(c) for c in row[:width]] + [""] * (width - len(row)) for row in cells[1:]]
+    data = [[cell_text(c) for c in row[:width]] + [""] * (width - len(row)) for row in cells[1:]]
     frame = pd.DataFrame(data, columns=header, dtype=TEXT) if data else pd.DataFrame(columns=header, dtype=TEXT)
     return frame, np.arange(2, len(data) + 2, dtype=np.int64), []
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
     frame = pq.read_table(path).to_pandas()
-    text = pd.DataFrame({c: frame[c].map(_cell_text) for c in frame.columns}, dtype=TEXT)
+    text = cells_as_text(frame, dtype=TEXT)
     return text, np.arange(2, len(text) + 2, dtype=np.int64), []
 
 
-def _cell_text(value: object) -> str:
+def cells_as_text(frame: pd.DataFrame, dtype: object = None) -> pd.DataFrame:
+    """Every cell of a typed frame (spreadsheet, Parquet) as the text a CSV would hold."""
+    return pd.DataFrame({c: frame[c].map(cell_text) for c in frame.columns}, index=frame.index, dtype=dtype)
+
+
+def cell_text(value: object) -> str:
     """A typed spreadsheet or Parquet cell as the text a CSV would hold."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return ""  # pd.NA: a nullable (string, Int64) Parquet column restored by pandas

@@ -21,12 +21,12 @@ TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high",
 def indicator_trends(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
                      min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """All trends of a run, sorted by indicator, group and period, with small cells suppressed."""
-    parts = [_summarise(admin, ind, "rel", order=None).assign(indicator_id=ind)
+    parts = [_summarise(admin, ind, "rel").assign(indicator_id=ind)
              for ind in ADMIN_MONTHLY if ind in admin]
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        parts.append(_summarise(answers, "value", "wave", order=list(WAVES)).assign(indicator_id=ind))
+        parts.append(_summarise(answers, "value", "wave").assign(indicator_id=ind))
     if len(rtw):
-        parts.append(_summarise(rtw.assign(period="12m"), "rtw_12m", "period", order=["12m"]).assign(indicator_id="rtw_12m"))
+        parts.append(_summarise(rtw.assign(period="12m"), "rtw_12m", "period").assign(indicator_id="rtw_12m"))
     if not parts:
         return pd.DataFrame(columns=TREND_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
@@ -37,8 +37,8 @@ def indicator_trends(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFram
 def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
     """Trends in their one row order: indicator, group, then the period in time order.
 
-    Periods are text (`-4`, `t0`, `12m`), so a store that sorts them as text puts `-1` before `-4` and `10`
-    before `2`; whoever reads trends back (the warehouse, before `trends.csv`) restores the order with this.
+    Periods are text (`-4`, `t0`, `12m`), so sorting them as text would put `-1` before `-4` and `10` before
+    `2`; the order comes from what the text says (a month, a wave, or anything else last).
     """
     period = table["period"].astype(str)
     order = pd.to_numeric(period, errors="coerce")  # admin: months relative to inclusion
@@ -49,10 +49,9 @@ def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
     return ranked.drop(columns=["_order", "_text"]).reset_index(drop=True)
 
 
-def _summarise(frame: pd.DataFrame, value: str, period: str, order: list | None) -> pd.DataFrame:
+def _summarise(frame: pd.DataFrame, value: str, period: str) -> pd.DataFrame:
     stats_ = (frame.dropna(subset=[value]).groupby(["group", period], sort=True)[value]
               .agg(mean="mean", sd="std", n="count").reset_index())
     half = t_quantile(0.975, np.maximum(stats_["n"] - 1, 1)) * stats_["sd"] / np.sqrt(stats_["n"])
     stats_ = stats_.assign(ci_low=stats_["mean"] - half, ci_high=stats_["mean"] + half)
-    position = stats_[period].map({p: i for i, p in enumerate(order)}) if order else stats_[period]
-    return stats_.assign(period=stats_[period].astype(str), _order=position.astype(float))
+    return stats_.assign(period=stats_[period].astype(str))

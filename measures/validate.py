@@ -193,9 +193,9 @@ def parse_number(text: pd.Series) -> pd.Series:
     """Numbers with a decimal point or a Dutch decimal comma; anything else becomes NaN.
 
     In Arrow's kernels: a regular expression says which cells are numbers, and only those are cast."""
-    arrow = pa.array(text.astype(TEXT).str.strip().str.replace(",", ".", regex=False))
-    valid = pc.match_substring_regex(arrow, _NUMBER)
-    numbers = pc.cast(pc.if_else(valid, arrow, pa.scalar(None, pa.string())), pa.float64())
+    values = arrow(text.astype(TEXT).str.strip().str.replace(",", ".", regex=False))
+    valid = pc.match_substring_regex(values, _NUMBER)
+    numbers = pc.cast(pc.if_else(valid, values, pa.scalar(None, pa.string())), pa.float64())
     return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
@@ -215,11 +215,11 @@ def parse_month(text: pd.Series) -> pd.Series:
 
     Year and month are pulled out with Arrow's regular expressions and checked as numbers, so that a
     million months parse without a Python call per cell."""
-    arrow = pa.array(text.astype(TEXT))
+    values = arrow(text)
     year = np.full(len(text), -1, dtype=np.int64)
     month = np.zeros(len(text), dtype=np.int64)
     for pattern in _MONTHS:
-        parts = pc.extract_regex(arrow, pattern)
+        parts = pc.extract_regex(values, pattern)
         matched = parts.is_valid()
         found = matched.to_numpy(zero_copy_only=False) & (year < 0)
         for name, target in (("year", year), ("month", month)):
