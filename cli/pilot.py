@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from cli.common import console, err_console, friendly_errors, print_json, register_user_error, run_and_exit
-from measures.read import DropError
+from measures.contract.read import DropError
 
 register_user_error(DropError, LookupError)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -30,7 +30,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable con
 @friendly_errors
 def indicators(as_json: JsonFlag = False) -> None:
     """The indicator catalogue: how each ToC output and effect is measured."""
-    from measures.catalogue import load_catalogue
+    from measures.indicators.catalogue import load_catalogue
 
     catalogue = [i.model_dump(mode="json") for i in load_catalogue()]
     if as_json:
@@ -49,8 +49,8 @@ def validate(
     as_json: JsonFlag = False,
 ) -> None:
     """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason."""
-    from measures.catalogue import drop_reference
-    from measures.validate import validate_drop
+    from measures.indicators.catalogue import drop_reference
+    from measures.contract.validate import validate_drop
 
     result = validate_drop(drop, drop_reference())
     quarantine = result.quarantine()
@@ -82,7 +82,7 @@ def simulate(
     fmt: Annotated[str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")] = "csv",
 ) -> None:
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
-    from measures.simulate import SimulationSpec, write_drop
+    from measures.evaluation.simulate import SimulationSpec, write_drop
 
     overrides = dict(_pair(item) for item in survey_effect or [])
     spec = SimulationSpec(seed=seed, employers=employers, employees_per_employer=employees_per_employer,
@@ -104,7 +104,7 @@ def _pair(item: str) -> tuple[str, float]:
 @friendly_errors
 def template(out: Annotated[Path, typer.Option(help="Folder for the empty templates.")]) -> None:
     """Empty CSV and XLSX templates (with the data dictionary) that an employer fills in."""
-    from measures.templates import write_templates
+    from measures.contract.templates import write_templates
 
     for path in write_templates(out):
         console.print(f"wrote {path}")
@@ -114,7 +114,7 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
 @friendly_errors
 def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> None:
     """The data dictionary of the pilot contract (Markdown)."""
-    from measures.templates import data_dictionary
+    from measures.contract.templates import data_dictionary
 
     sys.stdout.write(data_dictionary(lang) + "\n")
 
@@ -133,8 +133,8 @@ def did(
     as_json: JsonFlag = False,
 ) -> None:
     """Two-way fixed-effects difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector)."""
-    from measures.did import estimate_did
-    from measures.panel_file import read_panel
+    from measures.estimation.did import estimate_did
+    from measures.contract.panel_file import read_panel
 
     data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
     result = estimate_did(data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov)
@@ -150,7 +150,7 @@ def business_case_cmd(
     daily_wage: float = 176, ad_cost: float = 1000, direct_adjustment: float = 0.56, as_json: JsonFlag = False,
 ) -> None:
     """The report's business case (§4.2) to the euro: costs and savings per person."""
-    from measures.business_case import business_case
+    from measures.evaluation.business_case import business_case
 
     data = business_case(daily_wage=daily_wage, ad_cost=ad_cost, direct_adjustment=direct_adjustment).as_dict()
     if as_json:
@@ -173,7 +173,7 @@ def power(
     as_json: JsonFlag = False,
 ) -> None:
     """Minimum detectable effect (SD) for 80% power at 5%, accounting for clustering by employer."""
-    from measures.power import mde_table, minimum_detectable_effect
+    from measures.estimation.power import mde_table, minimum_detectable_effect
 
     result = minimum_detectable_effect(employers, employees_per_employer, icc).as_dict()
     total = employers * employees_per_employer
@@ -212,7 +212,7 @@ def run(
 @friendly_errors
 def demo(out: Annotated[Optional[Path], typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
-    from measures.simulate import SimulationSpec, write_drop
+    from measures.evaluation.simulate import SimulationSpec, write_drop
     from pipelines import settings
     from pipelines.run import run_drop
 
@@ -275,7 +275,7 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
 @friendly_errors
 def keygen(key_file: Annotated[Path, typer.Argument(help="Where to write the new key (keep it; never send it).")]) -> None:
     """A new secret key for `pilot pseudonymise`, for the delivering party only."""
-    from measures.privacy import new_key
+    from measures.contract.privacy import new_key
 
     if key_file.exists():
         raise FileExistsError(f"{key_file} exists; refusing to overwrite a key (pseudonyms would change)")
@@ -294,9 +294,9 @@ def pseudonymise(
     key_file: Annotated[Path, typer.Option(help="Key made by `pilot keygen`.")],
 ) -> None:
     """Replace identifier columns by keyed HMAC-SHA256 pseudonyms (run by the deliverer, never the evaluator)."""
-    from measures.panel_file import read_panel, write_panel
-    from measures.privacy import pseudonymise as hmac_pseudonyms
-    from measures.privacy import read_key
+    from measures.contract.panel_file import read_panel, write_panel
+    from measures.contract.privacy import pseudonymise as hmac_pseudonyms
+    from measures.contract.privacy import read_key
 
     key = read_key(key_file)
     frame = read_panel(source, id_column, as_text=True)

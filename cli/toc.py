@@ -15,7 +15,7 @@ from toc.graph import pathways
 from toc.load import TocFileError, load_shipped, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
 from toc.render import FORMATS, render
-from toc.validate import validate_paths
+from toc.rules import validate_paths
 
 register_user_error(TocFileError)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -85,7 +85,7 @@ def validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="ToC fil
     """Exit 0 when valid; otherwise one line per problem and exit 1."""
     problems = [str(p) for p in validate_paths(paths or shipped_paths())]
     if not paths:
-        from measures.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
+        from measures.indicators.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
 
         problems += validate_catalogue()
     for line in problems:
@@ -108,7 +108,7 @@ def render_cmd(
     toc = resolve(toc_id)
     results = None
     if overlay is not None:
-        from measures.overlay import node_results_from_effects_csv
+        from measures.indicators.node_results import node_results_from_effects_csv
 
         results = node_results_from_effects_csv(toc.id, overlay)
     path = render(toc, fmt, output, lang=lang, results=results)
@@ -172,7 +172,7 @@ def _load_version(ref: str) -> TheoryOfChange:
 @friendly_errors
 def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: JsonFlag = False) -> None:
     """Each node with its indicators, and the nodes without one."""
-    from measures.catalogue import coverage as compute_coverage
+    from measures.indicators.catalogue import coverage as compute_coverage
 
     toc = resolve(toc_id)
     result = compute_coverage(toc)

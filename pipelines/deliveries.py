@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock
 
-from measures.read import is_table_file, sha256_of
+from measures.contract.read import is_table_file, sha256_of
 from pipelines import settings
 
 DELIVERY_PARTITIONS = dg.DynamicPartitionsDefinition(name="delivery")

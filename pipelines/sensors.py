@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from measures.read import is_table_file
+from measures.contract.read import is_table_file
 from pipelines import settings
 from pipelines.deliveries import DELIVERY_PARTITIONS, delivery_for, register
 from pipelines.jobs import pilot_evaluation

@@ -18,8 +18,8 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 from filelock import FileLock
 
-from measures.arrow_text import TEXT
-from measures.contract import TABLES
+from measures.contract.arrow_text import TEXT
+from measures.contract.tables import TABLES
 
 LOCK_TIMEOUT_SECONDS = 3600
 ROW = "_row"  # the written order of a result table

@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import jinja2
 import pandas as pd
 
-from measures.business_case import MeasuredBusinessCase, business_case, measured_business_case
-from measures.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
-from measures.contract import GROUPS, WAVES
-from measures.suppression import suppress_small_cells
+from measures.evaluation.business_case import MeasuredBusinessCase, business_case, measured_business_case
+from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
+from measures.contract.tables import GROUPS, WAVES
+from measures.evaluation.suppression import suppress_small_cells
 from report import plots
 from report.text import SOURCE, TEXT
 from toc.load import load_shipped

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.catalogue import drop_reference
-from measures.simulate import SimulationSpec, write_drop
-from measures.validate import DropResult, Reference, validate_drop
+from measures.indicators.catalogue import drop_reference
+from measures.evaluation.simulate import SimulationSpec, write_drop
+from measures.contract.validate import DropResult, Reference, validate_drop
 
 #: Small but complete: both groups, every table, a few questionnaire indicators.
 SMALL = dict(employers=4, employees_per_employer=4, survey_indicators=3)

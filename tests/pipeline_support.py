@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from measures.simulate import SimulationSpec, write_drop
+from measures.evaluation.simulate import SimulationSpec, write_drop
 from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
 from pipelines.definitions import defs
 from pipelines.resources import RunOptions

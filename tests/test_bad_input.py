@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from measures.simulate import SimulationSpec, write_drop
+from measures.evaluation.simulate import SimulationSpec, write_drop
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
 # Planted identifiers that must never be stored, logged or shown anywhere.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from scipy import stats
 
-from measures.business_case import business_case, euros, measured_business_case
+from measures.evaluation.business_case import business_case, euros, measured_business_case
 
 
 def test_published_figures_for_a_daily_wage_of_176():

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from measures.catalogue import (CATALOGUE_PATH, SCALE_RANGES, coverage, indicators_by_id, load_catalogue,
+from measures.indicators.catalogue import (CATALOGUE_PATH, SCALE_RANGES, coverage, indicators_by_id, load_catalogue,
                                 primary_indicators, survey_rules, validate_catalogue)
-from measures.validate import SurveyRule
+from measures.contract.validate import SurveyRule
 from toc.load import load_shipped
 from toc.models import EFFECT_LAYERS
 

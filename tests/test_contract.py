@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from cli.pilot import app
 from drops import reference
-from measures.contract import CONTRACT_VERSION, GROUPS, TABLES, WAVES
-from measures.arrow_text import TEXT
-from measures.read import RawTable
-from measures.templates import data_dictionary
-from measures.validate import validate_table
+from measures.contract.tables import CONTRACT_VERSION, GROUPS, TABLES, WAVES
+from measures.contract.arrow_text import TEXT
+from measures.contract.read import RawTable
+from measures.contract.templates import data_dictionary
+from measures.contract.validate import validate_table
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import measures.did as did
-from measures.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
+import measures.estimation.did as did
+from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 
 pf = pytest.importorskip("pyfixest")
 
@@ -244,7 +244,7 @@ def test_wild_bootstrap_false_positive_rate_with_10_employers():
 def test_benjamini_hochberg_equals_scipy():
     from scipy import stats
 
-    from measures.estimates import benjamini_hochberg
+    from measures.estimation.inference import benjamini_hochberg
 
     p = np.random.default_rng(3).uniform(size=40) ** 2
     assert np.allclose(benjamini_hochberg(p), stats.false_discovery_control(p, method="bh"), atol=1e-15)
@@ -253,7 +253,7 @@ def test_benjamini_hochberg_equals_scipy():
 def test_t_and_f_helpers_equal_scipy_stats():
     from scipy import stats
 
-    from measures.estimates import f_survival, t_quantile
+    from measures.estimation.inference import f_survival, t_quantile
 
     assert t_quantile(0.975, 9) == pytest.approx(stats.t.ppf(0.975, 9), rel=1e-12)
     assert f_survival(2.39, 3, 9) == pytest.approx(stats.f.sf(2.39, 3, 9), rel=1e-12)

@@ -179,7 +179,7 @@ def test_several_problems_in_one_table_each_get_a_row_and_the_counts_add_up(drop
 
 def test_an_indicator_may_narrow_its_scale():
     """A 0-10 score on the open count scale: 11 is out of range for it, while an open count may be 11."""
-    from measures.catalogue import indicators_by_id, survey_rules
+    from measures.indicators.catalogue import indicators_by_id, survey_rules
 
     rules, catalogue = survey_rules(), indicators_by_id()
     assert catalogue["werkvermogen"].scale == catalogue["contacten_bedrijfsarts"].scale == "count"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measures import panels
-from measures.effects import effects_table, event_study_table
-from measures.simulate import SimulationSpec, simulate
+from measures.evaluation import panels
+from measures.evaluation.effects import effects_table, event_study_table
+from measures.evaluation.simulate import SimulationSpec, simulate
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measures.event_study import (
+from measures.estimation.event_study import (
     balance_table,
     estimate_event_studies,
     estimate_event_study,

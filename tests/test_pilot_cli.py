@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from cli.pilot import app
 from drops import copy_row, drop_column, make_drop, set_cell
-from measures.catalogue import load_catalogue
-from measures.contract import TABLES
+from measures.indicators.catalogue import load_catalogue
+from measures.contract.tables import TABLES
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
 runner = CliRunner()

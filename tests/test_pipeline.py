@@ -9,8 +9,8 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from measures.effects import EFFECT_COLUMNS
-from measures.trends import TREND_COLUMNS
+from measures.evaluation.effects import EFFECT_COLUMNS
+from measures.evaluation.trends import TREND_COLUMNS
 from pipelines.run import PipelineFailed, run_drop
 from pipeline_support import effects, isolate, materialize, simulate, truth
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from measures.power import mde_table, minimum_detectable_effect, simulate_power
+from measures.estimation.power import mde_table, minimum_detectable_effect, simulate_power
 
 
 def test_design_effect_and_sizes():

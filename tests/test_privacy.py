@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from drops import add_column, make_drop, set_cell, validate
-from measures.privacy import REDACTED, bsn_like, new_key, pseudonymise, read_key, scrub_text
+from measures.contract.privacy import REDACTED, bsn_like, new_key, pseudonymise, read_key, scrub_text
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
 

@@ -11,8 +11,8 @@ import pytest
 
 from drops import (assert_balanced, cell, drop_column, insert_line, make_drop, read_rows, set_cell, validate,
                    write_rows)
-from measures.contract import TABLES
-from measures.read import DropError, read_table
+from measures.contract.tables import TABLES
+from measures.contract.read import DropError, read_table
 
 FORMATS = ("csv", "csv-nl", "xlsx", "parquet")
 

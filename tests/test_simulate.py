@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from cli.pilot import app
 from drops import make_drop
-from measures.catalogue import indicators_by_id
-from measures.contract import TABLES
-from measures.simulate import SimulationSpec, write_drop
+from measures.indicators.catalogue import indicators_by_id
+from measures.contract.tables import TABLES
+from measures.evaluation.simulate import SimulationSpec, write_drop
 from toc.load import resolve
 
 runner = CliRunner()

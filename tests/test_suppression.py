@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from measures.suppression import DEFAULT_MIN_CELL, suppress_small_cells
+from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cells
 
 
 def _table(counts: list[int], sets: list[str] | None = None) -> pd.DataFrame:

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from cli.pilot import app
 from drops import make_drop, read_rows, validate
-from measures.contract import TABLES
-from measures.read import read_table
-from measures.templates import data_dictionary, write_templates
+from measures.contract.tables import TABLES
+from measures.contract.read import read_table
+from measures.contract.templates import data_dictionary, write_templates
 
 runner = CliRunner()
 
@@ -90,7 +90,7 @@ def test_committed_data_dictionaries_are_current():
     """docs/datacontract.*.md are generated from the contract (`pilot contract --lang ..`); regenerate on change."""
     from pathlib import Path
 
-    from measures.templates import data_dictionary
+    from measures.contract.templates import data_dictionary
 
     docs = Path(__file__).resolve().parents[1] / "docs"
     for lang in ("nl", "en"):

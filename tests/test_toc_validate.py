@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from toc.load import TocFileError, load_toc
-from toc.validate import validate_paths
+from toc.rules import validate_paths
 
 VALID = {
     "id": "mini",

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from measures.trends import TREND_COLUMNS, indicator_trends, sort_trends
+from measures.evaluation.trends import TREND_COLUMNS, indicator_trends, sort_trends
 
 EMPTY_SURVEY = pd.DataFrame(columns=["indicator_id", "group", "wave", "value"])
 EMPTY_RTW = pd.DataFrame(columns=["group", "rtw_12m"])

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measures.did import estimate_did
-from measures.wild_bootstrap import WEBB_POINTS, webb_weights, wild_cluster_p_value
+from measures.estimation.did import estimate_did
+from measures.estimation.wild_bootstrap import WEBB_POINTS, webb_weights, wild_cluster_p_value
 
 pf = pytest.importorskip("pyfixest")
 

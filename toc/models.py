@@ -4,7 +4,7 @@ A ToC file (YAML, one per intervention) holds nodes in layers and the causal lin
 four main layers are read bottom to top: activities lead to outputs, outputs to short-term effects,
 short-term effects to long-term effects. Negative effects, excluded effects, preconditions and
 assumptions sit beside that chain. Structural rules that need the whole graph (cycles, reachability)
-live in `toc.validate`; the models only check what one record can check on its own.
+live in `toc.rules`; the models only check what one record can check on its own.
 """
 
 from __future__ import annotations

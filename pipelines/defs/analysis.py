@@ -7,9 +7,9 @@ suppressed) result in the warehouse, with the numbers the UI plots across runs a
 import dagster as dg
 import pandas as pd
 
-from measures.catalogue import ADMIN_MONTHLY, labels, units
-from measures.effects import baseline_balance, effects_table, event_study_table
-from measures.trends import indicator_trends as compute_trends
+from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
+from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
+from measures.evaluation.trends import indicator_trends as compute_trends
 from pipelines.deliveries import DELIVERY_PARTITIONS
 from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, markdown_table, panels_of_run
 from pipelines.resources import RunOptions

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from measures import panels
+from measures.evaluation import panels
 from pipelines import settings
 from pipelines.deliveries import Delivery
 from pipelines.resources import RunOptions

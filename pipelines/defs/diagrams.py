@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from measures.overlay import node_results
+from measures.indicators.node_results import node_results
 from pipelines.deliveries import DELIVERY_PARTITIONS
 from pipelines.defs.analysis import effects
 from pipelines.defs.common import OWNERS, delivery_of, image, out_dir

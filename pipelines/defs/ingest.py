@@ -10,10 +10,10 @@ import time
 import dagster as dg
 import pandas as pd
 
-from measures.catalogue import drop_reference
-from measures.contract import TABLES, Table
-from measures.read import DropError
-from measures.validate import QUARANTINE_COLUMNS, DropResult, read_drop, validate_tables
+from measures.indicators.catalogue import drop_reference
+from measures.contract.tables import TABLES, Table
+from measures.contract.read import DropError
+from measures.contract.validate import QUARANTINE_COLUMNS, DropResult, read_drop, validate_tables
 from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.defs.common import OWNERS, delivery_of, markdown_table
 from pipelines.manifest import record_outcomes, register_files

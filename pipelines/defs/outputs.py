@@ -13,10 +13,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from measures.contract import CONTRACT_VERSION
-from measures.effects import EFFECT_COLUMNS, EVENT_COLUMNS
-from measures.trends import TREND_COLUMNS
-from measures.validate import QUARANTINE_COLUMNS
+from measures.contract.tables import CONTRACT_VERSION
+from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.evaluation.trends import TREND_COLUMNS
+from measures.contract.validate import QUARANTINE_COLUMNS
 from pipelines import settings
 from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 
-from measures.estimates import Estimate, t_inference
-from measures.wild_bootstrap import cluster_sums, wild_cluster_p_value
+from measures.estimation.inference import Estimate, t_inference
+from measures.estimation.wild_bootstrap import cluster_sums, wild_cluster_p_value
 
 #: Panels with at least this many rows use the within engine under "auto".
 WITHIN_ENGINE_MIN_ROWS = 50_000

@@ -2,7 +2,7 @@
 
 Regressors are 1{event_time == k} x treated_group for every event time k
 except the reference period, with entity and time fixed effects, CR1
-clustered, t(G-1) intervals (the same engine as :mod:`measures.did`).
+clustered, t(G-1) intervals (the same engine as :mod:`measures.estimation.did`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from measures.did import Engine, TwfeFit, fit_twfe_each, prepare_panel, same_rows
-from measures.estimates import f_survival, t_inference
+from measures.estimation.did import Engine, TwfeFit, fit_twfe_each, prepare_panel, same_rows
+from measures.estimation.inference import f_survival, t_inference
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The pilot data contract: what an employer delivers, written once.
 
-Everything else is derived from these definitions: validation (`measures.validate`), the data
-dictionary in Dutch and English, the empty templates an employer fills in (`measures.templates`),
+Everything else is derived from these definitions: validation (`measures.contract.validate`), the data
+dictionary in Dutch and English, the empty templates an employer fills in (`measures.contract.templates`),
 the warehouse schema and the column schemas shown in the Dagster UI.
 """
 

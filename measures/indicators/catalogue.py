@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from measures.validate import Reference, SurveyRule
+from measures.contract.validate import Reference, SurveyRule
 from toc.load import SafeLoader, load_shipped
 from toc.models import EFFECT_LAYERS, TheoryOfChange
 
@@ -95,7 +95,7 @@ def units(lang: str = "nl") -> dict[str, str]:
 
 
 def survey_rules() -> dict[str, SurveyRule]:
-    """Questionnaire indicators and what a valid answer looks like (for `measures.validate`)."""
+    """Questionnaire indicators and what a valid answer looks like (for `measures.contract.validate`)."""
     rules = {}
     for ind in load_catalogue():
         if ind.respondent:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.catalogue import Indicator, load_catalogue
-from measures.contract import TABLES, WAVES
+from measures.indicators.catalogue import Indicator, load_catalogue
+from measures.contract.tables import TABLES, WAVES
 from toc.load import resolve
 
 SECTORS = ("zorg", "onderwijs", "logistiek", "overheid", "industrie", "zakelijke dienstverlening")

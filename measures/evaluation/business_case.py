@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from measures.estimates import t_inference
+from measures.estimation.inference import t_inference
 
 WORKING_DAYS_PER_MONTH = 260 / 12
 LAST_MONTH = 12  # savings are counted up to one year of absence

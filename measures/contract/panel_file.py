@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.read import cells_as_text, sniff_delimiter
+from measures.contract.read import cells_as_text, sniff_delimiter
 
 
 def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The effects of a run: one difference-in-differences per indicator, event studies and balance.
 
 Administrative indicators: employee and relative-month fixed effects, treated × post, clustered by
-employer (the pilot DiD of `measures.did`). Questionnaire indicators: employee and wave fixed effects,
+employer (the pilot DiD of `measures.estimation.did`). Questionnaire indicators: employee and wave fixed effects,
 treated × (t1 or t2), all available answers. `rtw_12m`: a difference in shares between the groups at
 employee level. A row whose groups hold fewer than the minimum number of employees is suppressed, and
 an indicator that cannot be estimated says why in `method` instead of failing the run.
@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from measures.catalogue import ADMIN_MONTHLY
-from measures.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
-from measures.estimates import Estimate, benjamini_hochberg
-from measures.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
-from measures.suppression import DEFAULT_MIN_CELL
+from measures.indicators.catalogue import ADMIN_MONTHLY
+from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
+from measures.estimation.inference import Estimate, benjamini_hochberg
+from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
+from measures.evaluation.suppression import DEFAULT_MIN_CELL
 
 EFFECT_COLUMNS = ["indicator_id", "estimate", "se", "ci_low", "ci_high", "p_value", "p_value_wild", "q_value",
                   "n_employers", "n_employees", "n_obs", "method"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from measures.catalogue import ADMIN_MONTHLY
-from measures.contract import WAVES
-from measures.estimates import t_quantile
-from measures.suppression import DEFAULT_MIN_CELL, suppress_small_cells
+from measures.indicators.catalogue import ADMIN_MONTHLY
+from measures.contract.tables import WAVES
+from measures.estimation.inference import t_quantile
+from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cells
 
 TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
 

@@ -3,7 +3,7 @@
 Every cell is read as text and projected onto the contract's columns straight away, so that a column
 outside the contract (a name, an address) never gets past this module; only its name is reported.
 Row numbers are those the deliverer sees in the file (the header is row 1). Blank rows are skipped
-and not counted. Parsing of values (dates, decimal commas) happens in `measures.validate`.
+and not counted. Parsing of values (dates, decimal commas) happens in `measures.contract.validate`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from python_calamine import CalamineError
 
-from measures.arrow_text import TEXT
-from measures.contract import TABLE_SUFFIXES, TABLES, Table
+from measures.contract.arrow_text import TEXT
+from measures.contract.tables import TABLE_SUFFIXES, TABLES, Table
 
 #: Files in a drop that are not tables and are skipped without a word.
 IGNORED_SUFFIXES = (".json", ".md", ".txt", ".pdf", ".docx")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.arrow_text import TEXT
+from measures.contract.arrow_text import TEXT
 
 REDACTED = "[verwijderd]"
 #: 11-proof weights of a BSN: 9..2 for the first eight digits, -1 for the last.

@@ -18,10 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from measures.arrow_text import TEXT, arrow, positions
-from measures.contract import TABLES, Column, Table
-from measures.privacy import bsn_like, scrub_text
-from measures.read import RawTable, discover, read_table
+from measures.contract.arrow_text import TEXT, arrow, positions
+from measures.contract.tables import TABLES, Column, Table
+from measures.contract.privacy import bsn_like, scrub_text
+from measures.contract.read import RawTable, discover, read_table
 
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from measures.arrow_text import positions
-from measures.contract import WAVES
+from measures.contract.arrow_text import positions
+from measures.contract.tables import WAVES
 
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 RTW_WINDOW_MONTHS = 12

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from measures.contract import CONTRACT_VERSION, TABLES, Column, Table
+from measures.contract.tables import CONTRACT_VERSION, TABLES, Column, Table
 
 _HEAD = {"nl": ("Kolom", "Verplicht", "Leeg toegestaan", "Regel", "Omschrijving", "Voorbeeld"),
          "en": ("Column", "Required", "May be empty", "Rule", "Description", "Example")}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.catalogue import primary_indicators
+from measures.indicators.catalogue import primary_indicators
 from toc.overlay import NodeResult
 
 

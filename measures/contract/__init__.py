@@ -1,0 +1,1 @@
+"""The data contract and ingest: what a delivery holds, and how it is read, checked, scrubbed and templated."""
