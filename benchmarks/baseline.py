@@ -70,8 +70,9 @@ def trends(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Mean, 95% t-interval and n per cell; cells of fewer than MIN_CELL people are blanked."""
     table = con.sql(TRENDS_SQL).df()
     half = stats.t.ppf(0.975, (table["n"] - 1).clip(lower=1)) * table["sd"] / table["n"] ** 0.5
-    table = table.assign(ci_low=table["mean"] - half, ci_high=table["mean"] + half,
-                         suppressed=(table["n"] < MIN_CELL).astype(int))
+    table = table.assign(
+        ci_low=table["mean"] - half, ci_high=table["mean"] + half, suppressed=(table["n"] < MIN_CELL).astype(int)
+    )
     table.loc[table["suppressed"] == 1, ["mean", "ci_low", "ci_high"]] = None
     return table.assign(n=table["n"].where(table["suppressed"] == 0).astype("Int64")).drop(columns="sd")
 
@@ -90,8 +91,11 @@ def did(frame: pd.DataFrame, indicator: str) -> dict:
     frame = frame.dropna(subset=[indicator])  # else C(rel) may hold a month with no answers: a zero column
     model = PanelOLS.from_formula(f"{indicator} ~ 1 + treated_post + C(rel) + EntityEffects", data=frame)
     fit = model.fit(cov_type="clustered", clusters=frame[["employer"]], debiased=True, group_debias=True)
-    return {"estimate": float(fit.params["treated_post"]), "se": float(fit.std_errors["treated_post"]),
-            "n_obs": int(fit.nobs)}
+    return {
+        "estimate": float(fit.params["treated_post"]),
+        "se": float(fit.std_errors["treated_post"]),
+        "n_obs": int(fit.nobs),
+    }
 
 
 def main() -> None:

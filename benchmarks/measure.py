@@ -3,6 +3,7 @@ of the run `pilot run` recorded; and the machine the numbers come from."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -44,8 +45,15 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
     peak = max([usage.ru_maxrss * 1024, *(rss for _, rss in samples)])
-    return Measured(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode,
-                    out_path.read_text(errors="replace"), err_path.read_text(errors="replace"), samples)
+    return Measured(
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        peak,
+        proc.returncode,
+        out_path.read_text(errors="replace"),
+        err_path.read_text(errors="replace"),
+        samples,
+    )
 
 
 def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int]], int, object]:
@@ -67,10 +75,8 @@ def tree_rss(root: psutil.Process) -> int:
     except psutil.Error:
         return 0
     for proc in family:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -128,8 +134,10 @@ def machine() -> str:
     if hasattr(os, "sched_getaffinity"):
         cores += f" ({len(os.sched_getaffinity(0))} usable)"
     ram = psutil.virtual_memory().total / 2**30
-    return (f"{model}, {cores}, {ram:.1f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()} ({platform.machine()})")
+    return (
+        f"{model}, {cores}, {ram:.1f} GiB RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()} ({platform.machine()})"
+    )
 
 
 def versions() -> str:
@@ -138,8 +146,6 @@ def versions() -> str:
     names = ("dagster", "duckdb", "pandas", "numpy", "linearmodels", "pyarrow")
     found = []
     for name in names:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            pass
     return ", ".join(found)

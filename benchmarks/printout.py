@@ -15,17 +15,25 @@ def print_header(host: str, libs: str, employers: int, indicators: int, kept: Pa
     lines = [
         f"machine: {host}",
         f"libraries: {libs}",
-        (f"data: pilot simulate --seed 1 --employers {employers} --employees-per-employer M --survey-indicators {indicators};"
-         f" M from a {employers} x 25 calibration drop so that admin ≈ N rows. The questionnaire is fixed at "
-         f"{indicators} indicators, so survey rows grow with the employees, not with the catalogue."),
-        ("pipeline: pilot run --data DROP --out OUT in a fresh AD_PILOT_DATA (DAGSTER_HOME inside). cold = first run "
-         "(new instance and warehouse); warm = the same drop again into a new OUT."),
-        ("stages (seconds, from the Dagster run's step stats): ingest = drop_files + ingest_drop (minus validate when "
-         "ingest_drop reports validate_seconds; else validate is '-' and inside ingest), trends = indicator_trends, "
-         "effects = effects + event_study + balance, report = toc_diagrams + evaluation_outputs, "
-         "overhead = wall - sum of steps (interpreter, imports, Dagster)."),
-        ("baseline: benchmarks/baseline.py (DuckDB read_csv + SQL trends, PanelOLS DiD per admin indicator); "
-         "ingest = read, overhead = interpreter start and imports."),
+        (
+            f"data: pilot simulate --seed 1 --employers {employers} --employees-per-employer M --survey-indicators {indicators};"
+            f" M from a {employers} x 25 calibration drop so that admin ≈ N rows. The questionnaire is fixed at "
+            f"{indicators} indicators, so survey rows grow with the employees, not with the catalogue."
+        ),
+        (
+            "pipeline: pilot run --data DROP --out OUT in a fresh AD_PILOT_DATA (DAGSTER_HOME inside). cold = first run "
+            "(new instance and warehouse); warm = the same drop again into a new OUT."
+        ),
+        (
+            "stages (seconds, from the Dagster run's step stats): ingest = drop_files + ingest_drop (minus validate when "
+            "ingest_drop reports validate_seconds; else validate is '-' and inside ingest), trends = indicator_trends, "
+            "effects = effects + event_study + balance, report = toc_diagrams + evaluation_outputs, "
+            "overhead = wall - sum of steps (interpreter, imports, Dagster)."
+        ),
+        (
+            "baseline: benchmarks/baseline.py (DuckDB read_csv + SQL trends, PanelOLS DiD per admin indicator); "
+            "ingest = read, overhead = interpreter start and imports."
+        ),
         "peak RSS: largest sum of RSS over the process tree (parent + children), sampled every 50 ms; GB = 10^9 bytes.",
     ]
     if kept:
@@ -36,8 +44,11 @@ def print_header(host: str, libs: str, employers: int, indicators: int, kept: Pa
 def print_size(r: dict) -> None:
     rows = r["rows"]
     print(f"\n== {r['size']:,} admin rows asked: 40 employers x {r['employees_per_employer']:,} employees")
-    print("   drop: " + " · ".join(f"{t} {n:,}" for t, n in sorted(rows.items(), key=lambda kv: -kv[1]))
-          + f"  (simulate {r['simulate_seconds']:.1f} s)")
+    print(
+        "   drop: "
+        + " · ".join(f"{t} {n:,}" for t, n in sorted(rows.items(), key=lambda kv: -kv[1]))
+        + f"  (simulate {r['simulate_seconds']:.1f} s)"
+    )
     print(f"   {'run':<14}" + "".join(f"{c:>9}" for c in COLUMNS) + f"{'peak RSS':>10}{'CPU s':>8}{'admin rows/s':>14}")
     for label, key in (("pipeline cold", "cold"), ("pipeline warm", "warm"), ("baseline", "baseline")):
         print(_figure_row(label, r[key], rows.get("admin", 0)))
@@ -46,14 +57,19 @@ def print_size(r: dict) -> None:
             steps = r[key]["steps"]
             split = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in r[key].get("split", {}).items())
             rss = r[key].get("step_rss", {})
-            print(f"   steps {key} (s, peak GB): " + ", ".join(f"{k} {v:.1f}" + (f"/{rss[k] / GB:.2f}" if rss.get(k) else "")
-                                                   for k, v in steps.items())
-                  + f" (sum {sum(steps.values()):.1f} s)" + (f"; ingest_drop reports {split}" if split else ""))
+            print(
+                f"   steps {key} (s, peak GB): "
+                + ", ".join(f"{k} {v:.1f}" + (f"/{rss[k] / GB:.2f}" if rss.get(k) else "") for k, v in steps.items())
+                + f" (sum {sum(steps.values()):.1f} s)"
+                + (f"; ingest_drop reports {split}" if split else "")
+            )
     if not any(r[k].get("split") for k in ("cold", "warm")):
         print("   validation: inside ingest (ingest_drop reports no read/validate/load split)")
     if r["check"]:
-        print(f"   check: pipeline and baseline DiD estimates differ by at most {r['check']['max_abs_diff']:.1e} "
-              f"({', '.join(r['check']['indicators'])})")
+        print(
+            f"   check: pipeline and baseline DiD estimates differ by at most {r['check']['max_abs_diff']:.1e} "
+            f"({', '.join(r['check']['indicators'])})"
+        )
     print(ratio_line(r), flush=True)
 
 
@@ -61,8 +77,7 @@ def _figure_row(label: str, f: dict, admin_rows: int) -> str:
     if not f["ok"]:
         return f"   {label:<14}FAILED after {f['wall']:.1f} s: {' '.join(f.get('error', []))[:200]}"
     cells = "".join(f"{_seconds(f['stages'].get(c)):>9}" for c in COLUMNS)
-    return (f"   {label:<14}{cells}{f['peak_rss'] / GB:>7.2f} GB{f['cpu']:>8.1f}"
-            f"{admin_rows / f['wall']:>14,.0f}")
+    return f"   {label:<14}{cells}{f['peak_rss'] / GB:>7.2f} GB{f['cpu']:>8.1f}{admin_rows / f['wall']:>14,.0f}"
 
 
 def _seconds(value: float | None) -> str:
@@ -74,15 +89,19 @@ def ratio_line(r: dict) -> str:
     if not (cold["ok"] and base["ok"]):
         return f"size {r['size']}: ratio nan (pipeline ok: {cold['ok']}, baseline ok: {base['ok']})"
     warm_text = f"; warm {warm['wall']:.1f} s = {warm['wall'] / base['wall']:.2f}x baseline" if warm["ok"] else ""
-    return (f"size {r['size']}: ratio {cold['wall'] / base['wall']:.2f} "
-            f"(pipeline cold {cold['wall']:.1f} s / baseline {base['wall']:.1f} s{warm_text})")
+    return (
+        f"size {r['size']}: ratio {cold['wall'] / base['wall']:.2f} "
+        f"(pipeline cold {cold['wall']:.1f} s / baseline {base['wall']:.1f} s{warm_text})"
+    )
 
 
 def print_targets(stored: dict, sizes: list[int]) -> None:
     big = [s for s in sizes if s >= TARGET_SIZE]
     if not big:
-        print(f"\ntargets apply at {TARGET_SIZE:,} admin rows: run --sizes {TARGET_SIZE} (growth is judged from "
-              "the 100,000 figure saved by this run)")
+        print(
+            f"\ntargets apply at {TARGET_SIZE:,} admin rows: run --sizes {TARGET_SIZE} (growth is judged from "
+            "the 100,000 figure saved by this run)"
+        )
         return
     for size in big:
         r = stored[str(size)]
@@ -98,8 +117,11 @@ def _verdicts(r: dict, small: dict | None) -> list[tuple[str, str]]:
     rows.append(("pipeline / baseline <= 1.0", _both(r, lambda f: f["wall"] / base, TARGETS["ratio"], "{:.2f}")))
     rows.append(("wall time <= 30 s", _both(r, lambda f: f["wall"], TARGETS["wall"], "{:.1f} s")))
     rows.append(("peak RSS <= 1.5 GB", _both(r, lambda f: f["peak_rss"] / GB, TARGETS["peak_rss"] / GB, "{:.2f} GB")))
-    rows.extend(_growth(r, small) if small else [
-        ("growth 100k -> 1M close to linear", "n/a: no 100,000 figure on this machine (run --sizes 100000)")])
+    rows.extend(
+        _growth(r, small)
+        if small
+        else [("growth 100k -> 1M close to linear", "n/a: no 100,000 figure on this machine (run --sizes 100000)")]
+    )
     return rows
 
 
@@ -107,11 +129,16 @@ def _growth(r: dict, small: dict) -> list[tuple[str, str]]:
     """Exponent b of time ~ rows^b between the 100k and the 1M drop (1 = linear); the target is on the
     pipeline's own work (sum of steps), wall time and RSS are shown for information."""
     scale = math.log(r["rows"]["admin"] / small["rows"]["admin"])
-    measures = {"step time": lambda f: sum(f["steps"].values()), "wall time": lambda f: f["wall"],
-                "peak RSS": lambda f: f["peak_rss"]}
+    measures = {
+        "step time": lambda f: sum(f["steps"].values()),
+        "wall time": lambda f: f["wall"],
+        "peak RSS": lambda f: f["peak_rss"],
+    }
     rows = []
     for label, pick in measures.items():
-        cells = [_judge(_exponent(pick, r[k], small[k], scale), TARGETS["exponent"], "{:.2f}") for k in ("cold", "warm")]
+        cells = [
+            _judge(_exponent(pick, r[k], small[k], scale), TARGETS["exponent"], "{:.2f}") for k in ("cold", "warm")
+        ]
         note = " (the target)" if label == "step time" else " (for information)"
         rows.append((f"growth exponent of {label} 100k->1M <= 1.1", " | ".join(cells) + note))
     return rows
@@ -122,7 +149,9 @@ def _exponent(pick, big: dict, small: dict, scale: float) -> float:
 
 
 def _both(r: dict, value, limit: float, fmt: str) -> str:
-    return " | ".join(_judge(_safe(lambda k=k: value(r[k])) if r[k]["ok"] else math.nan, limit, fmt) for k in ("cold", "warm"))
+    return " | ".join(
+        _judge(_safe(lambda k=k: value(r[k])) if r[k]["ok"] else math.nan, limit, fmt) for k in ("cold", "warm")
+    )
 
 
 def _safe(compute) -> float:

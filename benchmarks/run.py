@@ -33,16 +33,24 @@ PILOT = str(BIN / "pilot")
 EMPLOYERS = 40  # ≥ 30 clusters: the pipeline's few-cluster wild bootstrap is not triggered
 SURVEY_INDICATORS = 4
 SEED = 1
-STAGES = {"ingest": ("drop_files", "ingest_drop"), "trends": ("indicator_trends",),
-          "effects": ("effects", "event_study", "balance"), "report": ("toc_diagrams", "evaluation_outputs")}
+STAGES = {
+    "ingest": ("drop_files", "ingest_drop"),
+    "trends": ("indicator_trends",),
+    "effects": ("effects", "event_study", "balance"),
+    "report": ("toc_diagrams", "evaluation_outputs"),
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", required=True, help="admin rows per drop, comma-separated: 10000,100000,1000000")
     parser.add_argument("--keep", action="store_true", help="keep the drops, outputs, instances and logs")
-    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("results.json"),
-                        help="where to store the figures per size (growth is judged against earlier sizes)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path(__file__).with_name("results.json"),
+        help="where to store the figures per size (growth is judged against earlier sizes)",
+    )
     args = parser.parse_args()
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     return args
@@ -75,8 +83,20 @@ def calibrate(work: Path) -> float:
 
 
 def simulate(drop: Path, per_employer: int, logs: Path) -> Measured:
-    cmd = [PILOT, "simulate", "--out", str(drop), "--seed", str(SEED), "--employers", str(EMPLOYERS),
-           "--employees-per-employer", str(per_employer), "--survey-indicators", str(SURVEY_INDICATORS)]
+    cmd = [
+        PILOT,
+        "simulate",
+        "--out",
+        str(drop),
+        "--seed",
+        str(SEED),
+        "--employers",
+        str(EMPLOYERS),
+        "--employees-per-employer",
+        str(per_employer),
+        "--survey-indicators",
+        str(SURVEY_INDICATORS),
+    ]
     logs.mkdir(parents=True, exist_ok=True)
     measured = run_measured(cmd, "simulate", logs)
     if measured.returncode:
@@ -97,7 +117,12 @@ def bench_size(size: int, folder: Path, per_employee: float) -> dict:
     per_employer = max(1, round(size / (EMPLOYERS * per_employee)))
     drop = folder / "drop"
     sim = simulate(drop, per_employer, folder / "logs")
-    result = {"size": size, "employees_per_employer": per_employer, "rows": count_rows(drop), "simulate_seconds": sim.wall}
+    result = {
+        "size": size,
+        "employees_per_employer": per_employer,
+        "rows": count_rows(drop),
+        "simulate_seconds": sim.wall,
+    }
     data = folder / "pilot-data"
     for label in ("cold", "warm"):
         result[label] = run_pipeline(drop, folder / f"out-{label}", data, folder / "logs", label)
@@ -115,8 +140,12 @@ def run_pipeline(drop: Path, out: Path, data: Path, logs: Path, label: str) -> d
         return figures | {"error": (m.stderr.strip() or m.stdout.strip()).splitlines()[-1:]}
     run = latest_run_steps(data / "dagster_home")
     step_rss = {k: m.peak_between(*span) for k, span in run.spans.items()}
-    return figures | {"steps": run.steps, "step_rss": step_rss, "split": run.ingest_split,
-                      "stages": pipeline_stages(run.steps, run.ingest_split, m.wall)}
+    return figures | {
+        "steps": run.steps,
+        "step_rss": step_rss,
+        "split": run.ingest_split,
+        "stages": pipeline_stages(run.steps, run.ingest_split, m.wall),
+    }
 
 
 def pipeline_stages(steps: dict[str, float], split: dict[str, float], wall: float) -> dict:
@@ -137,8 +166,15 @@ def run_baseline(drop: Path, logs: Path) -> dict:
         return figures | {"error": m.stderr.strip().splitlines()[-1:]}
     report = json.loads(m.stdout.strip().splitlines()[-1])
     s = report["seconds"]
-    stages = {"ingest": s["read"], "validate": None, "trends": s["trends"], "effects": s["effects"],
-              "report": None, "overhead": m.wall - s["read"] - s["trends"] - s["effects"], "total": m.wall}
+    stages = {
+        "ingest": s["read"],
+        "validate": None,
+        "trends": s["trends"],
+        "effects": s["effects"],
+        "report": None,
+        "overhead": m.wall - s["read"] - s["trends"] - s["effects"],
+        "total": m.wall,
+    }
     return figures | {"stages": stages, "effects": report["effects"]}
 
 
@@ -149,7 +185,9 @@ def compare_effects(effects_csv: Path, baseline: dict) -> dict:
     import pandas as pd
 
     table = pd.read_csv(effects_csv).set_index("indicator_id")
-    diffs = {ind: abs(float(table.at[ind, "estimate"]) - b["estimate"]) for ind, b in baseline.items() if ind in table.index}
+    diffs = {
+        ind: abs(float(table.at[ind, "estimate"]) - b["estimate"]) for ind, b in baseline.items() if ind in table.index
+    }
     return {"max_abs_diff": max(diffs.values(), default=math.nan), "indicators": sorted(diffs)}
 
 

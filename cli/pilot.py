@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -37,7 +37,9 @@ def indicators(as_json: JsonFlag = False) -> None:
         return print_json(catalogue)
     table = Table("id", "source", "scale", "direction", "label (nl)", "nodes")
     for ind in catalogue:
-        table.add_row(ind["id"], ind["source"], ind["scale"], ind["direction"], ind["label_nl"], "\n".join(ind["nodes"]))
+        table.add_row(
+            ind["id"], ind["source"], ind["scale"], ind["direction"], ind["label_nl"], "\n".join(ind["nodes"])
+        )
     console.print(table)
 
 
@@ -49,8 +51,8 @@ def validate(
     as_json: JsonFlag = False,
 ) -> None:
     """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason."""
-    from measures.indicators.catalogue import drop_reference
     from measures.contract.validate import validate_drop
+    from measures.indicators.catalogue import drop_reference
 
     result = validate_drop(drop, drop_reference())
     quarantine = result.quarantine()
@@ -59,8 +61,14 @@ def validate(
     else:
         table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
         for name, s in result.summary().items():
-            table.add_row(name, s["source_file"], str(s["rows_in"]), str(s["loaded"]), str(s["quarantined"]),
-                          ", ".join(s["dropped_columns"]))
+            table.add_row(
+                name,
+                s["source_file"],
+                str(s["rows_in"]),
+                str(s["loaded"]),
+                str(s["quarantined"]),
+                ", ".join(s["dropped_columns"]),
+            )
         console.print(table)
         for r in quarantine.itertuples():
             console.print(f"{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})", markup=False)
@@ -75,22 +83,41 @@ def simulate(
     seed: int = 20200501,
     employers: Annotated[int, typer.Option(help="Number of employers, alternately intervention and comparison.")] = 10,
     employees_per_employer: int = 20,
-    effect_ao: Annotated[float, typer.Option(help="Planted effect on AO% in percentage points (negative = improvement).")] = -10.0,
-    effect_survey: Annotated[float, typer.Option(help="Planted effect on questionnaire indicators at t1/t2, in scale points, towards improvement.")] = 0.3,
-    survey_effect: Annotated[Optional[list[str]], typer.Option(help="Per-indicator override ID=EFFECT; repeatable.")] = None,
-    survey_indicators: Annotated[Optional[int], typer.Option(help="Simulate only the first N questionnaire indicators.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")] = "csv",
+    effect_ao: Annotated[
+        float, typer.Option(help="Planted effect on AO% in percentage points (negative = improvement).")
+    ] = -10.0,
+    effect_survey: Annotated[
+        float,
+        typer.Option(help="Planted effect on questionnaire indicators at t1/t2, in scale points, towards improvement."),
+    ] = 0.3,
+    survey_effect: Annotated[
+        list[str] | None, typer.Option(help="Per-indicator override ID=EFFECT; repeatable.")
+    ] = None,
+    survey_indicators: Annotated[
+        int | None, typer.Option(help="Simulate only the first N questionnaire indicators.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")
+    ] = "csv",
 ) -> None:
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
 
     overrides = dict(_pair(item) for item in survey_effect or [])
-    spec = SimulationSpec(seed=seed, employers=employers, employees_per_employer=employees_per_employer,
-                          effect_ao=effect_ao, effect_survey=effect_survey, survey_effects=overrides,
-                          survey_indicators=survey_indicators)
+    spec = SimulationSpec(
+        seed=seed,
+        employers=employers,
+        employees_per_employer=employees_per_employer,
+        effect_ao=effect_ao,
+        effect_survey=effect_survey,
+        survey_effects=overrides,
+        survey_indicators=survey_indicators,
+    )
     truth = write_drop(spec, out, fmt)
-    console.print(f"wrote a drop of {employers} employers × {employees_per_employer} employees to {out} "
-                  f"(planted AO% effect {effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)")
+    console.print(
+        f"wrote a drop of {employers} employers × {employees_per_employer} employees to {out} "
+        f"(planted AO% effect {effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
+    )
 
 
 def _pair(item: str) -> tuple[str, float]:
@@ -127,14 +154,14 @@ def did(
     entity: Annotated[str, typer.Option(help="Unit column (entity fixed effects).")],
     time: Annotated[str, typer.Option(help="Period column (time fixed effects): numbers, dates or labels.")],
     treated: Annotated[str, typer.Option(help="0/1 column: treatment on for this unit at this time.")],
-    cluster: Annotated[Optional[str], typer.Option(help="Cluster column (default: the entity).")] = None,
-    covariate: Annotated[Optional[list[str]], typer.Option(help="Extra regressor; repeatable.")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Cluster column (default: the entity).")] = None,
+    covariate: Annotated[list[str] | None, typer.Option(help="Extra regressor; repeatable.")] = None,
     vcov: Annotated[str, typer.Option(help="cluster, robust or unadjusted.")] = "cluster",
     as_json: JsonFlag = False,
 ) -> None:
     """Two-way fixed-effects difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector)."""
-    from measures.estimation.did import estimate_did
     from measures.contract.panel_file import read_panel
+    from measures.estimation.did import estimate_did
 
     data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
     result = estimate_did(data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov)
@@ -147,7 +174,10 @@ def did(
 @app.command("business-case")
 @friendly_errors
 def business_case_cmd(
-    daily_wage: float = 176, ad_cost: float = 1000, direct_adjustment: float = 0.56, as_json: JsonFlag = False,
+    daily_wage: float = 176,
+    ad_cost: float = 1000,
+    direct_adjustment: float = 0.56,
+    as_json: JsonFlag = False,
 ) -> None:
     """The report's business case (§4.2) to the euro: costs and savings per person."""
     from measures.evaluation.business_case import business_case
@@ -158,8 +188,12 @@ def business_case_cmd(
     console.print(f"cost per person: €{data['cost_per_person']}")
     for period, euros in data["savings_by_month"].items():
         console.print(f"savings month {period}: €{euros}")
-    console.print(f"total where AO% is adjusted directly: €{data['savings_total']}; average per employee: €{data['savings_average']}")
-    console.print(f"replacement: €{data['replacement_per_month']} a month, €{data['replacement_savings']} over months 6-12")
+    console.print(
+        f"total where AO% is adjusted directly: €{data['savings_total']}; average per employee: €{data['savings_average']}"
+    )
+    console.print(
+        f"replacement: €{data['replacement_per_month']} a month, €{data['replacement_savings']} over months 6-12"
+    )
     for row in data["by_daily_wage"]:
         console.print(f"daily wage €{row['daily_wage']:g}: €{row['savings_total']} / €{row['savings_average']}")
 
@@ -191,7 +225,7 @@ def power(
 def run(
     data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
-    cutoff: Annotated[Optional[str], typer.Option(help="Interim results: leave out data after YYYY-MM-DD.")] = None,
+    cutoff: Annotated[str | None, typer.Option(help="Interim results: leave out data after YYYY-MM-DD.")] = None,
     min_cell: Annotated[int, typer.Option(help="Suppress cells of fewer people than this.")] = 10,
     lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
 ) -> None:
@@ -210,7 +244,7 @@ def run(
 
 @app.command()
 @friendly_errors
-def demo(out: Annotated[Optional[Path], typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
+def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
     from pipelines import settings
@@ -225,8 +259,10 @@ def demo(out: Annotated[Optional[Path], typer.Option(help="Where the demo drop a
     effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
     ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
     console.print(f"\n[bold]Demo evaluated[/bold]: delivery {outcome.delivery.key}, run {outcome.run_id}")
-    console.print(f"AO% effect: {float(ao[1]):+.2f} pp, 95% CI [{float(ao[3]):+.2f}; {float(ao[4]):+.2f}] "
-                  f"(planted {truth['effect_ao']:+g}, sample ATT {truth['att']['ao_pct']:+.2f})")
+    console.print(
+        f"AO% effect: {float(ao[1]):+.2f} pp, 95% CI [{float(ao[3]):+.2f}; {float(ao[4]):+.2f}] "
+        f"(planted {truth['effect_ao']:+g}, sample ATT {truth['att']['ao_pct']:+.2f})"
+    )
     console.print(f"drop:    {drop}\noutputs: {results}\nreport:  {results / 'report.html'}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
 
@@ -237,7 +273,7 @@ def report(
     data: Annotated[Path, typer.Option(help="The drop folder to report on.")],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
     lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
-    cutoff: Annotated[Optional[str], typer.Option(help="Interim report: data up to YYYY-MM-DD.")] = None,
+    cutoff: Annotated[str | None, typer.Option(help="Interim report: data up to YYYY-MM-DD.")] = None,
 ) -> None:
     """The evaluation report of one drop as a single self-contained HTML file."""
     import tempfile
@@ -266,14 +302,25 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
     instance()  # create a new instance's tables here, under the lock that `pilot run` takes too
     env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        str(dagster),
+        "dev",
+        "-w",
+        str(settings.PROJECT_ROOT / "workspace.yaml"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {env['DAGSTER_HOME']}); Ctrl-C stops it")
     raise typer.Exit(subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT))
 
 
 @app.command()
 @friendly_errors
-def keygen(key_file: Annotated[Path, typer.Argument(help="Where to write the new key (keep it; never send it).")]) -> None:
+def keygen(
+    key_file: Annotated[Path, typer.Argument(help="Where to write the new key (keep it; never send it).")],
+) -> None:
     """A new secret key for `pilot pseudonymise`, for the delivering party only."""
     from measures.contract.privacy import new_key
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,8 +21,12 @@ register_user_error(TocFileError)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
-SIDE_GROUPS = {"assumptions": "assumption", "preconditions": "precondition",
-               "negative_effects": "negative_effect", "excluded_effects": "excluded_effect"}
+SIDE_GROUPS = {
+    "assumptions": "assumption",
+    "preconditions": "precondition",
+    "negative_effects": "negative_effect",
+    "excluded_effects": "excluded_effect",
+}
 
 
 @app.command("list")
@@ -30,8 +34,10 @@ SIDE_GROUPS = {"assumptions": "assumption", "preconditions": "precondition",
 def list_tocs(as_json: JsonFlag = False) -> None:
     """Every shipped ToC with its node counts."""
     tocs = load_shipped().values()
-    rows = [{"id": t.id, "title": t.title, "perspective": t.perspective, "timing": t.timing, "counts": t.counts()}
-            for t in tocs]
+    rows = [
+        {"id": t.id, "title": t.title, "perspective": t.perspective, "timing": t.timing, "counts": t.counts()}
+        for t in tocs
+    ]
     if as_json:
         return print_json(rows)
     table = Table("id", "title", "perspective", "timing", *MAIN_LAYERS)
@@ -42,7 +48,9 @@ def list_tocs(as_json: JsonFlag = False) -> None:
 
 @app.command()
 @friendly_errors
-def show(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")], as_json: JsonFlag = False) -> None:
+def show(
+    toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")], as_json: JsonFlag = False
+) -> None:
     """Nodes, links, assumptions, preconditions, negative and excluded effects of one ToC."""
     toc = resolve(toc_id)
     data = _show_data(toc)
@@ -81,7 +89,11 @@ def _print_nodes(toc: TheoryOfChange, layer: str) -> None:
 
 
 @app.command()
-def validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="ToC files; none: every shipped ToC and the indicator catalogue.")] = None) -> None:
+def validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="ToC files; none: every shipped ToC and the indicator catalogue.")
+    ] = None,
+) -> None:
     """Exit 0 when valid; otherwise one line per problem and exit 1."""
     problems = [str(p) for p in validate_paths(paths or shipped_paths())]
     if not paths:
@@ -92,7 +104,9 @@ def validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="ToC fil
         err_console.print(line, markup=False, highlight=False)
     if problems:
         raise typer.Exit(1)
-    console.print(f"valid: {len(paths or shipped_paths())} ToC file(s)" + ("" if paths else " and the indicator catalogue"))
+    console.print(
+        f"valid: {len(paths or shipped_paths())} ToC file(s)" + ("" if paths else " and the indicator catalogue")
+    )
 
 
 @app.command("render")
@@ -102,7 +116,9 @@ def render_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "svg",
     lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
-    overlay: Annotated[Optional[Path], typer.Option(help="effects.csv of a run: colour nodes by what the data say.")] = None,
+    overlay: Annotated[
+        Path | None, typer.Option(help="effects.csv of a run: colour nodes by what the data say.")
+    ] = None,
 ) -> None:
     """Draw a ToC bottom to top in the report's colours, through Graphviz's dot."""
     toc = resolve(toc_id)
@@ -147,8 +163,12 @@ def diff_cmd(
         return print_json(result.as_dict())
     if result.empty:
         console.print("no differences")
-    for title, items in (("node added", result.nodes_added), ("node removed", result.nodes_removed),
-                         ("link added", result.links_added), ("link removed", result.links_removed)):
+    for title, items in (
+        ("node added", result.nodes_added),
+        ("node removed", result.nodes_removed),
+        ("link added", result.links_added),
+        ("link removed", result.links_removed),
+    ):
         for item in items:
             console.print(f"{title}: {item}", markup=False)
     for title, changes in (("node changed", result.nodes_changed), ("link changed", result.links_changed)):

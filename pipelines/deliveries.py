@@ -77,8 +77,12 @@ def drop_of(delivery: Delivery) -> Path:
     path = settings.registry_path()
     known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if delivery.digest not in known:
-        raise FileNotFoundError(f"delivery {delivery.key} is not registered (run `pilot run` or drop it in {settings.landing_dir()})")
+        raise FileNotFoundError(
+            f"delivery {delivery.key} is not registered (run `pilot run` or drop it in {settings.landing_dir()})"
+        )
     drop = Path(known[delivery.digest])
     if not drop.is_dir() or delivery_for(drop).digest != delivery.digest:
-        raise FileNotFoundError(f"delivery {delivery.key}: the files in {drop} changed or moved since they were registered")
+        raise FileNotFoundError(
+            f"delivery {delivery.key}: the files in {drop} changed or moved since they were registered"
+        )
     return drop

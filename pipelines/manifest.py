@@ -23,20 +23,25 @@ DDL = """CREATE TABLE IF NOT EXISTS manifest (
 def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: dict[str, str]) -> pd.DataFrame:
     """Register the drop's files; returns one row per file with its version and whether it is new."""
     drop = str(Path(drop).resolve())
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, sha in sorted(checksums.items()):
-            known = conn.execute("SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
-                                 [drop, name, sha]).fetchone()
+            known = conn.execute(
+                "SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?", [drop, name, sha]
+            ).fetchone()
             if known:
                 rows.append({"file_name": name, "sha256": sha, "version": known[0], "new": False})
                 continue
-            version = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM manifest WHERE drop_path = ? AND file_name = ?",
-                                   [drop, name]).fetchone()[0]
+            version = conn.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM manifest WHERE drop_path = ? AND file_name = ?", [drop, name]
+            ).fetchone()[0]
             size = (Path(drop) / name).stat().st_size
-            conn.execute("INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", [sha, name, drop, size, version, delivery, now])
+            conn.execute(
+                "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                [sha, name, drop, size, version, delivery, now],
+            )
             rows.append({"file_name": name, "sha256": sha, "version": version, "new": True})
     return pd.DataFrame(rows, columns=["file_name", "sha256", "version", "new"])
 
@@ -47,5 +52,7 @@ def record_outcomes(warehouse: Warehouse, drop: Path, outcomes: dict[str, tuple[
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, (sha, outcome) in outcomes.items():
-            conn.execute("UPDATE manifest SET outcome = ? WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
-                         [outcome, drop, name, sha])
+            conn.execute(
+                "UPDATE manifest SET outcome = ? WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
+                [outcome, drop, name, sha],
+            )

@@ -45,8 +45,15 @@ def instance() -> dg.DagsterInstance:
         return dg.DagsterInstance.get()
 
 
-def run_drop(drop: Path, out: Path | None = None, cutoff: dt.date | None = None, min_cell: int = settings.DEFAULT_MIN_CELL,
-             lang: str = "nl", dagster_instance: dg.DagsterInstance | None = None, log_level: str = "INFO") -> RunOutcome:
+def run_drop(
+    drop: Path,
+    out: Path | None = None,
+    cutoff: dt.date | None = None,
+    min_cell: int = settings.DEFAULT_MIN_CELL,
+    lang: str = "nl",
+    dagster_instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+) -> RunOutcome:
     drop = Path(drop).resolve()
     delivery = delivery_for(drop, cutoff)
     register(delivery, drop)
@@ -54,7 +61,8 @@ def run_drop(drop: Path, out: Path | None = None, cutoff: dt.date | None = None,
     inst.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
     out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
     job = ReconstructableRepository.for_module(
-        "pipelines.definitions", "defs", working_directory=str(settings.PROJECT_ROOT)).get_reconstructable_job(JOB)
+        "pipelines.definitions", "defs", working_directory=str(settings.PROJECT_ROOT)
+    ).get_reconstructable_job(JOB)
     run_config = {
         "resources": {"options": {"config": {"out_dir": str(out), "min_cell": min_cell, "lang": lang}}},
         "loggers": {"console": {"config": {"log_level": log_level}}},
@@ -71,7 +79,10 @@ def describe_failure(result: dg.ExecutionResult) -> str:
         if event.event_type_value != "STEP_FAILURE":
             continue
         error = event.step_failure_data.error
-        while error.cause is not None and error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"):
+        while error.cause is not None and error.cls_name in (
+            "DagsterExecutionStepExecutionError",
+            "DagsterUserCodeExecutionError",
+        ):
             error = error.cause
         message = error.message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
         return f"asset {event.step_key} failed: {message.splitlines()[0] if message else error.cls_name}"

@@ -23,7 +23,9 @@ def _current_drops() -> list:
     return sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".") and any(p.iterdir()))
 
 
-def _requests(context: dg.ScheduleEvaluationContext, cutoff: dt.date | None, tag: str) -> list[dg.RunRequest] | dg.SkipReason:
+def _requests(
+    context: dg.ScheduleEvaluationContext, cutoff: dt.date | None, tag: str
+) -> list[dg.RunRequest] | dg.SkipReason:
     requests = []
     for drop in _current_drops():
         try:
@@ -33,22 +35,32 @@ def _requests(context: dg.ScheduleEvaluationContext, cutoff: dt.date | None, tag
         register(delivery, drop)
         context.instance.add_dynamic_partitions("delivery", [delivery.key])
         stamp = context.scheduled_execution_time.date().isoformat()
-        requests.append(dg.RunRequest(run_key=f"{tag}-{stamp}-{delivery.key}", partition_key=delivery.key,
-                                      tags={"pilot/schedule": tag, "pilot/drop": drop.name}))
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{tag}-{stamp}-{delivery.key}",
+                partition_key=delivery.key,
+                tags={"pilot/schedule": tag, "pilot/drop": drop.name},
+            )
+        )
     return requests or dg.SkipReason("no drops in the landing folder")
 
 
-@dg.schedule(job=pilot_evaluation, cron_schedule="0 6 * * 1", execution_timezone=TIMEZONE,
-             description="Every Monday 06:00 (Amsterdam): re-evaluate every drop in the landing folder.")
+@dg.schedule(
+    job=pilot_evaluation,
+    cron_schedule="0 6 * * 1",
+    execution_timezone=TIMEZONE,
+    description="Every Monday 06:00 (Amsterdam): re-evaluate every drop in the landing folder.",
+)
 def weekly_refresh(context: dg.ScheduleEvaluationContext):
     return _requests(context, None, "weekly")
 
 
-@dg.schedule(job=pilot_evaluation, cron_schedule="0 7 1 * *", execution_timezone=TIMEZONE,
-             description="On the 1st of each month 07:00 (Amsterdam): interim results with a cut-off at the end of the previous month.")
+@dg.schedule(
+    job=pilot_evaluation,
+    cron_schedule="0 7 1 * *",
+    execution_timezone=TIMEZONE,
+    description="On the 1st of each month 07:00 (Amsterdam): interim results with a cut-off at the end of the previous month.",
+)
 def monthly_interim(context: dg.ScheduleEvaluationContext):
     first = context.scheduled_execution_time.date().replace(day=1)
     return _requests(context, first - dt.timedelta(days=1), "interim")
-
-
-

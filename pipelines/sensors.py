@@ -37,8 +37,12 @@ def new_drops(landing: Path, seen: dict[str, str], now: float) -> list[tuple[Pat
     return found
 
 
-@dg.sensor(job=pilot_evaluation, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts an evaluation for each new or changed drop in the landing folder.")
+@dg.sensor(
+    job=pilot_evaluation,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts an evaluation for each new or changed drop in the landing folder.",
+)
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     landing = settings.landing_dir()
     if not landing.is_dir():
@@ -52,7 +56,9 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         seen[drop.name] = key
     keys = [key for _, key in drops]
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=key, partition_key=key, tags={"pilot/drop": drop.name}) for drop, key in drops],
+        run_requests=[
+            dg.RunRequest(run_key=key, partition_key=key, tags={"pilot/drop": drop.name}) for drop, key in drops
+        ],
         dynamic_partitions_requests=[DELIVERY_PARTITIONS.build_add_request(keys)],
         cursor=json.dumps(seen, sort_keys=True),
     )

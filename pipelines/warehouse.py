@@ -24,7 +24,14 @@ from measures.contract.tables import TABLES
 LOCK_TIMEOUT_SECONDS = 3600
 ROW = "_row"  # the written order of a result table
 _ARROW_TEXT = {pa.string(): TEXT, pa.large_string(): TEXT}
-_SQL_TYPES = {"id": "VARCHAR", "enum": "VARCHAR", "text": "VARCHAR", "date": "DATE", "month": "DATE", "number": "DOUBLE"}
+_SQL_TYPES = {
+    "id": "VARCHAR",
+    "enum": "VARCHAR",
+    "text": "VARCHAR",
+    "date": "DATE",
+    "month": "DATE",
+    "number": "DOUBLE",
+}
 
 
 def contract_ddl() -> dict[str, str]:
@@ -42,9 +49,8 @@ class Warehouse(DuckDBResource):
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{self.database}.lock", timeout=LOCK_TIMEOUT_SECONDS):
-            with super().get_connection() as conn:
-                yield conn
+        with FileLock(f"{self.database}.lock", timeout=LOCK_TIMEOUT_SECONDS), super().get_connection() as conn:
+            yield conn
 
     def replace(self, delivery: str, frames: Mapping[str, pd.DataFrame]) -> None:
         """Replace the delivery's rows of each table by `frames`, all in one transaction.
@@ -92,7 +98,9 @@ def _add_missing_columns(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
     # fetchall, not fetchone: a half-read result blocks the connection's next query
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0])
+    return bool(
+        conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0]
+    )
 
 
 def _write(conn: duckdb.DuckDBPyConnection, name: str, delivery: str, frame: pd.DataFrame) -> None:

@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import jinja2
 import pandas as pd
 
-from measures.evaluation.business_case import MeasuredBusinessCase, business_case, measured_business_case
-from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from measures.contract.tables import GROUPS, WAVES
+from measures.evaluation.business_case import MeasuredBusinessCase, business_case, measured_business_case
 from measures.evaluation.suppression import suppress_small_cells
+from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import plots
 from report.text import SOURCE, TEXT
 from toc.load import load_shipped
@@ -53,30 +53,54 @@ def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
     if lang not in TEXT:
         raise ValueError(f"lang must be one of {', '.join(TEXT)}, not {lang!r}")
     t = TEXT[lang]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = lambda v, digits=2: _num(v, digits, lang)
     context = {
-        "t": t, "lang": lang, "inputs": inputs,
+        "t": t,
+        "lang": lang,
+        "inputs": inputs,
         "status": t["interim"].format(cutoff=inputs.cutoff.isoformat()) if inputs.cutoff else t["final"],
-        "design": _design(inputs), "response": _response(inputs),
+        "design": _design(inputs),
+        "response": _response(inputs),
         "employers": inputs.employers.sort_values("employer_id").to_dict("records"),
         "overlap": _overlap(inputs, lang),
         "balance": _balance(inputs, lang),
-        "admin_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang)[i], units(lang)[i], lang), labels(lang)[i])
-                         for i in (*ADMIN_MONTHLY, "rtw_12m") if i in set(inputs.trends["indicator_id"])],
-        "survey_trends": [_chart(plots.trend_figure(inputs.trends, i, labels(lang).get(i, i), units(lang).get(i, ""), lang, "small"), labels(lang).get(i, i))
-                          for i in sorted(set(inputs.survey["indicator_id"]))],
+        "admin_trends": [
+            _chart(plots.trend_figure(inputs.trends, i, labels(lang)[i], units(lang)[i], lang), labels(lang)[i])
+            for i in (*ADMIN_MONTHLY, "rtw_12m")
+            if i in set(inputs.trends["indicator_id"])
+        ],
+        "survey_trends": [
+            _chart(
+                plots.trend_figure(inputs.trends, i, labels(lang).get(i, i), units(lang).get(i, ""), lang, "small"),
+                labels(lang).get(i, i),
+            )
+            for i in sorted(set(inputs.survey["indicator_id"]))
+        ],
         "effects": _effects(inputs, lang),
         "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),
         "events": _events(inputs, lang),
-        "tocs": [{"title": toc.title if lang == "nl" else toc.title_en, "img": _svg_img(inputs.toc_svgs[toc.id])}
-                 for toc in load_shipped().values() if toc.id in inputs.toc_svgs],
-        "legend": [{"fill": s.fill, "marker": s.marker, "label": s.label_nl if lang == "nl" else s.label_en}
-                   for s in RESULT_STYLES.values()],
-        "quality": _quality(inputs), "reasons": _reasons(inputs),
-        "business": _business(inputs), "literature": business_case(daily_wage=DAILY_WAGE),
-        "daily_wage": DAILY_WAGE, "source": SOURCE,
+        "tocs": [
+            {"title": toc.title if lang == "nl" else toc.title_en, "img": _svg_img(inputs.toc_svgs[toc.id])}
+            for toc in load_shipped().values()
+            if toc.id in inputs.toc_svgs
+        ],
+        "legend": [
+            {"fill": s.fill, "marker": s.marker, "label": s.label_nl if lang == "nl" else s.label_en}
+            for s in RESULT_STYLES.values()
+        ],
+        "quality": _quality(inputs),
+        "reasons": _reasons(inputs),
+        "business": _business(inputs),
+        "literature": business_case(daily_wage=DAILY_WAGE),
+        "daily_wage": DAILY_WAGE,
+        "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)
 
@@ -102,13 +126,19 @@ def _svg_img(svg_text: str) -> str:
 def _design(inputs: ReportInputs) -> list[dict]:
     """Employers and employees per group, with a total row: small cells suppressed, also secondarily."""
     group = inputs.cases["employer_id"].map(inputs.employers.set_index("employer_id")["group"])
-    rows = pd.DataFrame({"group": GROUPS,
-                         "employers": [int((inputs.employers["group"] == g).sum()) for g in GROUPS],
-                         "n": [int((group == g).sum()) for g in GROUPS]}).assign(margin="all")
+    rows = pd.DataFrame(
+        {
+            "group": GROUPS,
+            "employers": [int((inputs.employers["group"] == g).sum()) for g in GROUPS],
+            "n": [int((group == g).sum()) for g in GROUPS],
+        }
+    ).assign(margin="all")
     # employer counts describe organisations, not people: only the employee counts are suppressed
     shown = suppress_small_cells(rows, n="n", min_n=inputs.min_cell, margins=["margin"])
     records = shown.to_dict("records")
-    records.append({"group": "total", "employers": int(rows["employers"].sum()), "n": int(rows["n"].sum()), "suppressed": 0})
+    records.append(
+        {"group": "total", "employers": int(rows["employers"].sum()), "n": int(rows["n"].sum()), "suppressed": 0}
+    )
     return records
 
 
@@ -116,11 +146,16 @@ def _response(inputs: ReportInputs) -> list[dict]:
     """Employees answering at least one question per wave and group, as a share of the group."""
     group_size = inputs.cases["employer_id"].map(inputs.employers.set_index("employer_id")["group"]).value_counts()
     answered = inputs.survey.groupby(["wave", "group"])["employee_id"].nunique()
-    rows = [{"wave": w, "group": g, "n": int(answered.get((w, g), 0)), "of": int(group_size.get(g, 0))}
-            for w in WAVES for g in GROUPS]
+    rows = [
+        {"wave": w, "group": g, "n": int(answered.get((w, g), 0)), "of": int(group_size.get(g, 0))}
+        for w in WAVES
+        for g in GROUPS
+    ]
     table = suppress_small_cells(pd.DataFrame(rows), n="n", min_n=inputs.min_cell)
-    return [r | {"share": (r["n"] / r["of"]) if r["n"] is not None and not pd.isna(r["n"]) and r["of"] else None}
-            for r in table.to_dict("records")]
+    return [
+        r | {"share": (r["n"] / r["of"]) if r["n"] is not None and not pd.isna(r["n"]) and r["of"] else None}
+        for r in table.to_dict("records")
+    ]
 
 
 def _overlap(inputs: ReportInputs, lang: str) -> dict:
@@ -128,18 +163,30 @@ def _overlap(inputs: ReportInputs, lang: str) -> dict:
     acts = inputs.activities
     if acts.empty:
         return {"employers": [], "rows": []}
-    names = {n.id: (n.label_nl if lang == "nl" else n.label_en)
-             for toc in load_shipped().values() for n in toc.nodes_in("activity")}
+    names = {
+        n.id: (n.label_nl if lang == "nl" else n.label_en)
+        for toc in load_shipped().values()
+        for n in toc.nodes_in("activity")
+    }
     employers = sorted(acts["employer_id"].unique())
-    used = set(zip(acts["activity_id"], acts["employer_id"]))
-    rows = [{"label": names.get(a, a), "cells": [(a, e) in used for e in employers],
-             "count": sum((a, e) in used for e in employers)} for a in sorted(acts["activity_id"].unique())]
+    used = set(zip(acts["activity_id"], acts["employer_id"], strict=True))
+    rows = [
+        {
+            "label": names.get(a, a),
+            "cells": [(a, e) in used for e in employers],
+            "count": sum((a, e) in used for e in employers),
+        }
+        for a in sorted(acts["activity_id"].unique())
+    ]
     return {"employers": employers, "rows": sorted(rows, key=lambda r: (-r["count"], r["label"]))}
 
 
 def _balance(inputs: ReportInputs, lang: str) -> list[dict]:
-    names = labels(lang) | {"months_absent_at_inclusion": "Maanden verzuim bij aanmelding" if lang == "nl"
-                            else "Months of absence at inclusion"}
+    names = labels(lang) | {
+        "months_absent_at_inclusion": "Maanden verzuim bij aanmelding"
+        if lang == "nl"
+        else "Months of absence at inclusion"
+    }
     return [r | {"label": names.get(r["variable"], r["variable"])} for r in inputs.balance.to_dict("records")]
 
 
@@ -148,12 +195,24 @@ def _effects(inputs: ReportInputs, lang: str) -> list[dict]:
     rows = []
     for r in inputs.effects.to_dict("records"):
         ind = catalogue.get(r["indicator_id"])
-        result = NodeResult(r["indicator_id"], _f(r["estimate"]), _f(r["ci_low"]), _f(r["ci_high"]),
-                            ind.lower_is_better if ind else False)
+        result = NodeResult(
+            r["indicator_id"],
+            _f(r["estimate"]),
+            _f(r["ci_low"]),
+            _f(r["ci_high"]),
+            ind.lower_is_better if ind else False,
+        )
         verdict = classify(result)
-        rows.append(r | {"label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator_id"],
-                         "unit": units(lang).get(r["indicator_id"], ""), "verdict": t[verdict],
-                         "marker": RESULT_STYLES[verdict].marker, "fill": RESULT_STYLES[verdict].fill})
+        rows.append(
+            r
+            | {
+                "label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator_id"],
+                "unit": units(lang).get(r["indicator_id"], ""),
+                "verdict": t[verdict],
+                "marker": RESULT_STYLES[verdict].marker,
+                "fill": RESULT_STYLES[verdict].fill,
+            }
+        )
     return rows
 
 
@@ -164,9 +223,16 @@ def _events(inputs: ReportInputs, lang: str) -> list[dict]:
         if rows.empty or rows["estimate"].isna().all():
             continue
         first = rows.iloc[0]
-        test = (TEXT[lang]["pretrend"].format(df1=int(first["pretrend_df1"]), df2=int(first["pretrend_df2"]),
-                                              f=_num(float(first["pretrend_f"]), 2, lang), p=_num(float(first["pretrend_p"]), 3, lang))
-                if pd.notna(first["pretrend_p"]) else TEXT[lang]["pretrend_none"])
+        test = (
+            TEXT[lang]["pretrend"].format(
+                df1=int(first["pretrend_df1"]),
+                df2=int(first["pretrend_df2"]),
+                f=_num(float(first["pretrend_f"]), 2, lang),
+                p=_num(float(first["pretrend_p"]), 3, lang),
+            )
+            if pd.notna(first["pretrend_p"])
+            else TEXT[lang]["pretrend_none"]
+        )
         fig = plots.event_figure(inputs.event_study, ind, labels(lang)[ind], units(lang)[ind], lang)
         out.append(_chart(fig, labels(lang)[ind]) | {"test": test})
     return out
@@ -195,5 +261,3 @@ def _business(inputs: ReportInputs) -> MeasuredBusinessCase | None:
 
 def _f(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
-
-

@@ -19,17 +19,38 @@ GROUP_STYLE = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
 }
-GROUP_LABEL = {"nl": {"intervention": "Interventie", "comparison": "Vergelijking"},
-               "en": {"intervention": "Intervention", "comparison": "Comparison"}}
+GROUP_LABEL = {
+    "nl": {"intervention": "Interventie", "comparison": "Vergelijking"},
+    "en": {"intervention": "Intervention", "comparison": "Comparison"},
+}
 TEXT = {
-    "nl": {"rel": "Maanden t.o.v. aanmelding", "wave": "Meting", "estimate": "Effect (95%-BI)",
-           "event": "Effect t.o.v. maand −1 (95%-BI)", "ci": "95%-BI"},
-    "en": {"rel": "Months relative to inclusion", "wave": "Wave", "estimate": "Effect (95% CI)",
-           "event": "Effect relative to month −1 (95% CI)", "ci": "95% CI"},
+    "nl": {
+        "rel": "Maanden t.o.v. aanmelding",
+        "wave": "Meting",
+        "estimate": "Effect (95%-BI)",
+        "event": "Effect t.o.v. maand −1 (95%-BI)",
+        "ci": "95%-BI",
+    },
+    "en": {
+        "rel": "Months relative to inclusion",
+        "wave": "Wave",
+        "estimate": "Effect (95% CI)",
+        "event": "Effect relative to month −1 (95% CI)",
+        "ci": "95% CI",
+    },
 }
 
-matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
-                            "axes.spines.right": False, "figure.dpi": 100, "svg.fonttype": "none"})
+matplotlib.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": 100,
+        "svg.fonttype": "none",
+        "svg.hashsalt": "ad-pilot-toolkit",  # element ids from a fixed salt: the same chart gives the same bytes
+    }
+)
 
 
 def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, object]:
@@ -42,8 +63,9 @@ def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure,
 SIZES = {"wide": (6.2, 2.9), "small": (3.6, 2.3)}
 
 
-def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl",
-                 size: str = "wide") -> Figure:
+def trend_figure(
+    trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl", size: str = "wide"
+) -> Figure:
     """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
     rows = trends.loc[(trends["indicator_id"] == indicator)]
     waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
@@ -55,12 +77,23 @@ def trend_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, la
         if not waves:  # months in numeric order, whatever order the table has
             part = part.assign(_x=part["period"].astype(int)).sort_values("_x")
         x = (part["period"].astype(str) if waves else part["_x"]).to_numpy()
-        mean, low, high = (pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high"))
+        mean, low, high = (
+            pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high")
+        )
         label = GROUP_LABEL[lang][group]
         if len(x) == 1:  # one period (a share at 12 months): intervals side by side, not a band
             shift = -0.06 if group == "intervention" else 0.06
-            ax.errorbar([shift], mean, yerr=[mean - low, high - mean], label=label, capsize=3, markersize=5,
-                        color=style["color"], marker=style["marker"], linestyle="none")
+            ax.errorbar(
+                [shift],
+                mean,
+                yerr=[mean - low, high - mean],
+                label=label,
+                capsize=3,
+                markersize=5,
+                color=style["color"],
+                marker=style["marker"],
+                linestyle="none",
+            )
             ax.set_xticks([0], [str(x[0])])
             ax.set_xlim(-0.5, 0.5)
             continue
@@ -88,14 +121,24 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
         ax.text(0.5, 0.5, "—", ha="center")
         return fig
     heights = [max(len(g), 1) * 0.28 + 0.6 for _, g in groups]
-    fig, axes = _figure(len(groups), 1, figsize=(7.2, sum(heights)), gridspec_kw={"height_ratios": heights},
-                             squeeze=False)
-    for ax, (unit, group) in zip(axes[:, 0], groups):
+    fig, axes = _figure(
+        len(groups), 1, figsize=(7.2, sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False
+    )
+    for ax, (unit, group) in zip(axes[:, 0], groups, strict=True):
         group = group.iloc[::-1]
         y = np.arange(len(group))
         est, low, high = (group[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
-        ax.errorbar(est, y, xerr=[est - low, high - est],
-                    fmt="D", color="#333333", ecolor="#333333", markersize=4, capsize=2, linewidth=1)
+        ax.errorbar(
+            est,
+            y,
+            xerr=[est - low, high - est],
+            fmt="D",
+            color="#333333",
+            ecolor="#333333",
+            markersize=4,
+            capsize=2,
+            linewidth=1,
+        )
         ax.axvline(0, color="#999999", linewidth=0.8)
         ax.set_yticks(y, [labels.get(i, i) for i in group["indicator_id"]], fontsize=8)
         ax.set_xlabel(f"{TEXT[lang]['estimate']} — {unit}", fontsize=8)
@@ -108,8 +151,16 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
     rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
     fig, ax = _figure(figsize=(6.2, 2.7))
     x, est, low, high = (rows[c].to_numpy(float) for c in ("event_time", "estimate", "ci_low", "ci_high"))
-    ax.errorbar(x, est, yerr=[est - low, high - est],
-                fmt="o", color=GROUP_STYLE["intervention"]["color"], markersize=4, capsize=2, linewidth=1)
+    ax.errorbar(
+        x,
+        est,
+        yerr=[est - low, high - est],
+        fmt="o",
+        color=GROUP_STYLE["intervention"]["color"],
+        markersize=4,
+        capsize=2,
+        linewidth=1,
+    )
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -131,4 +182,4 @@ def svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]

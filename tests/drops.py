@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from measures.indicators.catalogue import drop_reference
-from measures.evaluation.simulate import SimulationSpec, write_drop
 from measures.contract.validate import DropResult, Reference, validate_drop
+from measures.evaluation.simulate import SimulationSpec, write_drop
+from measures.indicators.catalogue import drop_reference
 
 #: Small but complete: both groups, every table, a few questionnaire indicators.
-SMALL = dict(employers=4, employees_per_employer=4, survey_indicators=3)
+SMALL = {"employers": 4, "employees_per_employer": 4, "survey_indicators": 3}
 TABLE_NAMES = ("employers", "activities", "cases", "admin", "survey")
 
 
@@ -86,12 +86,12 @@ def insert_line(folder: Path, table: str, before_row: int, text: str) -> None:
 def drop_column(folder: Path, table: str, column: str) -> None:
     rows = read_rows(folder, table)
     index = rows[0].index(column)
-    write_rows(folder, table, [r[:index] + r[index + 1:] for r in rows])
+    write_rows(folder, table, [r[:index] + r[index + 1 :] for r in rows])
 
 
 def add_column(folder: Path, table: str, column: str, value: str) -> None:
     rows = read_rows(folder, table)
-    write_rows(folder, table, [rows[0] + [column]] + [r + [value] for r in rows[1:]])
+    write_rows(folder, table, [rows[0] + [column]] + [[*r, value] for r in rows[1:]])
 
 
 def quarantine_of(result: DropResult, table: str) -> pd.DataFrame:

@@ -10,13 +10,13 @@ import dagster as dg
 import pandas as pd
 
 from measures.evaluation.simulate import SimulationSpec, write_drop
-from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
 from pipelines.definitions import defs
+from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 
 #: A small pilot that still has G = 8 clusters and enough people per cell.
-SMALL = dict(employers=8, employees_per_employer=25, survey_indicators=6)
+SMALL = {"employers": 8, "employees_per_employer": 25, "survey_indicators": 6}
 
 
 def isolate(monkeypatch, tmp_path: Path) -> Path:
@@ -33,8 +33,9 @@ def simulate(folder: Path, seed: int = 7, **overrides) -> dict:
     return write_drop(spec, folder)
 
 
-def materialize(drop: Path, data: Path, instance: dg.DagsterInstance, cutoff=None, min_cell: int = 10
-                ) -> tuple[dg.ExecuteInProcessResult, Delivery, Path]:
+def materialize(
+    drop: Path, data: Path, instance: dg.DagsterInstance, cutoff=None, min_cell: int = 10
+) -> tuple[dg.ExecuteInProcessResult, Delivery, Path]:
     """Register the drop and materialise every asset of its delivery in-process."""
     delivery = delivery_for(drop, cutoff)
     register(delivery, drop)
@@ -42,9 +43,12 @@ def materialize(drop: Path, data: Path, instance: dg.DagsterInstance, cutoff=Non
     out = data / "out" / delivery.key
     job = defs.resolve_job_def("pilot_evaluation")
     result = job.execute_in_process(
-        instance=instance, partition_key=delivery.key,
-        resources={"warehouse": Warehouse(database=str(data / "warehouse.duckdb")),
-                   "options": RunOptions(out_dir=str(out), min_cell=min_cell)},
+        instance=instance,
+        partition_key=delivery.key,
+        resources={
+            "warehouse": Warehouse(database=str(data / "warehouse.duckdb")),
+            "options": RunOptions(out_dir=str(out), min_cell=min_cell),
+        },
     )
     return result, delivery, out
 

@@ -32,8 +32,9 @@ def _nasty_drop(folder: Path) -> dict[str, int]:
     """A valid simulated drop turned into what HR departments send; returns non-blank data rows per table."""
     write_drop(SimulationSpec(seed=41, employers=6, employees_per_employer=20, survey_indicators=3), folder)
     employers = pd.read_csv(folder / "employers.csv", dtype=str)
-    employers.loc[0, "approach"] = (f"Contact {EMAILS[0]} of {PHONES[0]}, dhr. Oosterhuis, {ADDRESSES[1]}, "
-                                    f"BSN {BSNS[0]}, IBAN NL91ABNA0417164300")
+    employers.loc[0, "approach"] = (
+        f"Contact {EMAILS[0]} of {PHONES[0]}, dhr. Oosterhuis, {ADDRESSES[1]}, BSN {BSNS[0]}, IBAN NL91ABNA0417164300"
+    )
     employers["contactpersoon"] = NAMES[0]  # a column outside the contract
     employers.to_excel(folder / "employers.xlsx", index=False, sheet_name="employers")
     (folder / "employers.csv").unlink()
@@ -50,7 +51,9 @@ def _nasty_drop(folder: Path) -> dict[str, int]:
 
     admin = pd.read_csv(folder / "admin.csv", dtype=str)
     admin.loc[10, "ao_pct"], admin.loc[11, "absence_days"] = "130", "veel"
-    lines = [";".join(admin.columns)] + [";".join(v.replace(".", ",") for v in row) for row in admin.astype(str).to_numpy()]
+    lines = [";".join(admin.columns)] + [
+        ";".join(v.replace(".", ",") for v in row) for row in admin.astype(str).to_numpy()
+    ]
     lines.insert(20, "")  # a blank line
     lines.insert(30, lines[30] + ";extra;velden")  # too many fields
     (folder / "admin.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")  # Dutch Excel style, BOM
@@ -59,8 +62,13 @@ def _nasty_drop(folder: Path) -> dict[str, int]:
     survey.loc[0, "indicator_id"], survey.loc[1, "value"] = "geen_indicator", "9"
     survey.to_csv(folder / "survey.csv", index=False)
     (folder / "notities.txt").write_text(f"Vragen? Bel {PHONES[0]}", encoding="utf-8")  # not a table: ignored
-    return {"employers": len(employers), "cases": len(cases), "admin": len(admin), "survey": len(survey),
-            "activities": len(pd.read_csv(folder / "activities.csv"))}
+    return {
+        "employers": len(employers),
+        "cases": len(cases),
+        "admin": len(admin),
+        "survey": len(survey),
+        "activities": len(pd.read_csv(folder / "activities.csv")),
+    }
 
 
 def _pilot(*args, env, timeout=900):
@@ -86,12 +94,22 @@ def test_nasty_drop_nothing_lost_no_one_identifiable(tmp_path, env):
     assert {"contactpersoon"} == set(ingest["employers"]["dropped_columns"])
     assert {"naam", "bsn", "email", "telefoon", "adres", "geboortedatum"} == set(ingest["cases"]["dropped_columns"])
     reasons = pd.read_csv(out / "quarantine.csv")
-    found = set(zip(reasons["table"], reasons["reason"]))
-    assert {("cases", "bsn_like"), ("cases", "bad_date"), ("cases", "unknown_employer"), ("cases", "duplicate"),
-            ("admin", "out_of_range"), ("admin", "not_a_number"), ("admin", "too_many_fields"),
-            ("survey", "unknown_indicator"), ("survey", "out_of_range")} <= found
+    found = set(zip(reasons["table"], reasons["reason"], strict=True))
+    assert {
+        ("cases", "bsn_like"),
+        ("cases", "bad_date"),
+        ("cases", "unknown_employer"),
+        ("cases", "duplicate"),
+        ("admin", "out_of_range"),
+        ("admin", "not_a_number"),
+        ("admin", "too_many_fields"),
+        ("survey", "unknown_indicator"),
+        ("survey", "out_of_range"),
+    } <= found
 
-    stored = [p for p in Path(env["AD_PILOT_DATA"]).rglob("*") if p.is_file()] + [p for p in out.rglob("*") if p.is_file()]
+    stored = [p for p in Path(env["AD_PILOT_DATA"]).rglob("*") if p.is_file()] + [
+        p for p in out.rglob("*") if p.is_file()
+    ]
     leaks = {(value, str(p)) for p in stored for value in PLANTED if value.encode() in p.read_bytes()}
     logs = proc.stdout + proc.stderr
     leaks |= {(value, "console") for value in PLANTED if value in logs}
@@ -116,8 +134,13 @@ def test_killed_run_leaves_a_warehouse_the_next_run_completes_on(tmp_path, env):
     drop, out = tmp_path / "levering", tmp_path / "out"
     write_drop(SimulationSpec(seed=8, employers=8, employees_per_employer=40, survey_indicators=8), drop)
     warehouse = Path(env["AD_PILOT_DATA"]) / "warehouse.duckdb"
-    run = subprocess.Popen([PILOT, "run", "--data", str(drop), "--out", str(out)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run = subprocess.Popen(
+        [PILOT, "run", "--data", str(drop), "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     while time.time() < deadline and not _has_table(warehouse, "admin"):
         time.sleep(0.5)
@@ -139,8 +162,11 @@ def _has_table(path: Path, table: str) -> bool:
         return False
     try:
         with duckdb.connect(str(path), read_only=True) as conn:
-            return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                     [table]).fetchone()[0])
+            return bool(
+                conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[
+                    0
+                ]
+            )
     except duckdb.Error:  # the running pipeline holds the file
         return False
 
@@ -149,8 +175,16 @@ def test_two_runs_at_once_both_succeed(tmp_path, env):
     drops = [tmp_path / "a", tmp_path / "b"]
     for seed, drop in enumerate(drops):
         write_drop(SimulationSpec(seed=seed, employers=4, employees_per_employer=15, survey_indicators=2), drop)
-    runs = [subprocess.Popen([PILOT, "run", "--data", str(d), "--out", str(d.with_name(d.name + "-out"))], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for d in drops]
+    runs = [
+        subprocess.Popen(
+            [PILOT, "run", "--data", str(d), "--out", str(d.with_name(d.name + "-out"))],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for d in drops
+    ]
     results = [(r.wait(timeout=900), r.stderr.read()) for r in runs]
     assert [code for code, _ in results] == [0, 0], [err[-1500:] for _, err in results]
     a, b = (pd.read_csv(d.with_name(d.name + "-out") / "effects.csv").set_index("indicator_id") for d in drops)

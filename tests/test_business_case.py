@@ -22,8 +22,10 @@ def test_published_figures_for_a_daily_wage_of_176():
 
 
 def test_published_figures_for_other_daily_wages():
-    table = {row["daily_wage"]: (row["savings_total"], row["savings_average"])
-             for row in business_case().as_dict()["by_daily_wage"]}
+    table = {
+        row["daily_wage"]: (row["savings_total"], row["savings_average"])
+        for row in business_case().as_dict()["by_daily_wage"]
+    }
     assert table == {176: (9152, 5125), 120: (6240, 3494), 90: (4680, 2621)}
     alone = business_case(daily_wage=120).as_dict()
     assert (alone["savings_total"], alone["savings_average"]) == (6240, 3494)
@@ -39,8 +41,14 @@ def test_full_precision_is_kept_internally():
 
 def test_as_dict_keys():
     keys = set(business_case().as_dict())
-    assert {"cost_per_person", "savings_total", "savings_average", "savings_by_month",
-            "replacement_savings", "by_daily_wage"} <= keys
+    assert {
+        "cost_per_person",
+        "savings_total",
+        "savings_average",
+        "savings_by_month",
+        "replacement_savings",
+        "by_daily_wage",
+    } <= keys
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from measures.indicators.catalogue import (CATALOGUE_PATH, SCALE_RANGES, coverage, indicators_by_id, load_catalogue,
-                                primary_indicators, survey_rules, validate_catalogue)
 from measures.contract.validate import SurveyRule
+from measures.indicators.catalogue import (
+    CATALOGUE_PATH,
+    SCALE_RANGES,
+    coverage,
+    indicators_by_id,
+    load_catalogue,
+    primary_indicators,
+    survey_rules,
+    validate_catalogue,
+)
 from toc.load import load_shipped
 from toc.models import EFFECT_LAYERS
 
@@ -47,8 +55,10 @@ def test_regie_ervaren_measures_taking_control_in_both_employee_tocs(tocs):
     assert survey_rules()["regie_ervaren"] == SurveyRule("employee", 1, 5, True)
 
 
-@pytest.mark.parametrize(("indicator", "scale"), [("ao_pct", "percent"), ("absence_days", "days"),
-                                                  ("loonwaarde_pct", "percent"), ("rtw_12m", "yes_no")])
+@pytest.mark.parametrize(
+    ("indicator", "scale"),
+    [("ao_pct", "percent"), ("absence_days", "days"), ("loonwaarde_pct", "percent"), ("rtw_12m", "yes_no")],
+)
 def test_the_administrative_indicators_exist(indicator, scale):
     ind = indicators_by_id()[indicator]
     assert (ind.source, ind.scale) == ("admin", scale)
@@ -90,10 +100,14 @@ def _broken(tmp_path: Path, change) -> Path:
 
 
 def test_an_indicator_pointing_at_an_unknown_node_is_caught(tmp_path, tocs):
-    path = _broken(tmp_path, lambda ind, raw: ind["regie_ervaren"]["nodes"].append("werknemer-vroegtijdig/no_such_node"))
+    path = _broken(
+        tmp_path, lambda ind, raw: ind["regie_ervaren"]["nodes"].append("werknemer-vroegtijdig/no_such_node")
+    )
     assert len(load_catalogue(path)) == len(load_catalogue())
     problems = validate_catalogue(tocs, path=path)
-    assert problems == ["catalogue.yaml: indicator 'regie_ervaren' points at unknown node 'werknemer-vroegtijdig/no_such_node'"]
+    assert problems == [
+        "catalogue.yaml: indicator 'regie_ervaren' points at unknown node 'werknemer-vroegtijdig/no_such_node'"
+    ]
 
 
 def test_an_unknown_toc_is_caught(tmp_path, tocs):
@@ -105,16 +119,21 @@ def test_a_doubled_or_missing_primary_is_caught(tmp_path, tocs):
     def double(ind, raw):
         ind["absence_days"]["primary_for"].append("werkgever-preventief/absence_reduced")  # already primary
         ind["ao_pct"]["primary_for"].remove("tweede-spoor/fewer_wia_inflow")
+
     problems = validate_catalogue(tocs, path=_broken(tmp_path, double))
     assert any("werkgever-preventief/absence_reduced has 2 primary indicators" in p for p in problems)
     assert any("tweede-spoor/fewer_wia_inflow is measured but has no primary" in p for p in problems)
 
 
 def test_a_primary_that_is_not_measured_is_caught(tmp_path, tocs):
-    path = _broken(tmp_path, lambda ind, raw: ind["regie_ervaren"]["primary_for"].append("werkgever-vroegtijdig/absence_reduced"))
+    path = _broken(
+        tmp_path, lambda ind, raw: ind["regie_ervaren"]["primary_for"].append("werkgever-vroegtijdig/absence_reduced")
+    )
     problems = validate_catalogue(tocs, path=path)
-    assert any("'regie_ervaren' is primary for werkgever-vroegtijdig/absence_reduced but does not measure it" in p
-               for p in problems)
+    assert any(
+        "'regie_ervaren' is primary for werkgever-vroegtijdig/absence_reduced but does not measure it" in p
+        for p in problems
+    )
 
 
 @pytest.mark.parametrize("text", ["indicators: [unclosed", "", "- just a list", "indicators:\n  - id: Bad Id\n"])

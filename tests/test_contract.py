@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from drops import reference
 from typer.testing import CliRunner
 
 from cli.pilot import app
-from drops import reference
-from measures.contract.tables import CONTRACT_VERSION, GROUPS, TABLES, WAVES
 from measures.contract.arrow_text import TEXT
 from measures.contract.read import RawTable
+from measures.contract.tables import CONTRACT_VERSION, GROUPS, TABLES, WAVES
 from measures.contract.templates import data_dictionary
 from measures.contract.validate import validate_table
 
@@ -57,8 +57,7 @@ def test_every_column_is_documented_in_both_languages():
 def test_the_examples_pass_the_contract(name):
     table = TABLES[name]
     frame = pd.DataFrame({c.name: pd.Series([c.example], dtype=TEXT) for c in table.columns})
-    raw = RawTable(table=table, path=Path(f"{name}.csv"), sha256="", frame=frame,
-                   rows=np.array([2]), rows_in=1)
+    raw = RawTable(table=table, path=Path(f"{name}.csv"), sha256="", frame=frame, rows=np.array([2]), rows_in=1)
     result = validate_table(raw, {}, reference())  # no earlier tables: references are not checked
     assert result.quarantine.empty, result.quarantine.to_dict("records")
     assert len(result.loaded) == 1
@@ -73,8 +72,10 @@ def test_ranges_of_the_administrative_numbers():
     assert admin.column("ao_pct").rule_en() == "number from 0 to 100"
 
 
-@pytest.mark.parametrize(("lang", "words"), [("nl", ("Kolom", "Verplicht", "sleutel", "ja", "nee")),
-                                             ("en", ("Column", "Required", "key", "yes", "no"))])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", ("Kolom", "Verplicht", "sleutel", "ja", "nee")), ("en", ("Column", "Required", "key", "yes", "no"))],
+)
 def test_the_data_dictionary_lists_every_table_and_column(lang, words):
     text = data_dictionary(lang)
     assert f"(v{CONTRACT_VERSION})" in text.splitlines()[0]
@@ -83,8 +84,12 @@ def test_the_data_dictionary_lists_every_table_and_column(lang, words):
     for table in TABLES.values():
         assert f"## `{table.name}`" in text
         for column in table.columns:
-            line = next(line for line in text.splitlines() if line.startswith(f"| `{column.name}` |")
-                        and (column.description_nl if lang == "nl" else column.description_en) in line)
+            line = next(
+                line
+                for line in text.splitlines()
+                if line.startswith(f"| `{column.name}` |")
+                and (column.description_nl if lang == "nl" else column.description_en) in line
+            )
             assert (column.rule_nl() if lang == "nl" else column.rule_en()) in line
     assert text != data_dictionary("en" if lang == "nl" else "nl")
 

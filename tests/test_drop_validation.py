@@ -6,9 +6,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from drops import (assert_balanced, cell, copy_row, find_row, insert_line, make_drop, quarantine_text, read_rows,
-                   replace_value, set_cell, validate)
+from drops import (
+    assert_balanced,
+    cell,
+    copy_row,
+    find_row,
+    insert_line,
+    make_drop,
+    quarantine_text,
+    read_rows,
+    replace_value,
+    set_cell,
+    validate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +62,9 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize(("table", "column", "row", "value", "reason"), RULES,
-                         ids=[f"{r[0]}.{r[1]}={r[3]!r}" for r in RULES])
+@pytest.mark.parametrize(
+    ("table", "column", "row", "value", "reason"), RULES, ids=[f"{r[0]}.{r[1]}={r[3]!r}" for r in RULES]
+)
 def test_a_bad_value_is_quarantined_with_its_position_and_reason(drop, table, column, row, value, reason):
     assert cell(drop, table, row, column) != value
     set_cell(drop, table, row, column, value)
@@ -62,8 +73,13 @@ def test_a_bad_value_is_quarantined_with_its_position_and_reason(drop, table, co
     assert len(q) == 1, q.to_string()
     assert str(q["row"].dtype) == "int64" and str(result.quarantine()["row"].dtype) == "int64"
     record = q.iloc[0].to_dict()
-    assert record == record | {"table": table, "source_file": f"{table}.csv", "row": row, "column": column,
-                               "reason": reason}
+    assert record == record | {
+        "table": table,
+        "source_file": f"{table}.csv",
+        "row": row,
+        "column": column,
+        "reason": reason,
+    }
     assert record["detail"]
     if value:
         assert value not in quarantine_text(result)  # reasons name the rule, never the value
@@ -99,10 +115,13 @@ def test_a_duplicate_key_loads_the_first_occurrence_and_quarantines_later_copies
     assert q["row"].tolist() == copies
     assert set(q["reason"]) == {"duplicate"}
     assert all(f"row {first}" in d for d in q["detail"])
-    key = dict(zip(read_rows(drop, "survey")[0], read_rows(drop, "survey")[first - 1]))
+    key = dict(zip(read_rows(drop, "survey")[0], read_rows(drop, "survey")[first - 1], strict=True))
     loaded = result.tables["survey"].loaded
-    same = loaded[(loaded["employee_id"] == key["employee_id"]) & (loaded["wave"] == key["wave"])
-                  & (loaded["indicator_id"] == key["indicator_id"])]
+    same = loaded[
+        (loaded["employee_id"] == key["employee_id"])
+        & (loaded["wave"] == key["wave"])
+        & (loaded["indicator_id"] == key["indicator_id"])
+    ]
     assert len(same) == 1
     assert_balanced(result)
 

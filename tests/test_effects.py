@@ -44,8 +44,13 @@ def test_estimated_together_equals_estimated_alone(tables):
     empty = pd.DataFrame(columns=["indicator_id"])
     together = effects_table(admin, empty, pd.DataFrame()).set_index("indicator_id")
     for indicator in ("ao_pct", "absence_days", "loonwaarde_pct"):
-        alone = effects_table(admin.drop(columns=[i for i in ("ao_pct", "absence_days", "loonwaarde_pct") if i != indicator]),
-                              empty, pd.DataFrame()).set_index("indicator_id")
-        pd.testing.assert_series_equal(together.loc[indicator, ["estimate", "se", "p_value", "p_value_wild"]].astype(float),
-                                       alone.loc[indicator, ["estimate", "se", "p_value", "p_value_wild"]].astype(float),
-                                       rtol=1e-9)
+        alone = effects_table(
+            admin.drop(columns=[i for i in ("ao_pct", "absence_days", "loonwaarde_pct") if i != indicator]),
+            empty,
+            pd.DataFrame(),
+        ).set_index("indicator_id")
+        pd.testing.assert_series_equal(
+            together.loc[indicator, ["estimate", "se", "p_value", "p_value_wild"]].astype(float),
+            alone.loc[indicator, ["estimate", "se", "p_value", "p_value_wild"]].astype(float),
+            rtol=1e-9,
+        )

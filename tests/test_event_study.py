@@ -18,8 +18,12 @@ pf = pytest.importorskip("pyfixest")
 
 
 def simulate_events(
-    seed: int, employers: int = 20, employees: int = 10, periods: int = 12,
-    effects: dict[int, float] | None = None, pre_trend: float = 0.0,
+    seed: int,
+    employers: int = 20,
+    employees: int = 10,
+    periods: int = 12,
+    effects: dict[int, float] | None = None,
+    pre_trend: float = 0.0,
 ) -> pd.DataFrame:
     """Staggered events: intervention employers start in periods 4..7.
 
@@ -35,12 +39,14 @@ def simulate_events(
     n = emp.size
     group = (emp < employers // 2).astype(int)
     start = rng.integers(4, 8, employers)[emp]
-    frame = pd.DataFrame({
-        "employee": np.repeat(np.arange(n), periods),
-        "employer": np.repeat(emp, periods),
-        "period": np.tile(np.arange(periods), n),
-        "group": np.repeat(group, periods),
-    })
+    frame = pd.DataFrame(
+        {
+            "employee": np.repeat(np.arange(n), periods),
+            "employer": np.repeat(emp, periods),
+            "period": np.tile(np.arange(periods), n),
+            "group": np.repeat(group, periods),
+        }
+    )
     event = frame["period"] - np.repeat(start, periods)
     frame["event_time"] = event.where(frame["group"] == 1)
     last = max(effects, default=0)
@@ -48,8 +54,7 @@ def simulate_events(
     base = np.repeat(rng.normal(0, 1, employers)[emp] + rng.normal(0, 0.5, n), periods)
     shock = rng.normal(0, 0.2, (employers, periods))[frame["employer"], frame["period"]]
     frame["truth"] = planted * frame["group"]
-    frame["y"] = (base + 0.1 * frame["period"] + shock + frame["truth"]
-                  + rng.normal(0, 1, len(frame)))
+    frame["y"] = base + 0.1 * frame["period"] + shock + frame["truth"] + rng.normal(0, 1, len(frame))
     return frame
 
 
@@ -68,8 +73,7 @@ def fixest_event_study(data: pd.DataFrame, ks: list[int]):
 
 def test_coefficients_and_ses_equal_fixest():
     data = simulate_events(1, effects={0: 0.5, 1: 1.0})
-    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                              "employer")
+    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group", "employer")
     table = es.table()
     ks = [k for k in table["event_time"] if k != -1]
     coef, se = fixest_event_study(data, ks)
@@ -102,23 +106,22 @@ def test_several_outcomes_equal_one_at_a_time(engine):
 
 def test_window_bins_the_endpoints():
     data = simulate_events(2)
-    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                              "employer", window=(-3, 3))
+    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group", "employer", window=(-3, 3))
     assert es.table()["event_time"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
     binned = data.assign(event_time=data["event_time"].clip(-3, 3))
-    coef, se = fixest_event_study(binned, [-3, -2, 0, 1, 2, 3])
+    coef, _se = fixest_event_study(binned, [-3, -2, 0, 1, 2, 3])
     rows = es.table().set_index("event_time").drop(index=-1)
     np.testing.assert_allclose(rows["estimate"], coef, atol=1e-8)
-    trimmed = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                                   "employer", window=(-3, 3), bin_endpoints=False)
+    trimmed = estimate_event_study(
+        data, "y", "employee", "period", "event_time", "group", "employer", window=(-3, 3), bin_endpoints=False
+    )
     assert trimmed.n_obs < es.n_obs  # treated rows outside the window are dropped
 
 
 def test_recovers_planted_dynamic_effects():
     planted = {0: 0.5, 1: 1.0, 2: 1.5, 3: 1.5}
     data = simulate_events(3, employers=30, employees=20, effects=planted)
-    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                              "employer", window=(-4, 3))
+    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group", "employer", window=(-4, 3))
     table = es.table().set_index("event_time")
     assert table.loc[-1, "estimate"] == 0.0 and table.loc[-1, "reference"]
     for k, row in table.drop(index=-1).iterrows():
@@ -130,8 +133,7 @@ def test_recovers_planted_dynamic_effects():
 
 def test_pretrend_test_rejects_a_planted_pre_trend():
     data = simulate_events(4, employers=30, employees=20, effects={0: 0.5}, pre_trend=0.25)
-    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                              "employer", window=(-4, 3))
+    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group", "employer", window=(-4, 3))
     assert es.pretrend.p_value < 0.001
     assert (es.pretrend.df1, es.pretrend.df2) == (3, 29)
 
@@ -140,8 +142,7 @@ def test_pretrend_test_with_rank_deficient_covariance():
     # 4 employers, 2 intervention: 7 pre-period coefficients but the
     # cluster-robust covariance has rank < 4.
     data = simulate_events(5, employers=4, employees=10, periods=14)
-    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group",
-                              "employer")
+    es = estimate_event_study(data, "y", "employee", "period", "event_time", "group", "employer")
     test = es.pretrend
     assert test.n_pre > test.df1 and 1 <= test.df1 <= 3
     assert np.isfinite(test.statistic) and 0.0 <= test.p_value <= 1.0
@@ -169,9 +170,9 @@ def test_questionnaire_waves_have_no_pretrend_and_match_means():
 
 
 def test_balance_table_standardised_difference():
-    baseline = pd.DataFrame({"group": [1, 1, 1, 0, 0, 0, 0],
-                             "age": [30, 40, 50, 35, 45, 55, np.nan],
-                             "ao": [10, 20, 30, 10, 10, 10, 10]})
+    baseline = pd.DataFrame(
+        {"group": [1, 1, 1, 0, 0, 0, 0], "age": [30, 40, 50, 35, 45, 55, np.nan], "ao": [10, 20, 30, 10, 10, 10, 10]}
+    )
     table = balance_table(baseline, "group", ["age", "ao"]).set_index("variable")
     assert table.loc["age", "mean_intervention"] == 40 and table.loc["age", "n_comparison"] == 3
     assert table.loc["age", "std_diff"] == pytest.approx(-5 / 10)  # both SD 10

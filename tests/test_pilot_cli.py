@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from drops import copy_row, drop_column, make_drop, set_cell
 from typer.testing import CliRunner
 
 from cli.pilot import app
-from drops import copy_row, drop_column, make_drop, set_cell
-from measures.indicators.catalogue import load_catalogue
 from measures.contract.tables import TABLES
+from measures.indicators.catalogue import load_catalogue
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
 runner = CliRunner()
@@ -51,10 +51,13 @@ def test_a_missing_required_column_is_one_line_naming_file_and_column(drop):
     assert done.stderr.strip().splitlines() == ["error: cases.csv: missing required column 'inclusion_date'"]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("foo.csv", "a,b\n1,2\n", "foo.csv: unknown table 'foo'"),
-    ("employers.csv", "", "employers.csv: empty file"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("foo.csv", "a,b\n1,2\n", "foo.csv: unknown table 'foo'"),
+        ("employers.csv", "", "employers.csv: empty file"),
+    ],
+)
 def test_other_file_errors_are_one_line_too(drop, name, content, message):
     (drop / name).write_text(content, encoding="utf-8")
     done = runner.invoke(app, ["validate", str(drop)])
@@ -82,8 +85,16 @@ def test_validate_json_and_strict(drop):
     done = runner.invoke(app, ["validate", str(drop), "--json", "--strict"])
     assert done.exit_code == 1
     report = json.loads(done.stdout)
-    assert report["bad_rows"] == [{"table": "survey", "source_file": "survey.csv", "row": 6, "column": "value",
-                                   "reason": "out_of_range", "detail": "must be between 1 and 5"}]
+    assert report["bad_rows"] == [
+        {
+            "table": "survey",
+            "source_file": "survey.csv",
+            "row": 6,
+            "column": "value",
+            "reason": "out_of_range",
+            "detail": "must be between 1 and 5",
+        }
+    ]
     survey = report["tables"]["survey"]
     assert survey["rows_in"] == survey["loaded"] + survey["quarantined"] and survey["quarantined"] == 1
     assert survey["reasons"] == {"out_of_range": 1}
@@ -107,16 +118,34 @@ def test_business_case_json_keys():
     done = runner.invoke(app, ["business-case", "--json"])
     assert done.exit_code == 0
     data = json.loads(done.stdout)
-    assert {"daily_wage", "cost_per_person", "savings_by_month", "savings_total", "savings_average",
-            "replacement_per_month", "replacement_savings", "by_daily_wage"} <= set(data)
+    assert {
+        "daily_wage",
+        "cost_per_person",
+        "savings_by_month",
+        "savings_total",
+        "savings_average",
+        "replacement_per_month",
+        "replacement_savings",
+        "by_daily_wage",
+    } <= set(data)
     assert all({"daily_wage", "savings_total", "savings_average"} <= set(row) for row in data["by_daily_wage"])
 
 
 def test_power_json_keys():
-    done = runner.invoke(app, ["power", "--employers", "10", "--employees-per-employer", "20", "--icc", "0.05", "--json"])
+    done = runner.invoke(
+        app, ["power", "--employers", "10", "--employees-per-employer", "20", "--icc", "0.05", "--json"]
+    )
     assert done.exit_code == 0
     data = json.loads(done.stdout)
-    assert {"mde_sd", "design_effect", "n_total", "df", "employers", "employees_per_employer", "icc",
-            "by_employers"} <= set(data)
+    assert {
+        "mde_sd",
+        "design_effect",
+        "n_total",
+        "df",
+        "employers",
+        "employees_per_employer",
+        "icc",
+        "by_employers",
+    } <= set(data)
     assert (data["employers"], data["employees_per_employer"], data["n_total"]) == (10, 20, 200)
     assert data["by_employers"] and all({"employers", "mde_sd"} <= set(row) for row in data["by_employers"])

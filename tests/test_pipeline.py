@@ -8,11 +8,11 @@ import dagster as dg
 import pandas as pd
 import pyfixest as pf
 import pytest
+from pipeline_support import effects, isolate, materialize, simulate, truth
 
 from measures.evaluation.effects import EFFECT_COLUMNS
 from measures.evaluation.trends import TREND_COLUMNS
 from pipelines.run import PipelineFailed, run_drop
-from pipeline_support import effects, isolate, materialize, simulate, truth
 
 
 @pytest.fixture
@@ -26,7 +26,9 @@ def test_materialize_recovers_the_planted_effect(data, tmp_path):
     result, delivery, out = materialize(drop, data, dg.DagsterInstance.ephemeral())
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks if c.check_name in ("rows_accounted", "contract_columns", "ao_pct_estimated"))
+    assert checks and all(
+        c.passed for c in checks if c.check_name in ("rows_accounted", "contract_columns", "ao_pct_estimated")
+    )
 
     ao = effects(out).loc["ao_pct"]
     att = truth(drop)["att"]["ao_pct"]
@@ -43,7 +45,11 @@ def test_materialize_recovers_the_planted_effect(data, tmp_path):
     for name in ("event_study.csv", "balance.csv", "quarantine.csv", "run.json", "report.html"):
         assert (out / name).stat().st_size > 0, name
     run = json.loads((out / "run.json").read_text())
-    assert run["delivery"] == delivery.key and run["cutoff"] is None and set(run["input_files"]) >= {"admin.csv", "cases.csv"}
+    assert (
+        run["delivery"] == delivery.key
+        and run["cutoff"] is None
+        and set(run["input_files"]) >= {"admin.csv", "cases.csv"}
+    )
 
 
 def test_ao_pct_effect_is_the_pilot_did(data, tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from drops import add_column, make_drop, set_cell, validate
+
 from measures.contract.privacy import REDACTED, bsn_like, new_key, pseudonymise, read_key, scrub_text
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
@@ -46,9 +46,20 @@ PERSONAL = {
     "Mevr": "Mevr. van den Berg is er",
 }
 #: The personal detail inside each text above, which must be gone after scrubbing.
-DETAIL = {"e-mail": "jansen@", "mobile": "12345678", "mobile intl": "1234 5678", "landline": "1234567",
-          "bsn": "111222333", "iban": "0417164300", "iban spaced": "0417", "postcode": "1234 AB",
-          "dhr": "Jansen", "Dhr": "Jansen", "mevrouw": "Vries", "Mevr": "Berg"}
+DETAIL = {
+    "e-mail": "jansen@",
+    "mobile": "12345678",
+    "mobile intl": "1234 5678",
+    "landline": "1234567",
+    "bsn": "111222333",
+    "iban": "0417164300",
+    "iban spaced": "0417",
+    "postcode": "1234 AB",
+    "dhr": "Jansen",
+    "Dhr": "Jansen",
+    "mevrouw": "Vries",
+    "Mevr": "Berg",
+}
 
 
 @pytest.mark.parametrize("kind", list(PERSONAL))
@@ -59,8 +70,16 @@ def test_free_text_is_scrubbed(kind):
     assert REDACTED in scrubbed.iloc[0]
 
 
-@pytest.mark.parametrize("text", ["AD doet een dossiercheck in week 8 en schuift aan bij het MDO.", "zorg",
-                                  "Verzuim 2025-2026: 12 weken, 40 uur", "meneer is ziek gemeld", "de heer is onbekend"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AD doet een dossiercheck in week 8 en schuift aan bij het MDO.",
+        "zorg",
+        "Verzuim 2025-2026: 12 weken, 40 uur",
+        "meneer is ziek gemeld",
+        "de heer is onbekend",
+    ],
+)
 def test_ordinary_text_is_left_alone(text):
     scrubbed, changed = scrub_text(pd.Series([text], dtype="string"))
     assert (scrubbed.iloc[0], changed) == (text, 0)
@@ -81,8 +100,22 @@ def test_the_text_columns_of_a_drop_are_scrubbed_on_reading(tmp_path):
 
 
 def test_bsn_like_follows_the_eleven_proof():
-    values = pd.Series(["111222333", "123456782", "12345672", " 111222333 ",  # valid (8 digits: leading 0 dropped)
-                        "123456789", "111222334", "000000000", "11122233", "1112223330", "E111222333", "", None])
+    values = pd.Series(
+        [
+            "111222333",
+            "123456782",
+            "12345672",
+            " 111222333 ",  # valid (8 digits: leading 0 dropped)
+            "123456789",
+            "111222334",
+            "000000000",
+            "11122233",
+            "1112223330",
+            "E111222333",
+            "",
+            None,
+        ]
+    )
     assert bsn_like(values).tolist() == [True, True, True, True] + [False] * 8
 
 
@@ -93,7 +126,7 @@ def test_pseudonyms_are_keyed_stable_and_not_a_plain_hash():
     assert first.tolist() == again.tolist()
     assert first.iloc[0] == first.iloc[2] and first.iloc[0] != first.iloc[1]
     assert first.iloc[3] == ""
-    assert all(a != b for a, b in zip(first[:3], other[:3]))
+    assert all(a != b for a, b in zip(first[:3], other[:3], strict=True))
     plain = hashlib.sha256(b"111222333").hexdigest()
     assert plain[:20] not in first.iloc[0] and first.iloc[0] != plain
     assert first.str.fullmatch(r"p_[0-9a-f]{20}|").all()
@@ -118,8 +151,9 @@ def test_keygen_and_pseudonymise_end_to_end(tmp_path):
     assert key.stat().st_mode & 0o077 == 0  # readable by the owner only
     assert _pilot("keygen", str(key)).returncode == 1  # never overwrites a key
     source = tmp_path / "personeel.csv"
-    source.write_text("employee_id;afdeling;ao_pct\n111222333;zorg;60,5\n123456782;zorg;40\n111222333;bouw;0\n",
-                      encoding="utf-8")
+    source.write_text(
+        "employee_id;afdeling;ao_pct\n111222333;zorg;60,5\n123456782;zorg;40\n111222333;bouw;0\n", encoding="utf-8"
+    )
     outs = [tmp_path / "out1.csv", tmp_path / "out2.csv"]
     for out in outs:
         done = _pilot("pseudonymise", str(source), str(out), "--id-column", "employee_id", "--key-file", str(key))
@@ -140,8 +174,15 @@ def test_pseudonyms_do_not_depend_on_the_file_type(tmp_path):
     key_file = tmp_path / "k"
     key_file.write_text(key.hex())
     pd.DataFrame({"employee_id": [111222333.0, None], "x": [1, 2]}).to_parquet(tmp_path / "in.parquet")
-    done = _pilot("pseudonymise", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"),
-                  "--id-column", "employee_id", "--key-file", str(key_file))
+    done = _pilot(
+        "pseudonymise",
+        str(tmp_path / "in.parquet"),
+        str(tmp_path / "out.parquet"),
+        "--id-column",
+        "employee_id",
+        "--key-file",
+        str(key_file),
+    )
     assert done.returncode == 0, done.stderr
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert out["employee_id"].tolist() == [pseudonymise(pd.Series(["111222333"]), key).iloc[0], ""]

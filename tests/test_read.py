@@ -8,11 +8,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from drops import assert_balanced, cell, drop_column, insert_line, make_drop, read_rows, set_cell, validate, write_rows
 
-from drops import (assert_balanced, cell, drop_column, insert_line, make_drop, read_rows, set_cell, validate,
-                   write_rows)
-from measures.contract.tables import TABLES
 from measures.contract.read import DropError, read_table
+from measures.contract.tables import TABLES
 
 FORMATS = ("csv", "csv-nl", "xlsx", "parquet")
 
@@ -32,14 +31,18 @@ def test_every_format_loads_the_same_values(drops):
     loaded = {fmt: validate(folder) for fmt, folder in drops.items()}
     assert (drops["csv-nl"] / "admin.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM, semicolons, decimal comma
     assert ";" in (drops["csv-nl"] / "admin.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    assert any("," in line.split(";")[4] for line in (drops["csv-nl"] / "admin.csv").read_text("utf-8-sig").splitlines()[1:])
+    assert any(
+        "," in line.split(";")[4] for line in (drops["csv-nl"] / "admin.csv").read_text("utf-8-sig").splitlines()[1:]
+    )
     for fmt, result in loaded.items():
         assert len(result.quarantine()) == 0, (fmt, result.quarantine().head())
     for name in TABLES:
         reference = loaded["csv"].tables[name].loaded
         assert len(reference) > 0
         for fmt in FORMATS[1:]:
-            pd.testing.assert_frame_equal(loaded[fmt].tables[name].loaded, reference, check_dtype=False, obj=f"{fmt} {name}")
+            pd.testing.assert_frame_equal(
+                loaded[fmt].tables[name].loaded, reference, check_dtype=False, obj=f"{fmt} {name}"
+            )
 
 
 def test_dutch_and_iso_dates_mean_the_same_day(drop):
@@ -87,16 +90,25 @@ def test_xlsx_takes_the_sheet_named_after_the_table_else_the_first(drop):
 def test_xlsx_rows_are_numbered_as_excel_shows_them(tmp_path):
     header = TABLES["employers"].column_names
     good = ["WG01", "intervention", "zorg", "large", "2026-01-01", ""]
-    _workbook(tmp_path / "employers.xlsx", {"employers": [header, good, [], [None] * 6, ["WG02", "x", "zorg", "large", "2026-01-01"]]})
+    _workbook(
+        tmp_path / "employers.xlsx",
+        {"employers": [header, good, [], [None] * 6, ["WG02", "x", "zorg", "large", "2026-01-01"]]},
+    )
     raw = read_table(tmp_path / "employers.xlsx", TABLES["employers"])
     assert raw.rows.tolist() == [2, 5] and raw.rows_in == 2
 
 
 def test_parquet_with_nullable_columns(tmp_path):
-    frame = pd.DataFrame({"employer_id": pd.array(["WG01", "WG02"], dtype="string"),
-                          "group": ["intervention", "comparison"], "sector": ["zorg", "bouw"],
-                          "size_class": ["large", "small"], "start_date": pd.to_datetime(["2026-01-01", "2026-02-01"]),
-                          "approach": pd.array([None, "MDO"], dtype="string")})
+    frame = pd.DataFrame(
+        {
+            "employer_id": pd.array(["WG01", "WG02"], dtype="string"),
+            "group": ["intervention", "comparison"],
+            "sector": ["zorg", "bouw"],
+            "size_class": ["large", "small"],
+            "start_date": pd.to_datetime(["2026-01-01", "2026-02-01"]),
+            "approach": pd.array([None, "MDO"], dtype="string"),
+        }
+    )
     frame.to_parquet(tmp_path / "employers.parquet")
     raw = read_table(tmp_path / "employers.parquet", TABLES["employers"])
     assert raw.frame["approach"].tolist() == ["", "MDO"]  # not the text "<NA>"
@@ -139,7 +151,7 @@ def test_missing_and_doubled_tables_are_file_errors(drop):
         validate(drop)
     (drop / "ADMIN.CSV").unlink()
     (drop / "cases.csv").unlink()
-    with pytest.raises(DropError, match="missing table.*cases"):
+    with pytest.raises(DropError, match=r"missing table.*cases"):
         validate(drop)
     (drop / "activities.csv").unlink()  # activities are optional; cases are not
     with pytest.raises(DropError, match="cases") as info:
@@ -147,13 +159,21 @@ def test_missing_and_doubled_tables_are_file_errors(drop):
     assert "activities" not in str(info.value)
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("employers.csv", "employer_id,group,sector,size_class,start_date\nWG01,intervention,z\xe9rg,large,2026-01-01\n".encode("latin-1")),
-    ("employers.csv", "employer_id,group,sector,size_class,start_date\n".encode("utf-16")),
-    ("employers.xlsx", b"PK\x03\x04 not really a workbook"),
-    ("employers.parquet", b"not parquet at all"),
-    ("employers.csv", b""),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "employers.csv",
+            "employer_id,group,sector,size_class,start_date\nWG01,intervention,z\xe9rg,large,2026-01-01\n".encode(
+                "latin-1"
+            ),
+        ),
+        ("employers.csv", "employer_id,group,sector,size_class,start_date\n".encode("utf-16")),
+        ("employers.xlsx", b"PK\x03\x04 not really a workbook"),
+        ("employers.parquet", b"not parquet at all"),
+        ("employers.csv", b""),
+    ],
+)
 def test_an_unreadable_file_is_a_clear_file_error(drop, name, content):
     (drop / "employers.csv").unlink()
     (drop / name).write_bytes(content)
@@ -181,15 +201,17 @@ def test_blank_lines_are_skipped_and_rows_keep_the_numbers_the_deliverer_sees(dr
 
 def test_a_duplicate_names_the_row_of_the_first_occurrence_after_blank_lines(drop):
     rows = read_rows(drop, "cases")
-    write_rows(drop, "cases", rows[:2] + [[]] + rows[2:] + [[]] + [rows[1]])
+    write_rows(drop, "cases", [*rows[:2], [], *rows[2:], [], rows[1]])
     q = validate(drop).tables["cases"].quarantine
     assert q[["row", "reason", "detail"]].values.tolist() == [[len(rows) + 3, "duplicate", "same employee_id as row 2"]]
 
 
 def test_header_with_spaces_and_quotes_and_ids_with_leading_zeros(tmp_path):
     path = tmp_path / "admin.csv"
-    path.write_text('"employee_id", employer_id , month,absence_days, ao_pct,loonwaarde_pct,\n'
-                    '007,WG01,2026-01,3, 50,40,\n', encoding="utf-8")
+    path.write_text(
+        '"employee_id", employer_id , month,absence_days, ao_pct,loonwaarde_pct,\n007,WG01,2026-01,3, 50,40,\n',
+        encoding="utf-8",
+    )
     raw = read_table(path, TABLES["admin"])
     assert raw.dropped_columns == []
     assert raw.frame["employee_id"].tolist() == ["007"]

@@ -11,13 +11,19 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from pipeline_support import isolate, materialize, simulate
 from playwright.sync_api import sync_playwright
 
-from pipeline_support import isolate, materialize, simulate
-
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the screenshot goes, for a person to look at (data/ is not in git).
 ARTIFACTS = Path(os.environ.get("AD_PILOT_ARTIFACTS", ROOT / "data" / "test-artifacts"))
@@ -34,7 +40,7 @@ def evaluated(tmp_path_factory):
     simulate(drop, seed=17, survey_indicators=8)
     import datetime as dt
 
-    _, delivery, out = materialize(drop, data, dg.DagsterInstance.ephemeral(), cutoff=dt.date(2026, 12, 31))
+    _, _delivery, out = materialize(drop, data, dg.DagsterInstance.ephemeral(), cutoff=dt.date(2026, 12, 31))
     yield drop, out
     monkeypatch.undo()
 
@@ -62,8 +68,10 @@ def test_report_renders_in_chromium_without_errors(evaluated):
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto((out / "report.html").as_uri())
         page.wait_for_load_state("load")
-        images = page.evaluate("Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, "
-                               "w: i.naturalWidth, h: i.naturalHeight, shown: i.getBoundingClientRect().width}))")
+        images = page.evaluate(
+            "Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, "
+            "w: i.naturalWidth, h: i.naturalHeight, shown: i.getBoundingClientRect().width}))"
+        )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         pdf = page.pdf(format="A4")
@@ -85,8 +93,14 @@ def test_report_is_self_contained_and_complete(evaluated):
     assert all(u.startswith(("data:image/", "#")) for u in links.urls)
     assert set(SECTIONS) <= links.ids
     assert "Tussenrapportage: gegevens tot en met 2026-12-31" in html
-    for words in ("Verschil-in-verschillen", "Arbeidsongeschiktheidspercentage", "Overlap van activiteiten",
-                  "Toets op verschil in trend", "Netto opbrengst per werknemer", "Impact Centre Erasmus"):
+    for words in (
+        "Verschil-in-verschillen",
+        "Arbeidsongeschiktheidspercentage",
+        "Overlap van activiteiten",
+        "Toets op verschil in trend",
+        "Netto opbrengst per werknemer",
+        "Impact Centre Erasmus",
+    ):
         assert words in html, words
 
 
@@ -106,8 +120,13 @@ def test_english_report_through_the_cli(evaluated, tmp_path):
     drop, _ = evaluated
     target = tmp_path / "report-en.html"
     pilot = Path(sys.executable).with_name("pilot")
-    proc = subprocess.run([str(pilot), "report", "--data", str(drop), "--out", str(target), "--lang", "en"],
-                          capture_output=True, text=True, timeout=600, env=os.environ | {"AD_PILOT_DATA": str(tmp_path / "d")})
+    proc = subprocess.run(
+        [str(pilot), "report", "--data", str(drop), "--out", str(target), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"AD_PILOT_DATA": str(tmp_path / "d")},
+    )
     assert proc.returncode == 0, proc.stderr[-1500:]
     html = target.read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Difference-in-differences" in html and "Intervention" in html

@@ -7,10 +7,10 @@ import time
 
 import dagster as dg
 import pandas as pd
+from pipeline_support import isolate, simulate
 
 from pipelines.deliveries import delivery_for
 from pipelines.sensors import SETTLE_SECONDS, landing_sensor
-from pipeline_support import isolate, simulate
 
 
 def _land(landing, name, seed):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from drops import make_drop
 from typer.testing import CliRunner
 
 from cli.pilot import app
-from drops import make_drop
-from measures.indicators.catalogue import indicators_by_id
 from measures.contract.tables import TABLES
 from measures.evaluation.simulate import SimulationSpec, write_drop
+from measures.indicators.catalogue import indicators_by_id
 from toc.load import resolve
 
 runner = CliRunner()
@@ -21,9 +21,26 @@ SUFFIX = {"csv": ".csv", "csv-nl": ".csv", "xlsx": ".xlsx", "parquet": ".parquet
 
 
 def _simulate(out: Path, fmt: str, seed: int = 5) -> None:
-    done = runner.invoke(app, ["simulate", "--out", str(out), "--seed", str(seed), "--employers", "4",
-                               "--employees-per-employer", "5", "--effect-ao", "-8", "--format", fmt,
-                               "--survey-indicators", "6"])
+    done = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+            "--employers",
+            "4",
+            "--employees-per-employer",
+            "5",
+            "--effect-ao",
+            "-8",
+            "--format",
+            fmt,
+            "--survey-indicators",
+            "6",
+        ],
+    )
     assert done.exit_code == 0, done.output
 
 
@@ -49,7 +66,9 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path, fmt):
     make_drop(tmp_path / "other", seed=4, fmt=fmt)
     for path in sorted((tmp_path / "a").iterdir()):
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
-    assert (tmp_path / "a" / f"admin{SUFFIX[fmt]}").read_bytes() != (tmp_path / "other" / f"admin{SUFFIX[fmt]}").read_bytes()
+    assert (tmp_path / "a" / f"admin{SUFFIX[fmt]}").read_bytes() != (
+        tmp_path / "other" / f"admin{SUFFIX[fmt]}"
+    ).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +91,12 @@ def test_truth_json_holds_the_planted_effect_and_the_sample_att(sim):
 
 
 def test_zero_planted_effect_gives_zero_att(tmp_path):
-    truth = write_drop(SimulationSpec(seed=2, employers=4, employees_per_employer=5, effect_ao=0.0, effect_survey=0.0,
-                                      survey_indicators=2), tmp_path)
+    truth = write_drop(
+        SimulationSpec(
+            seed=2, employers=4, employees_per_employer=5, effect_ao=0.0, effect_survey=0.0, survey_indicators=2
+        ),
+        tmp_path,
+    )
     assert truth["att"]["ao_pct"] == 0 and truth["att"]["absence_days"] == 0
     assert all(v == 0 for v in truth["att"].values())
 

@@ -9,8 +9,13 @@ from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cel
 
 
 def _table(counts: list[int], sets: list[str] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame({"cell": [f"c{i}" for i in range(len(counts))], "n": counts,
-                          "mean": [float(10 * i + 1) for i in range(len(counts))]})
+    frame = pd.DataFrame(
+        {
+            "cell": [f"c{i}" for i in range(len(counts))],
+            "n": counts,
+            "mean": [float(10 * i + 1) for i in range(len(counts))],
+        }
+    )
     return frame.assign(set=sets) if sets else frame
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+from pipeline_support import free_port, isolate, simulate
 
 from pipelines.deliveries import DELIVERY_PARTITIONS, delivery_for, register
-from pipeline_support import free_port, isolate, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -40,13 +40,33 @@ def postgres():
     os.chmod(base, 0o777)
     data, port = base / "data", free_port()
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*as_postgres, _pg_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "pg.log"), "-w", "start",
-                    "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_postgres, _pg_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "pg.log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
-        subprocess.run([*as_postgres, _pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "dagster"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*as_postgres, _pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "dagster"],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql://postgres@127.0.0.1:{port}/dagster"
     finally:
         subprocess.run([*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
@@ -61,7 +81,8 @@ def _team_instance(home: Path, url: str) -> None:
         # storage does not support (dagster-postgres installs psycopg2)
         f"storage:\n  postgres:\n    postgres_url: {url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
         "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: QueuedRunCoordinator\n"
-        "  config:\n    max_concurrent_runs: 2\n")
+        "  config:\n    max_concurrent_runs: 2\n"
+    )
 
 
 def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeypatch, tmp_path):
@@ -75,16 +96,36 @@ def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeyp
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
 
-    launch = subprocess.run([str(BIN / "dagster"), "job", "launch", "-w", "workspace.yaml", "-j", "pilot_evaluation",
-                             "--tags", json.dumps({"dagster/partition": delivery.key})],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    launch = subprocess.run(
+        [
+            str(BIN / "dagster"),
+            "job",
+            "launch",
+            "-w",
+            "workspace.yaml",
+            "-j",
+            "pilot_evaluation",
+            "--tags",
+            json.dumps({"dagster/partition": delivery.key}),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert launch.returncode == 0, launch.stderr[-1500:]
     [run] = instance.get_runs(filters=dg.RunsFilter(job_name="pilot_evaluation"))
     assert run.status == dg.DagsterRunStatus.QUEUED  # nothing runs until the daemon takes it
 
     log = open(tmp_path / "daemon.log", "w")
-    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT,
-                              env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 600
         while time.time() < deadline and not instance.get_run_by_id(run.run_id).is_finished:
@@ -99,7 +140,10 @@ def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeyp
     with psycopg2.connect(postgres) as conn, conn.cursor() as cur:
         cur.execute("SELECT status FROM runs WHERE run_id = %s", (run.run_id,))
         assert cur.fetchone() == ("SUCCESS",)
-        cur.execute("SELECT DISTINCT asset_key FROM event_logs WHERE run_id = %s AND dagster_event_type = "
-                    "'ASSET_MATERIALIZATION'", (run.run_id,))
+        cur.execute(
+            "SELECT DISTINCT asset_key FROM event_logs WHERE run_id = %s AND dagster_event_type = "
+            "'ASSET_MATERIALIZATION'",
+            (run.run_id,),
+        )
         keys = {dg.AssetKey.from_db_string(row[0]).to_user_string() for row in cur.fetchall()}
     assert {"drop_files", "admin", "effects", "indicator_trends", "evaluation_outputs"} <= keys

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from drops import make_drop, read_rows, validate
 from typer.testing import CliRunner
 
 from cli.pilot import app
-from drops import make_drop, read_rows, validate
-from measures.contract.tables import TABLES
 from measures.contract.read import read_table
+from measures.contract.tables import TABLES
 from measures.contract.templates import data_dictionary, write_templates
 
 runner = CliRunner()
@@ -82,7 +82,10 @@ def test_pilot_template_writes_the_templates(tmp_path):
     done = runner.invoke(app, ["template", "--out", str(tmp_path / "t")])
     assert done.exit_code == 0, done.output
     names = {p.name for p in (tmp_path / "t").iterdir()}
-    assert names == {f"{t}{s}" for t in TABLES for s in (".csv", ".xlsx")} | {"datacontract.nl.md", "datacontract.en.md"}
+    assert names == {f"{t}{s}" for t in TABLES for s in (".csv", ".xlsx")} | {
+        "datacontract.nl.md",
+        "datacontract.en.md",
+    }
     assert openpyxl.load_workbook(tmp_path / "t" / "admin.xlsx")["admin"]["E1"].value == "ao_pct"
 
 

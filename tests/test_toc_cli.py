@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -14,8 +15,12 @@ import yaml
 from toc.load import DATA_DIR, load_shipped
 
 TOC = Path(sys.executable).with_name("toc")
-AKC_COUNTS = {"werkgever-preventief": (2, 6, 5), "werkgever-vroegtijdig": (4, 5, 7),
-              "werknemer-preventief": (3, 5, 4), "werknemer-vroegtijdig": (3, 9, 5)}
+AKC_COUNTS = {
+    "werkgever-preventief": (2, 6, 5),
+    "werkgever-vroegtijdig": (4, 5, 7),
+    "werknemer-preventief": (3, 5, 4),
+    "werknemer-vroegtijdig": (3, 9, 5),
+}
 TOCS = load_shipped()
 
 
@@ -52,8 +57,12 @@ def test_show_json():
     assert all({"source", "target", "origin", "rationale", "evidence"} <= set(lk) for lk in data["links"])
     ids = {n["id"] for n in data["nodes"]}
     assert all(lk["source"] in ids and lk["target"] in ids for lk in data["links"])
-    for group, layer, n in (("assumptions", "assumption", None), ("preconditions", "precondition", 2),
-                            ("negative_effects", "negative_effect", None), ("excluded_effects", "excluded_effect", 5)):
+    for group, layer, n in (
+        ("assumptions", "assumption", None),
+        ("preconditions", "precondition", 2),
+        ("negative_effects", "negative_effect", None),
+        ("excluded_effects", "excluded_effect", 5),
+    ):
         assert all(item["layer"] == layer for item in data[group])
         assert len(data[group]) == (n if n is not None else len([x for x in data["nodes"] if x["layer"] == layer]))
     assert data["negative_effects"]
@@ -84,7 +93,7 @@ def test_paths_json_from_an_activity():
     assert len(data["pathways"]) >= 3
     for path in data["pathways"]:
         assert path[0] == "dossier_check" and layer[path[-1]] == "long_term"
-        assert all((a, b) in links for a, b in zip(path, path[1:]))
+        assert all((a, b) in links for a, b in itertools.pairwise(path))
     ends = {p[-1] for p in data["pathways"]}
     assert {"absence_reduced", "less_wia_inflow"} <= ends
 
@@ -102,8 +111,9 @@ def test_diff_between_files(tmp_path):
     write_modified_copy(new)
     data = toc_json("diff", "werknemer-vroegtijdig", str(new))
     assert data["nodes"]["removed"] == ["task_delegation"] and data["nodes"]["added"] == []
-    assert data["nodes"]["changed"] == [{"key": "absence_reduced", "fields": {
-        "label_en": {"old": "Absence decreases", "new": "Less absence"}}}]
+    assert data["nodes"]["changed"] == [
+        {"key": "absence_reduced", "fields": {"label_en": {"old": "Absence decreases", "new": "Less absence"}}}
+    ]
     assert data["links"]["removed"] == ["task_delegation -> return_to_work_plan_drawn_up"]
     same = toc_json("diff", "werknemer-vroegtijdig", str(DATA_DIR / "werknemer-vroegtijdig.yaml"))
     assert same["nodes"] == {"added": [], "removed": [], "changed": []}
@@ -143,18 +153,28 @@ def test_validate_passes_on_shipped_files():
     assert "valid: 8 ToC file(s)" in proc.stdout
 
 
-@pytest.mark.parametrize("breakage,node,words", [
-    ("downward", "absence_reduced", "runs downwards"),
-    ("unknown", "no_such_node", "unknown node"),
-])
+@pytest.mark.parametrize(
+    "breakage,node,words",
+    [
+        ("downward", "absence_reduced", "runs downwards"),
+        ("unknown", "no_such_node", "unknown node"),
+    ],
+)
 def test_validate_reports_a_broken_copy(tmp_path, breakage, node, words):
     data = yaml.safe_load((DATA_DIR / "werknemer-vroegtijdig.yaml").read_text(encoding="utf-8"))
     if breakage == "downward":
-        data["links"].append({"source": "absence_reduced", "target": "employee_feels_supported",
-                              "origin": "derived", "rationale": "wrong way round"})
+        data["links"].append(
+            {
+                "source": "absence_reduced",
+                "target": "employee_feels_supported",
+                "origin": "derived",
+                "rationale": "wrong way round",
+            }
+        )
     else:
-        data["links"].append({"source": "dossier_check", "target": "no_such_node", "origin": "derived",
-                              "rationale": "to nowhere"})
+        data["links"].append(
+            {"source": "dossier_check", "target": "no_such_node", "origin": "derived", "rationale": "to nowhere"}
+        )
     path = tmp_path / f"a-rather-long-directory-name-for-{breakage}" / "broken.yaml"
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -166,11 +186,17 @@ def test_validate_reports_a_broken_copy(tmp_path, breakage, node, words):
     assert any(f"'{node}'" in line and words in line for line in lines), proc.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ("show", "no-such-toc"), ("show", "no-such-toc", "--json"), ("coverage", "no-such-toc"),
-    ("paths", "no-such-toc", "--from", "x"), ("render", "no-such-toc", "--output", "x.svg"),
-    ("diff", "no-such-toc", "werknemer-vroegtijdig"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "no-such-toc"),
+        ("show", "no-such-toc", "--json"),
+        ("coverage", "no-such-toc"),
+        ("paths", "no-such-toc", "--from", "x"),
+        ("render", "no-such-toc", "--output", "x.svg"),
+        ("diff", "no-such-toc", "werknemer-vroegtijdig"),
+    ],
+)
 def test_unknown_toc_is_one_line_and_exit_1(tmp_path, args):
     proc = toc(*args, cwd=tmp_path)
     assert proc.returncode == 1

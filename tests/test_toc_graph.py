@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from toc.diff import diff_tocs
@@ -29,7 +31,7 @@ def expected_pathways(toc: TheoryOfChange, start: str) -> set[tuple[str, ...]]:
             found.add(tuple(path))
         for s in nxt:
             if s not in path:
-                walk(path + [s])
+                walk([*path, s])
 
     if layer[start] in MAIN_LAYERS:
         walk([start])
@@ -42,7 +44,7 @@ def check_pathway(toc: TheoryOfChange, start: str, path: list[str]) -> None:
     end = path[-1]
     assert graph.nodes[end]["layer"] == "long_term"
     assert not any(graph.nodes[s]["layer"] == "long_term" for s in graph.successors(end)), path
-    for a, b in zip(path, path[1:]):
+    for a, b in itertools.pairwise(path):
         assert graph.has_edge(a, b), f"{a} -> {b} is not a link"
         assert graph.nodes[b]["layer"] in MAIN_LAYERS
     assert len(set(path)) == len(path)
@@ -64,8 +66,10 @@ def test_pathways_from_every_chain_node(toc_id):
 def test_pathways_of_a_known_chain():
     toc = TOCS["werknemer-vroegtijdig"]
     found = pathways(toc, "suitable_job_in_second_track")
-    assert found == [["suitable_job_in_second_track", "less_wia_inflow"],
-                     ["suitable_job_in_second_track", "sustainable_employability"]]
+    assert found == [
+        ["suitable_job_in_second_track", "less_wia_inflow"],
+        ["suitable_job_in_second_track", "sustainable_employability"],
+    ]
     assert pathways(toc, "less_wia_inflow") == [["less_wia_inflow"]]
     assert pathways(toc, "employee_loses_control") == []  # a negative effect is outside the chain
     with pytest.raises(KeyError, match="no node 'nope'"):
@@ -106,7 +110,10 @@ def test_diff_finds_added_removed_and_changed_nodes_and_links():
     assert set(change.fields) == {"origin", "rationale"}
     assert change.fields["origin"] == ("derived", "report")
     as_dict = result.as_dict()
-    assert as_dict["nodes"]["changed"][0]["fields"]["label_nl"] == {"old": "Verzuim neemt af", "new": "Verzuim neemt sterk af"}
+    assert as_dict["nodes"]["changed"][0]["fields"]["label_nl"] == {
+        "old": "Verzuim neemt af",
+        "new": "Verzuim neemt sterk af",
+    }
     # and backwards: what was added is now removed
     back = diff_tocs(new, old)
     assert back.nodes_added == ["task_delegation"] and back.nodes_removed == ["new_output"]

@@ -51,8 +51,12 @@ def label(node, lang: str) -> str:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[tuple[str, str, str], Path]:
     out = tmp_path_factory.mktemp("render")
-    return {(toc_id, fmt, lang): render(toc, fmt, out / f"{toc_id}.{lang}.{fmt}", lang=lang)
-            for toc_id, toc in TOCS.items() for fmt in ("svg", "png", "pdf") for lang in ("nl", "en")}
+    return {
+        (toc_id, fmt, lang): render(toc, fmt, out / f"{toc_id}.{lang}.{fmt}", lang=lang)
+        for toc_id, toc in TOCS.items()
+        for fmt in ("svg", "png", "pdf")
+        for lang in ("nl", "en")
+    }
 
 
 @pytest.mark.parametrize("toc_id", sorted(TOCS))
@@ -115,10 +119,14 @@ def test_notes_list_preconditions_assumptions_and_excluded_effects(rendered, toc
     # the notes sit in the graph's own label, not in any node
     graph_text = " ".join(t.text or "" for t in root.find(f"{SVG}g") if t.tag == f"{SVG}text")
     blob = squash(graph_text)
-    headings = {"nl": {"precondition": "Randvoorwaarden", "assumption": "Aannames",
-                       "excluded_effect": "Niet opgenomen effecten"},
-                "en": {"precondition": "Preconditions", "assumption": "Assumptions",
-                       "excluded_effect": "Effects left out"}}[lang]
+    headings = {
+        "nl": {
+            "precondition": "Randvoorwaarden",
+            "assumption": "Aannames",
+            "excluded_effect": "Niet opgenomen effecten",
+        },
+        "en": {"precondition": "Preconditions", "assumption": "Assumptions", "excluded_effect": "Effects left out"},
+    }[lang]
     for layer, heading in headings.items():
         items = toc.nodes_in(layer)
         assert (squash(heading) in blob) == bool(items), f"{layer} heading"
@@ -128,20 +136,30 @@ def test_notes_list_preconditions_assumptions_and_excluded_effects(rendered, toc
 
 def test_cli_render_writes_the_file_and_rejects_bad_options(tmp_path):
     out = tmp_path / "sub" / "akc.png"
-    proc = subprocess.run([str(TOC), "render", "werkgever-vroegtijdig", "--format", "png", "--output", str(out),
-                           "--lang", "en"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(TOC), "render", "werkgever-vroegtijdig", "--format", "png", "--output", str(out), "--lang", "en"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes().startswith(MAGIC["png"])
     svg = tmp_path / "akc.svg"
-    proc = subprocess.run([str(TOC), "render", "werkgever-vroegtijdig", "--output", str(svg), "--lang", "en"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(TOC), "render", "werkgever-vroegtijdig", "--output", str(svg), "--lang", "en"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0 and svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
     shown = squash(text_of(ET.parse(svg).getroot()))
-    assert squash(TOCS["werkgever-vroegtijdig"].title_en) in shown and squash(TOCS["werkgever-vroegtijdig"].title) not in shown
+    assert (
+        squash(TOCS["werkgever-vroegtijdig"].title_en) in shown
+        and squash(TOCS["werkgever-vroegtijdig"].title) not in shown
+    )
     for bad in (["--format", "gif"], ["--lang", "de"]):
         target = tmp_path / "bad.out"
-        proc = subprocess.run([str(TOC), "render", "werkgever-vroegtijdig", "--output", str(target), *bad],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(TOC), "render", "werkgever-vroegtijdig", "--output", str(target), *bad], capture_output=True, text=True
+        )
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error:")
         assert not target.exists()

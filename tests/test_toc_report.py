@@ -26,13 +26,17 @@ SECTION_TO_TOC = {
 SUBHEADING = re.compile(r"^(?:#+\s*|<b>|\*\*)?(Output|Korte termijn|Lange termijn)\b")
 LAYER_OF = {"Output": "output", "Korte termijn": "short_term", "Lange termijn": "long_term"}
 ITEM = re.compile(r"^(\d+)\. ([^\t]+)\t(.*)$")
-COUNTS = {"werkgever-preventief": (2, 6, 5), "werkgever-vroegtijdig": (4, 5, 7),
-          "werknemer-preventief": (3, 5, 4), "werknemer-vroegtijdig": (3, 9, 5)}
+COUNTS = {
+    "werkgever-preventief": (2, 6, 5),
+    "werkgever-vroegtijdig": (4, 5, 7),
+    "werknemer-preventief": (3, 5, 4),
+    "werknemer-vroegtijdig": (3, 9, 5),
+}
 
 
 def between(text: str, start: str, end: str) -> str:
     i = text.index(start)
-    return text[i:text.index(end, i + len(start))]
+    return text[i : text.index(end, i + len(start))]
 
 
 def parse_bijlage6() -> dict[str, list[dict]]:
@@ -48,8 +52,13 @@ def parse_bijlage6() -> dict[str, list[dict]]:
         elif m := SUBHEADING.match(line):
             layer, item = LAYER_OF[m.group(1)], None
         elif m := ITEM.match(line):
-            item = {"number": int(m.group(1)), "layer": layer, "label": m.group(2), "description": m.group(3),
-                    "split": False}
+            item = {
+                "number": int(m.group(1)),
+                "layer": layer,
+                "label": m.group(2),
+                "description": m.group(3),
+                "split": False,
+            }
             parsed[toc].append(item)
         else:  # the rest of a description that a page break cut off
             assert item is not None, f"unparsed line in Bijlage 6: {line!r}"
@@ -94,10 +103,15 @@ def test_outputs_and_effects_are_exactly_bijlage_6(toc_id):
         assert node.description_en.strip(), where
 
 
-@pytest.mark.parametrize("toc_id,section", [
-    ("werkgever-preventief", "3.5.1"), ("werknemer-preventief", "3.5.1"),
-    ("werkgever-vroegtijdig", "3.5.2"), ("werknemer-vroegtijdig", "3.5.2"),
-])
+@pytest.mark.parametrize(
+    "toc_id,section",
+    [
+        ("werkgever-preventief", "3.5.1"),
+        ("werknemer-preventief", "3.5.1"),
+        ("werkgever-vroegtijdig", "3.5.2"),
+        ("werknemer-vroegtijdig", "3.5.2"),
+    ],
+)
 def test_activities_are_those_of_section_3_5(toc_id, section):
     nxt = {"3.5.1": "### 3.5.2", "3.5.2": "### 3.5.3"}[section]
     titles = bold_titles(between(REPORT, f"{section} Bestaande aanpakken", nxt))
@@ -111,10 +125,13 @@ def test_activities_are_those_of_section_3_5(toc_id, section):
 
 
 def test_excluded_effects_preconditions_and_negative_effects():
-    excluded = [t.rstrip(".") for t in
-                re.findall(r"^- \*\*(.+?)\*\*", between(REPORT, "#### 4.1.2", "In de ToC zijn alleen"), re.M)]
-    preconditions = [t.rstrip(".") for t in
-                     re.findall(r"^- \*\*(.+?)\*\*", between(REPORT, "#### 4.1.3", "## 4.2"), re.M)]
+    excluded = [
+        t.rstrip(".")
+        for t in re.findall(r"^- \*\*(.+?)\*\*", between(REPORT, "#### 4.1.2", "In de ToC zijn alleen"), re.M)
+    ]
+    preconditions = [
+        t.rstrip(".") for t in re.findall(r"^- \*\*(.+?)\*\*", between(REPORT, "#### 4.1.3", "## 4.2"), re.M)
+    ]
     assert len(excluded) == 5 and len(preconditions) == 2
     for toc_id in AKC:
         toc = TOCS[toc_id]

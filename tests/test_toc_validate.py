@@ -24,8 +24,13 @@ VALID = {
         {"id": "act", "layer": "activity", "label_nl": "Activiteit", "label_en": "Activity"},
         {"id": "out", "layer": "output", "label_nl": "Output", "label_en": "Output"},
         {"id": "short", "layer": "short_term", "label_nl": "Kort", "label_en": "Short"},
-        {"id": "long", "layer": "long_term", "label_nl": "Lang", "label_en": "Long",
-         "evidence": [{"ref": "a", "note": "shows it"}]},
+        {
+            "id": "long",
+            "layer": "long_term",
+            "label_nl": "Lang",
+            "label_en": "Long",
+            "evidence": [{"ref": "a", "note": "shows it"}],
+        },
         {"id": "neg", "layer": "negative_effect", "label_nl": "Negatief", "label_en": "Negative"},
         {"id": "pre", "layer": "precondition", "label_nl": "Voorwaarde", "label_en": "Precondition"},
     ],
@@ -71,7 +76,9 @@ def test_duplicate_id(tmp_path):
 
 
 def test_link_to_unknown_node(tmp_path):
-    data = broken(lambda d: d["links"].append({"source": "short", "target": "ghost", "origin": "derived", "rationale": "r"}))
+    data = broken(
+        lambda d: d["links"].append({"source": "short", "target": "ghost", "origin": "derived", "rationale": "r"})
+    )
     [problem] = problems_of(tmp_path, data)
     assert "node 'ghost'" in problem and "unknown node" in problem
 
@@ -79,27 +86,36 @@ def test_link_to_unknown_node(tmp_path):
 def test_cycle(tmp_path):
     def make_cycle(d):
         d["nodes"].append({"id": "short2", "layer": "short_term", "label_nl": "K2", "label_en": "S2"})
-        d["links"] += [{"source": "short", "target": "short2", "origin": "derived", "rationale": "r"},
-                       {"source": "short2", "target": "short", "origin": "derived", "rationale": "r"}]
+        d["links"] += [
+            {"source": "short", "target": "short2", "origin": "derived", "rationale": "r"},
+            {"source": "short2", "target": "short", "origin": "derived", "rationale": "r"},
+        ]
+
     problems = problems_of(tmp_path, broken(make_cycle))
     assert any("cycle: " in p and "short" in p and "short2" in p for p in problems), problems
 
 
 @pytest.mark.parametrize("source,target", [("long", "short"), ("short", "act"), ("out", "act")])
 def test_downward_link(tmp_path, source, target):
-    data = broken(lambda d: d["links"].append({"source": source, "target": target, "origin": "derived", "rationale": "r"}))
+    data = broken(
+        lambda d: d["links"].append({"source": source, "target": target, "origin": "derived", "rationale": "r"})
+    )
     problems = problems_of(tmp_path, data)
     assert any(f"link {source}" in p and "runs downwards" in p and f"node '{source}'" in p for p in problems), problems
 
 
 def test_negative_effect_is_only_caused_by_activity_or_output(tmp_path):
-    data = broken(lambda d: d["links"].append({"source": "long", "target": "neg", "origin": "derived", "rationale": "r"}))
+    data = broken(
+        lambda d: d["links"].append({"source": "long", "target": "neg", "origin": "derived", "rationale": "r"})
+    )
     problems = problems_of(tmp_path, data)
     assert any("node 'neg'" in p and "activity or output" in p for p in problems), problems
 
 
 def test_precondition_takes_no_links(tmp_path):
-    data = broken(lambda d: d["links"].append({"source": "pre", "target": "long", "origin": "derived", "rationale": "r"}))
+    data = broken(
+        lambda d: d["links"].append({"source": "pre", "target": "long", "origin": "derived", "rationale": "r"})
+    )
     problems = problems_of(tmp_path, data)
     assert any("precondition nodes take no links" in p for p in problems), problems
 
@@ -107,13 +123,17 @@ def test_precondition_takes_no_links(tmp_path):
 def test_effect_no_activity_reaches(tmp_path):
     def orphan(d):
         d["nodes"].append({"id": "lonely", "layer": "long_term", "label_nl": "Alleen", "label_en": "Alone"})
+
     problems = problems_of(tmp_path, broken(orphan))
-    assert problems == ["mini.yaml: node 'lonely': long_term that no activity reaches".replace("mini.yaml", str(tmp_path / "mini.yaml"))]
+    assert problems == [
+        "mini.yaml: node 'lonely': long_term that no activity reaches".replace("mini.yaml", str(tmp_path / "mini.yaml"))
+    ]
 
 
 def test_activity_that_leads_nowhere(tmp_path):
     def idle(d):
         d["nodes"].append({"id": "idle", "layer": "activity", "label_nl": "Niets", "label_en": "Nothing"})
+
     [problem] = problems_of(tmp_path, broken(idle))
     assert "node 'idle'" in problem and "leads nowhere" in problem
 

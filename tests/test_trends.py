@@ -20,9 +20,18 @@ EMPTY_RTW = pd.DataFrame(columns=["group", "rtw_12m"])
 
 def _admin(rels, per_cell: int = 12, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = [{"group": g, "rel": rel, "ao_pct": float(rng.integers(0, 101)), "absence_days": float(rng.integers(0, 31)),
-             "loonwaarde_pct": float(rng.integers(0, 101))}
-            for g in ("intervention", "comparison") for rel in rels for _ in range(per_cell)]
+    rows = [
+        {
+            "group": g,
+            "rel": rel,
+            "ao_pct": float(rng.integers(0, 101)),
+            "absence_days": float(rng.integers(0, 31)),
+            "loonwaarde_pct": float(rng.integers(0, 101)),
+        }
+        for g in ("intervention", "comparison")
+        for rel in rels
+        for _ in range(per_cell)
+    ]
     return pd.DataFrame(rows).sample(frac=1, random_state=seed).reset_index(drop=True)  # any row order
 
 
@@ -34,7 +43,7 @@ def _csv(trends: pd.DataFrame) -> list[dict]:
 def test_columns_are_exactly_the_contract():
     trends = indicator_trends(_admin(range(-2, 3)), EMPTY_SURVEY, EMPTY_RTW)
     assert list(trends.columns) == ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
-    assert TREND_COLUMNS == list(trends.columns)
+    assert list(trends.columns) == TREND_COLUMNS
     assert list(indicator_trends(_admin([]).iloc[:0], EMPTY_SURVEY, EMPTY_RTW).columns) == TREND_COLUMNS
 
 
@@ -48,8 +57,9 @@ def test_admin_periods_sort_numerically():
 
 
 def test_trends_read_back_in_text_order_get_their_time_order_back():
-    survey = pd.DataFrame({"indicator_id": "regie_ervaren", "group": "comparison", "wave": ["t0", "t1", "t2"] * 10,
-                           "value": 3.0})
+    survey = pd.DataFrame(
+        {"indicator_id": "regie_ervaren", "group": "comparison", "wave": ["t0", "t1", "t2"] * 10, "value": 3.0}
+    )
     rtw = pd.DataFrame({"group": "comparison", "rtw_12m": [0, 1] * 6})
     trends = indicator_trends(_admin([-4, -1, 0, 2, 10]), survey, rtw)
     as_text = trends.sort_values(["indicator_id", "group", "period"]).reset_index(drop=True)  # as a SQL ORDER BY does
@@ -59,8 +69,10 @@ def test_trends_read_back_in_text_order_get_their_time_order_back():
 
 
 def test_means_and_intervals_equal_a_hand_computation():
-    values = {"intervention": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 15],
-              "comparison": [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 50]}
+    values = {
+        "intervention": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 15],
+        "comparison": [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 50],
+    }
     admin = pd.DataFrame([{"group": g, "rel": 0, "ao_pct": float(v)} for g, vs in values.items() for v in vs])
     trends = indicator_trends(admin, EMPTY_SURVEY, EMPTY_RTW).set_index("group")
     assert trends["indicator_id"].unique().tolist() == ["ao_pct"]
@@ -110,10 +122,17 @@ def test_the_minimum_cell_size_is_a_parameter():
 
 
 def test_questionnaire_waves_and_return_to_work():
-    survey = pd.DataFrame({"indicator_id": "regie_ervaren", "group": "intervention",
-                           "wave": ["t2"] * 10 + ["t0"] * 10 + ["t1"] * 12,
-                           "value": [5.0] * 10 + [2.0] * 10 + [3.0, 4.0] * 6})
-    rtw = pd.DataFrame({"group": ["comparison"] * 12 + ["intervention"] * 10, "rtw_12m": [1] * 3 + [0] * 9 + [1] * 5 + [0] * 5})
+    survey = pd.DataFrame(
+        {
+            "indicator_id": "regie_ervaren",
+            "group": "intervention",
+            "wave": ["t2"] * 10 + ["t0"] * 10 + ["t1"] * 12,
+            "value": [5.0] * 10 + [2.0] * 10 + [3.0, 4.0] * 6,
+        }
+    )
+    rtw = pd.DataFrame(
+        {"group": ["comparison"] * 12 + ["intervention"] * 10, "rtw_12m": [1] * 3 + [0] * 9 + [1] * 5 + [0] * 5}
+    )
     trends = indicator_trends(_admin([]).iloc[:0], survey, rtw)
     regie = trends.loc[trends["indicator_id"] == "regie_ervaren"]
     assert regie["period"].tolist() == ["t0", "t1", "t2"]
@@ -121,4 +140,6 @@ def test_questionnaire_waves_and_return_to_work():
     assert regie["n"].tolist() == [10, 12, 10]
     back = trends.loc[trends["indicator_id"] == "rtw_12m"].set_index("group")
     assert back["period"].unique().tolist() == ["12m"]
-    assert back.loc["comparison", "mean"] == pytest.approx(0.25) and back.loc["intervention", "mean"] == pytest.approx(0.5)
+    assert back.loc["comparison", "mean"] == pytest.approx(0.25) and back.loc["intervention", "mean"] == pytest.approx(
+        0.5
+    )

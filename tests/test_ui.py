@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pipeline_support import free_port, isolate, simulate
 
 from pipelines.deliveries import delivery_for, register
-from pipeline_support import free_port, isolate, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 # A test instance launches runs straight away (the embedded default queues them for the daemon).
@@ -44,9 +44,22 @@ def webserver(monkeypatch, tmp_path):
     (home / "dagster.yaml").write_text(TEST_INSTANCE)
     port = free_port()
     log = open(tmp_path / "webserver.log", "w")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-                             "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=os.environ.copy(),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _wait_until_up(port, proc, tmp_path / "webserver.log")
         yield GraphQL(port), data
@@ -86,7 +99,10 @@ def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver
     gql, data = webserver
     [entry] = gql(LOCATION)["workspaceOrError"]["locationEntries"]
     assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
-    repo = {"repositoryLocationName": entry["name"], "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"]}
+    repo = {
+        "repositoryLocationName": entry["name"],
+        "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"],
+    }
 
     drop = tmp_path / "levering"
     simulate(drop, seed=13, employers=6, employees_per_employer=20, survey_indicators=3)
@@ -95,8 +111,11 @@ def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver
     added = gql(ADD_PARTITION, repo=repo, defName="delivery", key=delivery.key)["addDynamicPartition"]
     assert added["__typename"] == "AddDynamicPartitionSuccess", added
 
-    params = {"selector": {**repo, "jobName": "pilot_evaluation"}, "runConfigData": {},
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": delivery.key}]}}
+    params = {
+        "selector": {**repo, "jobName": "pilot_evaluation"},
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": delivery.key}]},
+    }
     launched = gql(LAUNCH, params=params)["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]

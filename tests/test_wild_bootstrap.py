@@ -24,8 +24,7 @@ def panel_with_ten_clusters(seed: int, effect: float) -> pd.DataFrame:
             person_effect = rng.normal(0, 0.5)
             for t in range(6):
                 treated = int(employer < 5 and t >= 3)
-                y = (level + person_effect + 0.1 * t + slope * t + shocks[t]
-                     + effect * treated + rng.normal())
+                y = level + person_effect + 0.1 * t + slope * t + shocks[t] + effect * treated + rng.normal()
                 rows.append((employer, employer * 5 + person, t, treated, y))
     return pd.DataFrame(rows, columns=["employer", "employee", "period", "d", "y"])
 
@@ -43,10 +42,10 @@ def test_agrees_with_pyfixest_wildboottest(seed, effect):
     pytest.importorskip("wildboottest")
     data = panel_with_ten_clusters(seed, effect)
     fit = pf.feols("y ~ d | employee + period", data=data, vcov={"CRV1": "employer"})
-    theirs = fit.wildboottest(param="d", reps=9999, weights_type="webb", seed=seed,
-                              cluster="employer")["Pr(>|t|)"]
-    ours = estimate_did(data, "y", "employee", "period", "d", cluster="employer",
-                        wild=True, wild_reps=9999, seed=seed).p_value_wild
+    theirs = fit.wildboottest(param="d", reps=9999, weights_type="webb", seed=seed, cluster="employer")["Pr(>|t|)"]
+    ours = estimate_did(
+        data, "y", "employee", "period", "d", cluster="employer", wild=True, wild_reps=9999, seed=seed
+    ).p_value_wild
     assert abs(ours - float(theirs)) < 0.03
 
 
@@ -54,18 +53,18 @@ def test_without_fixed_effects_agrees_with_pyfixest():
     pytest.importorskip("wildboottest")
     data = panel_with_ten_clusters(4, 0.5)
     fit = pf.feols("y ~ d + period", data=data, vcov={"CRV1": "employer"})
-    theirs = fit.wildboottest(param="d", reps=9999, weights_type="webb", seed=4,
-                              cluster="employer")["Pr(>|t|)"]
+    theirs = fit.wildboottest(param="d", reps=9999, weights_type="webb", seed=4, cluster="employer")["Pr(>|t|)"]
     X = np.column_stack([np.ones(len(data)), data["d"], data["period"]])
-    ours = wild_cluster_p_value(data["y"].to_numpy(), X, 1, data["employer"].to_numpy(),
-                                demean=None, reps=9999, seed=4)
+    ours = wild_cluster_p_value(data["y"].to_numpy(), X, 1, data["employer"].to_numpy(), demean=None, reps=9999, seed=4)
     assert abs(ours - float(theirs)) < 0.03
 
 
 def test_deterministic_for_a_seed_and_sensitive_to_it():
     data = panel_with_ten_clusters(5, 0.3)
-    run = [estimate_did(data, "y", "employee", "period", "d", cluster="employer",
-                        wild=True, seed=s).p_value_wild for s in (7, 7, 8)]
+    run = [
+        estimate_did(data, "y", "employee", "period", "d", cluster="employer", wild=True, seed=s).p_value_wild
+        for s in (7, 7, 8)
+    ]
     assert run[0] == run[1]
     assert run[0] != run[2] and abs(run[0] - run[2]) < 0.06
 

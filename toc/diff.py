@@ -27,13 +27,21 @@ class TocDiff:
     @property
     def empty(self) -> bool:
         return not any(
-            (self.nodes_added, self.nodes_removed, self.nodes_changed,
-             self.links_added, self.links_removed, self.links_changed)
+            (
+                self.nodes_added,
+                self.nodes_removed,
+                self.nodes_changed,
+                self.links_added,
+                self.links_removed,
+                self.links_changed,
+            )
         )
 
     def as_dict(self) -> dict:
         def changes(items: list[Change]) -> list[dict]:
-            return [{"key": c.key, "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()}} for c in items]
+            return [
+                {"key": c.key, "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()}} for c in items
+            ]
 
         return {
             "old": self.old,
@@ -67,8 +75,11 @@ def _link_key(source: str, target: str) -> str:
 def _changed(old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
     changes = []
     for key in sorted(old.keys() & new.keys()):
-        fields = {f: (old[key].get(f), new[key].get(f)) for f in sorted(old[key].keys() | new[key].keys())
-                  if old[key].get(f) != new[key].get(f)}
+        fields = {
+            f: (old[key].get(f), new[key].get(f))
+            for f in sorted(old[key].keys() | new[key].keys())
+            if old[key].get(f) != new[key].get(f)
+        }
         if fields:
             changes.append(Change(key, fields))
     return changes

@@ -37,12 +37,26 @@ NEGATIVE_COLOUR = "#C00000"
 NOTE_COLOUR = "#F2F2F2"
 
 LAYER_TITLES = {
-    "nl": {"activity": "Activiteiten", "output": "Outputs", "short_term": "Korte termijn effecten",
-           "long_term": "Lange termijn effecten", "negative_effect": "Verwachte negatieve effecten",
-           "precondition": "Randvoorwaarden", "assumption": "Aannames", "excluded_effect": "Niet opgenomen effecten"},
-    "en": {"activity": "Activities", "output": "Outputs", "short_term": "Short-term effects",
-           "long_term": "Long-term effects", "negative_effect": "Expected negative effects",
-           "precondition": "Preconditions", "assumption": "Assumptions", "excluded_effect": "Effects left out"},
+    "nl": {
+        "activity": "Activiteiten",
+        "output": "Outputs",
+        "short_term": "Korte termijn effecten",
+        "long_term": "Lange termijn effecten",
+        "negative_effect": "Verwachte negatieve effecten",
+        "precondition": "Randvoorwaarden",
+        "assumption": "Aannames",
+        "excluded_effect": "Niet opgenomen effecten",
+    },
+    "en": {
+        "activity": "Activities",
+        "output": "Outputs",
+        "short_term": "Short-term effects",
+        "long_term": "Long-term effects",
+        "negative_effect": "Expected negative effects",
+        "precondition": "Preconditions",
+        "assumption": "Assumptions",
+        "excluded_effect": "Effects left out",
+    },
 }
 
 
@@ -51,10 +65,19 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
     if lang not in LAYER_TITLES:
         raise ValueError(f"lang must be one of {sorted(LAYER_TITLES)}, not {lang!r}")
     title = toc.title if lang == "nl" else toc.title_en
-    graph = graphviz.Digraph(toc.id, graph_attr={
-        "rankdir": "BT", "newrank": "true", "nodesep": "0.18", "ranksep": "0.42", "splines": "spline",
-        "labelloc": "t", "fontname": FONT, "pad": "0.3",
-    })
+    graph = graphviz.Digraph(
+        toc.id,
+        graph_attr={
+            "rankdir": "BT",
+            "newrank": "true",
+            "nodesep": "0.18",
+            "ranksep": "0.42",
+            "splines": "spline",
+            "labelloc": "t",
+            "fontname": FONT,
+            "pad": "0.3",
+        },
+    )
     graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.10,0.06")
     graph.attr("edge", color="#555555", arrowsize="0.6")
     for layer in MAIN_LAYERS:
@@ -66,9 +89,15 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
             fill = RESULT_STYLES[classify(result)].fill
             label = f"{label}\n{annotation(result, lang)}"
         # red text stays readable on white only; on a result colour the dashed red border carries the cue
-        graph.node(node.id, label, fillcolor=fill, color=NEGATIVE_COLOUR,
-                   fontcolor=NEGATIVE_COLOUR if results is None else "black",
-                   style="rounded,filled,dashed", penwidth="1.5")
+        graph.node(
+            node.id,
+            label,
+            fillcolor=fill,
+            color=NEGATIVE_COLOUR,
+            fontcolor=NEGATIVE_COLOUR if results is None else "black",
+            style="rounded,filled,dashed",
+            penwidth="1.5",
+        )
     negative = {n.id for n in toc.nodes_in("negative_effect")}
     for link in toc.links:
         if link.target in negative:
@@ -77,13 +106,21 @@ def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeRes
             graph.edge(link.source, link.target)
     # notes and legend live in the graph's label: above the chain, without pulling the layout about
     cells = _notes(toc, lang) + (_legend(lang) if results is not None else [])
-    graph.attr(label=f'<<TABLE BORDER="0" CELLSPACING="8"><TR><TD COLSPAN="{max(len(cells), 1)}"><FONT POINT-SIZE="20">'
-                     f'{html.escape(title)}</FONT></TD></TR><TR>{"".join(cells)}</TR></TABLE>>')
+    graph.attr(
+        label=f'<<TABLE BORDER="0" CELLSPACING="8"><TR><TD COLSPAN="{max(len(cells), 1)}"><FONT POINT-SIZE="20">'
+        f"{html.escape(title)}</FONT></TD></TR><TR>{''.join(cells)}</TR></TABLE>>"
+    )
     return graph
 
 
-def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
-           results: Mapping[str, NodeResult] | None = None, dpi: int = DPI) -> Path:
+def render(
+    toc: TheoryOfChange,
+    fmt: str,
+    output: str | Path,
+    lang: str = "nl",
+    results: Mapping[str, NodeResult] | None = None,
+    dpi: int = DPI,
+) -> Path:
     """Render through the system's `dot` into `output` (svg, png or pdf); `dpi` applies to png."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -97,12 +134,20 @@ def render(toc: TheoryOfChange, fmt: str, output: str | Path, lang: str = "nl",
     return output
 
 
-def _band(graph: graphviz.Digraph, toc: TheoryOfChange, layer: str, lang: str,
-          results: Mapping[str, NodeResult] | None) -> None:
+def _band(
+    graph: graphviz.Digraph, toc: TheoryOfChange, layer: str, lang: str, results: Mapping[str, NodeResult] | None
+) -> None:
     band, fill = LAYER_COLOURS[layer]
     with graph.subgraph(name=f"cluster_{layer}") as sub:
-        sub.attr(label=LAYER_TITLES[lang][layer], style="filled,rounded", fillcolor=band, color=band,
-                 fontname=FONT, fontsize="14", labeljust="l")
+        sub.attr(
+            label=LAYER_TITLES[lang][layer],
+            style="filled,rounded",
+            fillcolor=band,
+            color=band,
+            fontname=FONT,
+            fontsize="14",
+            labeljust="l",
+        )
         for node in toc.nodes_in(layer):
             label, colour = _label(node, lang), fill
             if results is not None and layer != "activity":
@@ -130,9 +175,11 @@ def _notes(toc: TheoryOfChange, lang: str) -> list[str]:
         for node in items:
             text = node.label_nl if lang == "nl" else node.label_en
             lines.extend(textwrap.wrap(f"• {text}", 46, subsequent_indent="   "))
-        body = "<BR ALIGN=\"LEFT\"/>".join(html.escape(line) for line in lines)
-        cells.append(f'<TD BGCOLOR="{NOTE_COLOUR}" BORDER="1" COLOR="#A6A6A6" ALIGN="LEFT" VALIGN="TOP" CELLPADDING="6">'
-                     f'<FONT POINT-SIZE="10"><B>{LAYER_TITLES[lang][layer]}</B><BR ALIGN="LEFT"/>{body}<BR ALIGN="LEFT"/></FONT></TD>')
+        body = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
+        cells.append(
+            f'<TD BGCOLOR="{NOTE_COLOUR}" BORDER="1" COLOR="#A6A6A6" ALIGN="LEFT" VALIGN="TOP" CELLPADDING="6">'
+            f'<FONT POINT-SIZE="10"><B>{LAYER_TITLES[lang][layer]}</B><BR ALIGN="LEFT"/>{body}<BR ALIGN="LEFT"/></FONT></TD>'
+        )
     return cells
 
 
@@ -143,5 +190,7 @@ def _legend(lang: str) -> list[str]:
         for style in RESULT_STYLES.values()
     )
     heading = "Wat de data zeggen" if lang == "nl" else "What the data say"
-    return [f'<TD VALIGN="TOP"><TABLE BORDER="1" COLOR="#A6A6A6" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2">'
-            f'<FONT POINT-SIZE="11"><B>{heading}</B></FONT></TD></TR>{rows}</TABLE></TD>']
+    return [
+        f'<TD VALIGN="TOP"><TABLE BORDER="1" COLOR="#A6A6A6" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2">'
+        f'<FONT POINT-SIZE="11"><B>{heading}</B></FONT></TD></TR>{rows}</TABLE></TD>'
+    ]

@@ -81,12 +81,22 @@ def _downward_links(toc: TheoryOfChange, file: str) -> list[Problem]:
         src, dst = layer[link.source], layer[link.target]
         where = f"link {link.source} ({src}) -> {link.target} ({dst})"
         if src in SIDE_LAYERS or dst in SIDE_LAYERS:
-            problems.append(Problem(file, f"{where}: {src if src in SIDE_LAYERS else dst} nodes take no links", node=link.source))
+            problems.append(
+                Problem(file, f"{where}: {src if src in SIDE_LAYERS else dst} nodes take no links", node=link.source)
+            )
         elif src == "negative_effect":
-            problems.append(Problem(file, f"{where}: a negative effect is caused, it causes nothing here", node=link.source))
+            problems.append(
+                Problem(file, f"{where}: a negative effect is caused, it causes nothing here", node=link.source)
+            )
         elif dst == "negative_effect":
             if src not in ("activity", "output"):
-                problems.append(Problem(file, f"{where}: a negative effect is linked from the activity or output that causes it", node=link.target))
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}: a negative effect is linked from the activity or output that causes it",
+                        node=link.target,
+                    )
+                )
         elif LAYER_RANK[dst] < LAYER_RANK[src]:
             problems.append(Problem(file, f"{where}: runs downwards", node=link.source))
     return problems

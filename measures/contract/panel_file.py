@@ -21,8 +21,14 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     dtype = str if as_text else None
     if suffix == ".csv":
         sep = sniff_delimiter(path)
-        frame = pd.read_csv(path, sep=sep, decimal="," if sep == ";" else ".", dtype=dtype, encoding="utf-8-sig",
-                            keep_default_na=not as_text)
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            decimal="," if sep == ";" else ".",
+            dtype=dtype,
+            encoding="utf-8-sig",
+            keep_default_na=not as_text,
+        )
         frame.attrs["csv_delimiter"] = sep  # `write_panel` writes the file back in the same dialect
     elif suffix == ".xlsx":
         frame = pd.read_excel(path, engine="calamine")
@@ -37,7 +43,9 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path.name}: missing column {', '.join(repr(c) for c in missing)} (has {', '.join(frame.columns)})")
+        raise ValueError(
+            f"{path.name}: missing column {', '.join(repr(c) for c in missing)} (has {', '.join(frame.columns)})"
+        )
     return frame
 
 

@@ -23,7 +23,9 @@ _BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
 # What a deliverer might type into a free-text field about a person. Order matters: IBAN and e-mail
 # before the bare digit patterns, so that their digits are not half-replaced first.
 #: A surname after a title: "Jansen", "De Vries", "van den Berg", "Van der Meer-Bakker".
-_NAME = r"(?:(?:van|de|der|den|ter|ten|te|het|'t)\s+)*[A-Z][\w'-]*(?:\s+(?:van|de|der|den|ter|ten)\b)*(?:\s+[A-Z][\w'-]*)?"
+_NAME = (
+    r"(?:(?:van|de|der|den|ter|ten|te|het|'t)\s+)*[A-Z][\w'-]*(?:\s+(?:van|de|der|den|ter|ten)\b)*(?:\s+[A-Z][\w'-]*)?"
+)
 #: Titles in any case ("dhr.", "Dhr.", "MEVROUW"); the name after them must start with a capital (or a
 #: lower-case tussenvoegsel), so that "meneer is ziek" stays as it is.
 _TITLE = r"(?:\b(?i:dhr|mevr|mw|mr|mej)\b\.?|\b(?i:de\s+heer|mevrouw|meneer|mijnheer)\b)"
@@ -85,6 +87,7 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     A plain hash of a BSN is not enough: there are only 10^9 BSNs, so anyone can hash them all and look
     the pseudonym up. With a secret key that the deliverer keeps, nobody else can.
     """
+
     def one(value: str) -> str:
         digest = hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
         return f"p_{digest[:20]}"

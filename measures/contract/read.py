@@ -119,8 +119,16 @@ def read_table(path: Path, table: Table) -> RawTable:
     for name in table.column_names:
         if name not in frame.columns:  # an optional column the deliverer left out
             frame[name] = pd.Series("", index=frame.index, dtype=TEXT)
-    return RawTable(table=table, path=path, sha256=sha256_of(path), frame=frame, rows=rows,
-                    rows_in=len(frame) + len(malformed), malformed=malformed, dropped_columns=dropped)
+    return RawTable(
+        table=table,
+        path=path,
+        sha256=sha256_of(path),
+        frame=frame,
+        rows=rows,
+        rows_in=len(frame) + len(malformed),
+        malformed=malformed,
+        dropped_columns=dropped,
+    )
 
 
 def _short(exc: Exception) -> str:
@@ -162,8 +170,11 @@ def _parse_csv(path: Path, delimiter: str, header: list[str], threads: bool):
             path,
             read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=reject),
-            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():

@@ -38,8 +38,14 @@ class Column(BaseModel):
 
     def rule_nl(self) -> str:
         """The rule in words, for the data dictionary and error details."""
-        parts = {"id": "pseudoniem (geen BSN)", "date": "datum (JJJJ-MM-DD of DD-MM-JJJJ)",
-                 "month": "maand (JJJJ-MM)", "number": "getal", "text": "vrije tekst", "enum": "keuze"}
+        parts = {
+            "id": "pseudoniem (geen BSN)",
+            "date": "datum (JJJJ-MM-DD of DD-MM-JJJJ)",
+            "month": "maand (JJJJ-MM)",
+            "number": "getal",
+            "text": "vrije tekst",
+            "enum": "keuze",
+        }
         rule = parts[self.kind]
         if self.values:
             rule += ": " + ", ".join(self.values)
@@ -50,8 +56,14 @@ class Column(BaseModel):
         return rule
 
     def rule_en(self) -> str:
-        parts = {"id": "pseudonym (never a BSN)", "date": "date (YYYY-MM-DD or DD-MM-YYYY)",
-                 "month": "month (YYYY-MM)", "number": "number", "text": "free text", "enum": "one of"}
+        parts = {
+            "id": "pseudonym (never a BSN)",
+            "date": "date (YYYY-MM-DD or DD-MM-YYYY)",
+            "month": "month (YYYY-MM)",
+            "number": "number",
+            "text": "free text",
+            "enum": "one of",
+        }
         rule = parts[self.kind]
         if self.values:
             rule += ": " + ", ".join(self.values)
@@ -85,15 +97,25 @@ class Table(BaseModel):
 
 
 def _employer_id(**kw) -> Column:
-    return Column(name="employer_id", kind="id", example="WG01",
-                  description_nl="Pseudoniem van de werkgever (door de evaluator uitgegeven code).",
-                  description_en="Pseudonymous employer code (issued by the evaluator).", **kw)
+    return Column(
+        name="employer_id",
+        kind="id",
+        example="WG01",
+        description_nl="Pseudoniem van de werkgever (door de evaluator uitgegeven code).",
+        description_en="Pseudonymous employer code (issued by the evaluator).",
+        **kw,
+    )
 
 
 def _employee_id(**kw) -> Column:
-    return Column(name="employee_id", kind="id", example="p_3f9a1c2b7d",
-                  description_nl="Pseudoniem van de werknemer (`pilot pseudonymise`), nooit naam of BSN.",
-                  description_en="Pseudonym of the employee (`pilot pseudonymise`), never a name or BSN.", **kw)
+    return Column(
+        name="employee_id",
+        kind="id",
+        example="p_3f9a1c2b7d",
+        description_nl="Pseudoniem van de werknemer (`pilot pseudonymise`), nooit naam of BSN.",
+        description_en="Pseudonym of the employee (`pilot pseudonymise`), never a name or BSN.",
+        **kw,
+    )
 
 
 EMPLOYERS = Table(
@@ -103,22 +125,49 @@ EMPLOYERS = Table(
     key=("employer_id",),
     columns=(
         _employer_id(),
-        Column(name="group", kind="enum", values=("intervention", "comparison"), example="intervention",
-               aliases={"interventie": "intervention", "vergelijking": "comparison", "controle": "comparison"},
-               description_nl="Interventiegroep (AD wordt vroegtijdig ingezet) of vergelijkingsgroep (WVP zonder vroege AD).",
-               description_en="Intervention group (early AD deployment) or comparison group (WVP without early AD)."),
-        Column(name="sector", kind="text", example="zorg", scrub=True,
-               description_nl="Branche van de werkgever.", description_en="Sector of the employer."),
-        Column(name="size_class", kind="enum", values=("small", "medium", "large"), example="large",
-               aliases={"klein": "small", "middel": "medium", "middelgroot": "medium", "groot": "large"},
-               description_nl="Omvang: small (<50), medium (50-249), large (250+) werknemers.",
-               description_en="Size: small (<50), medium (50-249), large (250+) employees."),
-        Column(name="start_date", kind="date", example="2026-01-01",
-               description_nl="Startdatum van deelname aan de pilot.", description_en="Date the employer joined the pilot."),
-        Column(name="approach", kind="text", required=False, nullable=True, scrub=True,
-               example="AD doet een dossiercheck in week 8 en schuift aan bij het MDO.",
-               description_nl="De aanpak van de werkgever in eigen woorden (geen namen of contactgegevens).",
-               description_en="The employer's approach in its own words (no names or contact details)."),
+        Column(
+            name="group",
+            kind="enum",
+            values=("intervention", "comparison"),
+            example="intervention",
+            aliases={"interventie": "intervention", "vergelijking": "comparison", "controle": "comparison"},
+            description_nl="Interventiegroep (AD wordt vroegtijdig ingezet) of vergelijkingsgroep (WVP zonder vroege AD).",
+            description_en="Intervention group (early AD deployment) or comparison group (WVP without early AD).",
+        ),
+        Column(
+            name="sector",
+            kind="text",
+            example="zorg",
+            scrub=True,
+            description_nl="Branche van de werkgever.",
+            description_en="Sector of the employer.",
+        ),
+        Column(
+            name="size_class",
+            kind="enum",
+            values=("small", "medium", "large"),
+            example="large",
+            aliases={"klein": "small", "middel": "medium", "middelgroot": "medium", "groot": "large"},
+            description_nl="Omvang: small (<50), medium (50-249), large (250+) werknemers.",
+            description_en="Size: small (<50), medium (50-249), large (250+) employees.",
+        ),
+        Column(
+            name="start_date",
+            kind="date",
+            example="2026-01-01",
+            description_nl="Startdatum van deelname aan de pilot.",
+            description_en="Date the employer joined the pilot.",
+        ),
+        Column(
+            name="approach",
+            kind="text",
+            required=False,
+            nullable=True,
+            scrub=True,
+            example="AD doet een dossiercheck in week 8 en schuift aan bij het MDO.",
+            description_nl="De aanpak van de werkgever in eigen woorden (geen namen of contactgegevens).",
+            description_en="The employer's approach in its own words (no names or contact details).",
+        ),
     ),
 )
 
@@ -130,11 +179,20 @@ ACTIVITIES = Table(
     key=("employer_id", "activity_id"),
     columns=(
         _employer_id(references="employers.employer_id"),
-        Column(name="activity_id", kind="id", example="dossier_check",
-               description_nl="Id van een activiteit uit een ToC (`toc show werkgever-vroegtijdig`).",
-               description_en="Id of a ToC activity node (`toc show werkgever-vroegtijdig`)."),
-        Column(name="start_date", kind="date", example="2026-01-01",
-               description_nl="Sinds wanneer de activiteit wordt ingezet.", description_en="Date the activity started."),
+        Column(
+            name="activity_id",
+            kind="id",
+            example="dossier_check",
+            description_nl="Id van een activiteit uit een ToC (`toc show werkgever-vroegtijdig`).",
+            description_en="Id of a ToC activity node (`toc show werkgever-vroegtijdig`).",
+        ),
+        Column(
+            name="start_date",
+            kind="date",
+            example="2026-01-01",
+            description_nl="Sinds wanneer de activiteit wordt ingezet.",
+            description_en="Date the activity started.",
+        ),
     ),
 )
 
@@ -146,14 +204,29 @@ CASES = Table(
     columns=(
         _employee_id(),
         _employer_id(references="employers.employer_id"),
-        Column(name="absence_start", kind="date", example="2026-01-12",
-               description_nl="Eerste verzuimdag.", description_en="First day of absence."),
-        Column(name="inclusion_date", kind="date", example="2026-05-18",
-               description_nl="Aanmelding in de pilot: inzet AD (interventie) of dezelfde verzuimduur (vergelijking).",
-               description_en="Inclusion: AD deployed (intervention) or the same absence duration (comparison)."),
-        Column(name="end_date", kind="date", required=False, nullable=True, example="",
-               description_nl="Volledige werkhervatting of uitstroom; leeg als het verzuim loopt.",
-               description_en="Full return to work or exit; empty while absence continues."),
+        Column(
+            name="absence_start",
+            kind="date",
+            example="2026-01-12",
+            description_nl="Eerste verzuimdag.",
+            description_en="First day of absence.",
+        ),
+        Column(
+            name="inclusion_date",
+            kind="date",
+            example="2026-05-18",
+            description_nl="Aanmelding in de pilot: inzet AD (interventie) of dezelfde verzuimduur (vergelijking).",
+            description_en="Inclusion: AD deployed (intervention) or the same absence duration (comparison).",
+        ),
+        Column(
+            name="end_date",
+            kind="date",
+            required=False,
+            nullable=True,
+            example="",
+            description_nl="Volledige werkhervatting of uitstroom; leeg als het verzuim loopt.",
+            description_en="Full return to work or exit; empty while absence continues.",
+        ),
     ),
 )
 
@@ -165,16 +238,41 @@ ADMIN = Table(
     columns=(
         _employee_id(references="cases.employee_id"),
         _employer_id(references="cases.employer_id"),
-        Column(name="month", kind="month", example="2026-06",
-               description_nl="Kalendermaand.", description_en="Calendar month."),
-        Column(name="absence_days", kind="number", minimum=0, maximum=31, example="12",
-               description_nl="Verzuimdagen in de maand.", description_en="Days of absence in the month."),
-        Column(name="ao_pct", kind="number", minimum=0, maximum=100, example="60",
-               description_nl="Arbeidsongeschiktheidspercentage (AO%) aan het eind van de maand.",
-               description_en="Work-disability percentage (AO%) at the end of the month."),
-        Column(name="loonwaarde_pct", kind="number", minimum=0, maximum=100, nullable=True, example="40",
-               description_nl="Loonwaarde in procenten; leeg als die niet is bepaald.",
-               description_en="Wage value (loonwaarde) in percent; empty when not assessed."),
+        Column(
+            name="month",
+            kind="month",
+            example="2026-06",
+            description_nl="Kalendermaand.",
+            description_en="Calendar month.",
+        ),
+        Column(
+            name="absence_days",
+            kind="number",
+            minimum=0,
+            maximum=31,
+            example="12",
+            description_nl="Verzuimdagen in de maand.",
+            description_en="Days of absence in the month.",
+        ),
+        Column(
+            name="ao_pct",
+            kind="number",
+            minimum=0,
+            maximum=100,
+            example="60",
+            description_nl="Arbeidsongeschiktheidspercentage (AO%) aan het eind van de maand.",
+            description_en="Work-disability percentage (AO%) at the end of the month.",
+        ),
+        Column(
+            name="loonwaarde_pct",
+            kind="number",
+            minimum=0,
+            maximum=100,
+            nullable=True,
+            example="40",
+            description_nl="Loonwaarde in procenten; leeg als die niet is bepaald.",
+            description_en="Wage value (loonwaarde) in percent; empty when not assessed.",
+        ),
     ),
 )
 
@@ -186,17 +284,37 @@ SURVEY = Table(
     columns=(
         _employee_id(references="cases.employee_id"),
         _employer_id(references="cases.employer_id"),
-        Column(name="wave", kind="enum", values=("t0", "t1", "t2"), example="t0",
-               description_nl="Meting: t0 aanmelding, t1 +1 maand, t2 +1 jaar.",
-               description_en="Wave: t0 inclusion, t1 +1 month, t2 +1 year."),
-        Column(name="respondent", kind="enum", values=("employee", "employer"), example="employee",
-               aliases={"werknemer": "employee", "werkgever": "employer"},
-               description_nl="Wie de vraag beantwoordde.", description_en="Who answered."),
-        Column(name="indicator_id", kind="id", example="regie_ervaren",
-               description_nl="Id van de indicator (`pilot indicators`).", description_en="Indicator id (`pilot indicators`)."),
-        Column(name="value", kind="number", example="4",
-               description_nl="Antwoord op de schaal van de indicator (bijv. Likert 1-5, ja=1/nee=0).",
-               description_en="Answer on the indicator's scale (e.g. Likert 1-5, yes=1/no=0)."),
+        Column(
+            name="wave",
+            kind="enum",
+            values=("t0", "t1", "t2"),
+            example="t0",
+            description_nl="Meting: t0 aanmelding, t1 +1 maand, t2 +1 jaar.",
+            description_en="Wave: t0 inclusion, t1 +1 month, t2 +1 year.",
+        ),
+        Column(
+            name="respondent",
+            kind="enum",
+            values=("employee", "employer"),
+            example="employee",
+            aliases={"werknemer": "employee", "werkgever": "employer"},
+            description_nl="Wie de vraag beantwoordde.",
+            description_en="Who answered.",
+        ),
+        Column(
+            name="indicator_id",
+            kind="id",
+            example="regie_ervaren",
+            description_nl="Id van de indicator (`pilot indicators`).",
+            description_en="Indicator id (`pilot indicators`).",
+        ),
+        Column(
+            name="value",
+            kind="number",
+            example="4",
+            description_nl="Antwoord op de schaal van de indicator (bijv. Likert 1-5, ja=1/nee=0).",
+            description_en="Answer on the indicator's scale (e.g. Likert 1-5, yes=1/no=0).",
+        ),
     ),
 )
 

@@ -10,20 +10,28 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from measures.contract.tables import CONTRACT_VERSION, TABLES, Column, Table
 
-_HEAD = {"nl": ("Kolom", "Verplicht", "Leeg toegestaan", "Regel", "Omschrijving", "Voorbeeld"),
-         "en": ("Column", "Required", "May be empty", "Rule", "Description", "Example")}
+_HEAD = {
+    "nl": ("Kolom", "Verplicht", "Leeg toegestaan", "Regel", "Omschrijving", "Voorbeeld"),
+    "en": ("Column", "Required", "May be empty", "Rule", "Description", "Example"),
+}
 _YES = {"nl": ("ja", "nee"), "en": ("yes", "no")}
-_TITLE = {"nl": "Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
-          "en": "Data contract of the pilot on the early deployment of labour experts"}
+_TITLE = {
+    "nl": "Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
+    "en": "Data contract of the pilot on the early deployment of labour experts",
+}
 _INTRO = {
-    "nl": ("Een levering is één map met per tabel één bestand: CSV (komma, of puntkomma met decimale komma; UTF-8), "
-           "XLSX of Parquet, genoemd naar de tabel (`admin.csv`, `cases.xlsx`). Datums als JJJJ-MM-DD of DD-MM-JJJJ. "
-           "Kolommen buiten dit contract worden niet opgeslagen. Lever nooit namen, BSN's, e-mailadressen, "
-           "telefoonnummers, adressen of geboortedata: gebruik pseudoniemen (`pilot pseudonymise`)."),
-    "en": ("A delivery is one folder with one file per table: CSV (comma, or semicolon with decimal comma; UTF-8), "
-           "XLSX or Parquet, named after the table (`admin.csv`, `cases.xlsx`). Dates as YYYY-MM-DD or DD-MM-YYYY. "
-           "Columns outside this contract are not stored. Never deliver names, BSNs, e-mail addresses, phone "
-           "numbers, addresses or birth dates: use pseudonyms (`pilot pseudonymise`)."),
+    "nl": (
+        "Een levering is één map met per tabel één bestand: CSV (komma, of puntkomma met decimale komma; UTF-8), "
+        "XLSX of Parquet, genoemd naar de tabel (`admin.csv`, `cases.xlsx`). Datums als JJJJ-MM-DD of DD-MM-JJJJ. "
+        "Kolommen buiten dit contract worden niet opgeslagen. Lever nooit namen, BSN's, e-mailadressen, "
+        "telefoonnummers, adressen of geboortedata: gebruik pseudoniemen (`pilot pseudonymise`)."
+    ),
+    "en": (
+        "A delivery is one folder with one file per table: CSV (comma, or semicolon with decimal comma; UTF-8), "
+        "XLSX or Parquet, named after the table (`admin.csv`, `cases.xlsx`). Dates as YYYY-MM-DD or DD-MM-YYYY. "
+        "Columns outside this contract are not stored. Never deliver names, BSNs, e-mail addresses, phone "
+        "numbers, addresses or birth dates: use pseudonyms (`pilot pseudonymise`)."
+    ),
 }
 
 
@@ -36,9 +44,14 @@ def data_dictionary(lang: str = "nl") -> str:
         required = _YES[lang][0] if table.required else _YES[lang][1]
         desc = table.description_nl if lang == "nl" else table.description_en
         key = ", ".join(table.key)
-        lines += [f"## `{table.name}`", "", f"{desc} ({_HEAD[lang][1].lower()}: {required}; "
-                  f"{'sleutel' if lang == 'nl' else 'key'}: {key})", "",
-                  "| " + " | ".join(_HEAD[lang]) + " |", "|" + "---|" * len(_HEAD[lang])]
+        lines += [
+            f"## `{table.name}`",
+            "",
+            f"{desc} ({_HEAD[lang][1].lower()}: {required}; {'sleutel' if lang == 'nl' else 'key'}: {key})",
+            "",
+            "| " + " | ".join(_HEAD[lang]) + " |",
+            "|" + "---|" * len(_HEAD[lang]),
+        ]
         lines += ["| " + " | ".join(_row(c, lang)) + " |" for c in table.columns]
         lines.append("")
     return "\n".join(lines)
@@ -46,9 +59,14 @@ def data_dictionary(lang: str = "nl") -> str:
 
 def _row(column: Column, lang: str) -> list[str]:
     yes, no = _YES[lang]
-    return [f"`{column.name}`", yes if column.required else no, yes if column.nullable else no,
-            column.rule_nl() if lang == "nl" else column.rule_en(),
-            column.description_nl if lang == "nl" else column.description_en, f"`{column.example}`" if column.example else ""]
+    return [
+        f"`{column.name}`",
+        yes if column.required else no,
+        yes if column.nullable else no,
+        column.rule_nl() if lang == "nl" else column.rule_en(),
+        column.description_nl if lang == "nl" else column.description_en,
+        f"`{column.example}`" if column.example else "",
+    ]
 
 
 def write_templates(out: Path) -> list[Path]:
@@ -79,7 +97,9 @@ def _workbook(table: Table) -> Workbook:
     sheet.freeze_panes = "A2"
     for index, column in enumerate(table.columns, start=1):
         if column.values:  # a drop-down list, so that enum cells cannot be mistyped
-            rule = DataValidation(type="list", formula1='"' + ",".join(column.values) + '"', allow_blank=column.nullable)
+            rule = DataValidation(
+                type="list", formula1='"' + ",".join(column.values) + '"', allow_blank=column.nullable
+            )
             sheet.add_data_validation(rule)
             letter = sheet.cell(row=1, column=index).column_letter
             rule.add(f"{letter}2:{letter}10000")

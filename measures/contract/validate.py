@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from measures.contract.arrow_text import TEXT, arrow, positions
-from measures.contract.tables import TABLES, Column, Table
 from measures.contract.privacy import bsn_like, scrub_text
 from measures.contract.read import RawTable, discover, read_table
+from measures.contract.tables import TABLES, Column, Table
 
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 
@@ -56,10 +56,16 @@ class TableResult:
     scrubbed_cells: int = 0
 
     def summary(self) -> dict:
-        return {"rows_in": self.rows_in, "loaded": len(self.loaded), "quarantined": len(self.quarantine),
-                "source_file": self.source_file, "sha256": self.sha256,
-                "dropped_columns": self.dropped_columns, "scrubbed_cells": self.scrubbed_cells,
-                "reasons": self.quarantine["reason"].value_counts().sort_index().to_dict()}
+        return {
+            "rows_in": self.rows_in,
+            "loaded": len(self.loaded),
+            "quarantined": len(self.quarantine),
+            "source_file": self.source_file,
+            "sha256": self.sha256,
+            "dropped_columns": self.dropped_columns,
+            "scrubbed_cells": self.scrubbed_cells,
+            "reasons": self.quarantine["reason"].value_counts().sort_index().to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -111,9 +117,16 @@ def validate_table(raw: RawTable, earlier: Mapping[str, TableResult], reference:
     quarantine = pd.concat([_malformed_frame(raw), verdict.frame(raw)], ignore_index=True)
     # the row number stays a whole number (an empty part would make the concatenation float: "row 5.0")
     quarantine = quarantine.astype({"row": "int64"}).sort_values("row", kind="stable").reset_index(drop=True)
-    return TableResult(name=table.name, source_file=raw.path.name, sha256=raw.sha256, rows_in=raw.rows_in,
-                       loaded=loaded.loc[verdict.ok].reset_index(drop=True), quarantine=quarantine,
-                       dropped_columns=raw.dropped_columns, scrubbed_cells=scrubbed)
+    return TableResult(
+        name=table.name,
+        source_file=raw.path.name,
+        sha256=raw.sha256,
+        rows_in=raw.rows_in,
+        loaded=loaded.loc[verdict.ok].reset_index(drop=True),
+        quarantine=quarantine,
+        dropped_columns=raw.dropped_columns,
+        scrubbed_cells=scrubbed,
+    )
 
 
 class _Verdict:
@@ -136,16 +149,30 @@ class _Verdict:
 
     def frame(self, raw: RawTable) -> pd.DataFrame:
         bad = ~self.ok
-        return pd.DataFrame({"table": raw.table.name, "source_file": raw.path.name, "row": raw.rows[bad],
-                             "column": self.column[bad], "reason": self.reason[bad], "detail": self.detail[bad]})
+        return pd.DataFrame(
+            {
+                "table": raw.table.name,
+                "source_file": raw.path.name,
+                "row": raw.rows[bad],
+                "column": self.column[bad],
+                "reason": self.reason[bad],
+                "detail": self.detail[bad],
+            }
+        )
 
 
 def _malformed_frame(raw: RawTable) -> pd.DataFrame:
     details = {"too_many_fields": "more fields than the header", "too_few_fields": "fewer fields than the header"}
-    return pd.DataFrame({"table": raw.table.name, "source_file": raw.path.name,
-                         "row": [row for row, _ in raw.malformed], "column": "*",
-                         "reason": [reason for _, reason in raw.malformed],
-                         "detail": [details[reason] for _, reason in raw.malformed]})
+    return pd.DataFrame(
+        {
+            "table": raw.table.name,
+            "source_file": raw.path.name,
+            "row": [row for row, _ in raw.malformed],
+            "column": "*",
+            "reason": [reason for _, reason in raw.malformed],
+            "detail": [details[reason] for _, reason in raw.malformed],
+        }
+    )
 
 
 def _check_column(column: Column, text: pd.Series, verdict: _Verdict) -> tuple[pd.Series, int]:
@@ -161,8 +188,12 @@ def _check_column(column: Column, text: pd.Series, verdict: _Verdict) -> tuple[p
         return scrub_text(text) if column.scrub else (text, 0)
     if column.kind == "enum":
         value = text.str.lower().replace(column.aliases) if column.aliases else text.str.lower()
-        verdict.flag(~empty & ~value.isin(column.values).to_numpy(), column.name, "not_allowed",
-                     f"must be one of {', '.join(column.values)}")
+        verdict.flag(
+            ~empty & ~value.isin(column.values).to_numpy(),
+            column.name,
+            "not_allowed",
+            f"must be one of {', '.join(column.values)}",
+        )
         return value, 0
     if column.kind == "number":
         value = parse_number(text)
@@ -175,8 +206,15 @@ def _check_column(column: Column, text: pd.Series, verdict: _Verdict) -> tuple[p
     return value, 0
 
 
-def _check_number(value: pd.Series, empty: np.ndarray, name: str, minimum: float | None, maximum: float | None,
-                  integer: bool, verdict: _Verdict) -> None:
+def _check_number(
+    value: pd.Series,
+    empty: np.ndarray,
+    name: str,
+    minimum: float | None,
+    maximum: float | None,
+    integer: bool,
+    verdict: _Verdict,
+) -> None:
     verdict.flag(~empty & value.isna().to_numpy(), name, "not_a_number", "not a number")
     if minimum is not None:
         verdict.flag((value < minimum).to_numpy(), name, "out_of_range", f"must be between {minimum:g} and {maximum:g}")
@@ -206,8 +244,10 @@ def parse_date(text: pd.Series) -> pd.Series:
     return iso.fillna(dutch).astype("datetime64[ns]")
 
 
-_MONTHS = (r"^(?P<year>\d{4})-(?P<month>\d{1,2})(?:-\d{1,2})?$",  # 2026-03, 2026-03-01
-           r"^(?P<month>\d{1,2})-(?P<year>\d{4})$")  # Dutch 03-2026
+_MONTHS = (
+    r"^(?P<year>\d{4})-(?P<month>\d{1,2})(?:-\d{1,2})?$",  # 2026-03, 2026-03-01
+    r"^(?P<month>\d{1,2})-(?P<year>\d{4})$",
+)  # Dutch 03-2026
 
 
 def parse_month(text: pd.Series) -> pd.Series:
@@ -233,14 +273,26 @@ def parse_month(text: pd.Series) -> pd.Series:
 def _check_rows(name: str, loaded: pd.DataFrame, verdict: _Verdict, reference: Reference) -> None:
     """Rules across the columns of one row."""
     if name == "cases":
-        verdict.flag((loaded["inclusion_date"] < loaded["absence_start"]).to_numpy(), "inclusion_date",
-                     "date_order", "inclusion_date is before absence_start")
-        verdict.flag((loaded["end_date"] < loaded["absence_start"]).to_numpy(), "end_date",
-                     "date_order", "end_date is before absence_start")
+        verdict.flag(
+            (loaded["inclusion_date"] < loaded["absence_start"]).to_numpy(),
+            "inclusion_date",
+            "date_order",
+            "inclusion_date is before absence_start",
+        )
+        verdict.flag(
+            (loaded["end_date"] < loaded["absence_start"]).to_numpy(),
+            "end_date",
+            "date_order",
+            "end_date is before absence_start",
+        )
     elif name == "activities":
         bare = loaded["activity_id"].str.replace(r"^.*/", "", regex=True)  # "toc/node" or "node"
-        verdict.flag(~bare.isin(reference.activities).to_numpy(), "activity_id", "unknown_activity",
-                     "not an activity of a shipped ToC")
+        verdict.flag(
+            ~bare.isin(reference.activities).to_numpy(),
+            "activity_id",
+            "unknown_activity",
+            "not an activity of a shipped ToC",
+        )
         loaded["activity_id"] = bare
     elif name == "survey":
         _check_answers(loaded, verdict, reference.survey)
@@ -253,13 +305,19 @@ def _check_answers(survey: pd.DataFrame, verdict: _Verdict, rules: Mapping[str, 
         rows = (survey["indicator_id"] == indicator).to_numpy()
         if not rows.any():
             continue
-        verdict.flag(rows & (survey["respondent"] != rule.respondent).to_numpy(), "respondent", "wrong_respondent",
-                     f"{indicator} is answered by the {rule.respondent}")
+        verdict.flag(
+            rows & (survey["respondent"] != rule.respondent).to_numpy(),
+            "respondent",
+            "wrong_respondent",
+            f"{indicator} is answered by the {rule.respondent}",
+        )
         # rows of other indicators count as empty here, so that only this indicator's scale applies
         _check_number(survey["value"].where(rows), ~rows, "value", rule.minimum, rule.maximum, rule.integer, verdict)
 
 
-def _check_references(table: Table, loaded: pd.DataFrame, verdict: _Verdict, earlier: Mapping[str, TableResult]) -> None:
+def _check_references(
+    table: Table, loaded: pd.DataFrame, verdict: _Verdict, earlier: Mapping[str, TableResult]
+) -> None:
     """Foreign keys: a referenced row must have been loaded (not merely delivered)."""
     for column in table.columns:
         if not column.references:
@@ -273,12 +331,20 @@ def _check_references(table: Table, loaded: pd.DataFrame, verdict: _Verdict, ear
             position = positions(loaded["employee_id"], target["employee_id"])
             expected = arrow(target["employer_id"]).take(pa.array(position, mask=position < 0))  # null: unknown
             mismatch = pc.not_equal(expected, arrow(loaded["employer_id"])).fill_null(False)
-            verdict.flag(mismatch.to_numpy(zero_copy_only=False), column.name,
-                         "employer_mismatch", "employer_id differs from the employee's employer in cases")
+            verdict.flag(
+                mismatch.to_numpy(zero_copy_only=False),
+                column.name,
+                "employer_mismatch",
+                "employer_id differs from the employee's employer in cases",
+            )
             continue
         subject = target_column.removesuffix("_id")
-        verdict.flag(~loaded[column.name].isin(target[target_column]).to_numpy(), column.name,
-                     f"unknown_{subject}", f"{column.name} is not in {target_table}")
+        verdict.flag(
+            ~loaded[column.name].isin(target[target_column]).to_numpy(),
+            column.name,
+            f"unknown_{subject}",
+            f"{column.name} is not in {target_table}",
+        )
 
 
 def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: _Verdict, rows: np.ndarray) -> None:
@@ -288,7 +354,9 @@ def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: _Verdict, row
     duplicate = keys.duplicated(keep="first")
     if not duplicate.any():
         return
-    first_row = pd.Series(rows[ok], index=keys.index).groupby([keys[k] for k in table.key], sort=False).transform("first")
+    first_row = (
+        pd.Series(rows[ok], index=keys.index).groupby([keys[k] for k in table.key], sort=False).transform("first")
+    )
     mask = np.zeros(len(loaded), dtype=bool)
     mask[duplicate.index[duplicate.to_numpy()]] = True
     details = np.full(len(loaded), None, dtype=object)

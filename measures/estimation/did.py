@@ -120,9 +120,14 @@ def prepare_panel(
     return Panel(
         y=frame[outcome].to_numpy(float) if isinstance(outcome, str) else frame[outcomes].to_numpy(float),
         X=frame[list(regressors)].to_numpy(float),
-        names=tuple(regressors), entity=codes[entity], time=codes[time],
-        cluster=codes[cluster], cluster_name=cluster, n_entities=sizes[entity],
-        n_times=sizes[time], n_clusters=sizes[cluster],
+        names=tuple(regressors),
+        entity=codes[entity],
+        time=codes[time],
+        cluster=codes[cluster],
+        cluster_name=cluster,
+        n_entities=sizes[entity],
+        n_times=sizes[time],
+        n_clusters=sizes[cluster],
     )
 
 
@@ -218,8 +223,10 @@ def fit_twfe_each(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto")
         "unadjusted": "unadjusted (iid) SE, t(n-k)",
         "robust": "heteroskedasticity-robust (HC1) SE, t(n-k)",
     }[vcov]
-    return [TwfeFit(params, cov, panel.names, df, panel.n_obs, panel.n_entities, panel.n_clusters, engine_label, inference)
-            for params, cov in fits]
+    return [
+        TwfeFit(params, cov, panel.names, df, panel.n_obs, panel.n_entities, panel.n_clusters, engine_label, inference)
+        for params, cov in fits
+    ]
 
 
 def _outcomes(panel: Panel) -> np.ndarray:
@@ -236,16 +243,14 @@ def _fit_panelols(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray
     index = pd.MultiIndex.from_arrays([panel.entity, panel.time], names=["entity", "time"])
     dummies = (panel.time[:, None] == np.arange(1, panel.n_times)).astype(float)
     columns = [*panel.names, *(f"__time_{j}" for j in range(1, panel.n_times)), "__const"]
-    exog = pd.DataFrame(np.column_stack([panel.X, dummies, np.ones(panel.n_obs)]),
-                        index=index, columns=columns)
+    exog = pd.DataFrame(np.column_stack([panel.X, dummies, np.ones(panel.n_obs)]), index=index, columns=columns)
     p, fits = len(panel.names), []
     for y in _outcomes(panel).T:
         model = PanelOLS(pd.Series(y, index=index), exog, entity_effects=True)
         if vcov == "cluster":
             clusters = pd.DataFrame({"cluster": panel.cluster}, index=index)
             # auto_df (default) leaves entity effects nested in the clusters out of k.
-            res = model.fit(cov_type="clustered", clusters=clusters, debiased=True,
-                            group_debias=True)
+            res = model.fit(cov_type="clustered", clusters=clusters, debiased=True, group_debias=True)
         elif vcov in ("unadjusted", "robust"):
             res = model.fit(cov_type=vcov, debiased=True)
         else:
@@ -287,11 +292,13 @@ def _fit_within(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]
 def twfe_wild_p_value(panel: Panel, name: str, reps: int, seed: int) -> float:
     """WCR wild cluster bootstrap p-value (Webb) of regressor ``name`` on the
     two-way demeaned panel, clustered by ``panel.cluster``."""
+
     def demean(values: np.ndarray) -> np.ndarray:
         return demean_two_way(values, panel.entity, panel.time)
 
-    return wild_cluster_p_value(demean(panel.y), demean(panel.X), panel.names.index(name),
-                                panel.cluster, demean=demean, reps=reps, seed=seed)
+    return wild_cluster_p_value(
+        demean(panel.y), demean(panel.X), panel.names.index(name), panel.cluster, demean=demean, reps=reps, seed=seed
+    )
 
 
 def same_rows(data: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:
@@ -328,8 +335,9 @@ def estimate_did(
     singletons too. Output: :class:`Estimate` with t(G-1) inference when
     clustered, t(n-k) otherwise.
     """
-    return estimate_dids(data, [outcome], entity, time, treated, cluster, covariates, vcov, wild, wild_reps,
-                         seed, engine)[outcome]
+    return estimate_dids(
+        data, [outcome], entity, time, treated, cluster, covariates, vcov, wild, wild_reps, seed, engine
+    )[outcome]
 
 
 def estimate_dids(
@@ -351,30 +359,29 @@ def estimate_dids(
     estimates = {}
     for group in same_rows(data, outcomes):
         panel = prepare_panel(data, group, entity, time, [treated, *covariates], cluster)
-        for j, (outcome, fit) in enumerate(zip(group, fit_twfe_each(panel, vcov, engine))):
-            estimates[outcome] = _did_estimate(replace(panel, y=panel.y[:, j]), fit, treated, vcov, wild,
-                                               wild_reps, seed)
+        for j, (outcome, fit) in enumerate(zip(group, fit_twfe_each(panel, vcov, engine), strict=True)):
+            estimates[outcome] = _did_estimate(
+                replace(panel, y=panel.y[:, j]), fit, treated, vcov, wild, wild_reps, seed
+            )
     return {outcome: estimates[outcome] for outcome in outcomes}
 
 
-def _did_estimate(panel: Panel, fit: TwfeFit, treated: str, vcov: Vcov, wild: bool | None, wild_reps: int,
-                  seed: int) -> Estimate:
+def _did_estimate(
+    panel: Panel, fit: TwfeFit, treated: str, vcov: Vcov, wild: bool | None, wild_reps: int, seed: int
+) -> Estimate:
     estimate, se = fit.coef(treated)
     ci_low, ci_high, p_value = t_inference(estimate, se, fit.df)
-    run_wild = wild if wild is not None else (
-        vcov == "cluster" and fit.n_clusters < WILD_MAX_CLUSTERS)
+    run_wild = wild if wild is not None else (vcov == "cluster" and fit.n_clusters < WILD_MAX_CLUSTERS)
     p_wild = twfe_wild_p_value(panel, treated, wild_reps, seed) if run_wild else None
     method = f"TWFE DiD, {fit.engine}, {fit.inference}"
     if run_wild:
-        method += (f"; wild cluster bootstrap p (WCR, Webb, B={wild_reps}, "
-                   f"clustered by {panel.cluster_name})")
-    return Estimate(estimate, se, ci_low, ci_high, p_value, p_wild, fit.n_obs,
-                    fit.n_entities, fit.n_clusters, fit.df, method)
+        method += f"; wild cluster bootstrap p (WCR, Webb, B={wild_reps}, clustered by {panel.cluster_name})"
+    return Estimate(
+        estimate, se, ci_low, ci_high, p_value, p_wild, fit.n_obs, fit.n_entities, fit.n_clusters, fit.df, method
+    )
 
 
-def estimate_share_difference(
-    data: pd.DataFrame, outcome: str, group: str, cluster: str
-) -> Estimate:
+def estimate_share_difference(data: pd.DataFrame, outcome: str, group: str, cluster: str) -> Estimate:
     """Difference in means (shares for a 0/1 outcome) between ``group`` 1 and 0.
 
     Input: one row per unit (employee). OLS of outcome on a constant and the
@@ -395,5 +402,4 @@ def estimate_share_difference(
     se = float(np.sqrt(factor * (bread @ (scores.T @ scores) @ bread)[1, 1]))
     ci_low, ci_high, p_value = t_inference(float(params[1]), se, n_clusters - 1)
     method = f"Difference in means (OLS on group dummy), CR1 clustered by {cluster}, t(G-1)"
-    return Estimate(float(params[1]), se, ci_low, ci_high, p_value, None, n, n,
-                    n_clusters, n_clusters - 1, method)
+    return Estimate(float(params[1]), se, ci_low, ci_high, p_value, None, n, n, n_clusters, n_clusters - 1, method)

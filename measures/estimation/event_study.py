@@ -68,8 +68,11 @@ def _event_column(k: int) -> str:
 
 
 def _event_times(
-    frame: pd.DataFrame, event_time: str, treated_group: str,
-    window: tuple[int, int] | None, bin_endpoints: bool,
+    frame: pd.DataFrame,
+    event_time: str,
+    treated_group: str,
+    window: tuple[int, int] | None,
+    bin_endpoints: bool,
 ) -> pd.DataFrame:
     """Drop treated rows without an event time; bin (or trim) outside ``window``.
 
@@ -110,8 +113,9 @@ def estimate_event_study(
     outside it dropped. Output: :class:`EventStudy`; the pre-trend test is None
     when no event time lies before ``reference``.
     """
-    return estimate_event_studies(data, [outcome], entity, time, event_time, treated_group, cluster,
-                                  reference, window, bin_endpoints, engine)[outcome]
+    return estimate_event_studies(
+        data, [outcome], entity, time, event_time, treated_group, cluster, reference, window, bin_endpoints, engine
+    )[outcome]
 
 
 def estimate_event_studies(
@@ -134,14 +138,24 @@ def estimate_event_studies(
     """
     studies = {}
     for group in same_rows(data, outcomes):
-        studies |= _event_studies_on_same_rows(data, group, entity, time, event_time, treated_group, cluster,
-                                               reference, window, bin_endpoints, engine)
+        studies |= _event_studies_on_same_rows(
+            data, group, entity, time, event_time, treated_group, cluster, reference, window, bin_endpoints, engine
+        )
     return {outcome: studies[outcome] for outcome in outcomes}
 
 
 def _event_studies_on_same_rows(
-    data: pd.DataFrame, outcomes: list[str], entity: str, time: str, event_time: str, treated_group: str,
-    cluster: str, reference: int, window: tuple[int, int] | None, bin_endpoints: bool, engine: Engine,
+    data: pd.DataFrame,
+    outcomes: list[str],
+    entity: str,
+    time: str,
+    event_time: str,
+    treated_group: str,
+    cluster: str,
+    reference: int,
+    window: tuple[int, int] | None,
+    bin_endpoints: bool,
+    engine: Engine,
 ) -> dict[str, EventStudy]:
     used = list(dict.fromkeys([*outcomes, entity, time, event_time, treated_group, cluster]))
     frame = _event_times(data[used], event_time, treated_group, window, bin_endpoints)
@@ -160,7 +174,10 @@ def _event_studies_on_same_rows(
     for j, k in enumerate(ks):
         dummies[:, j] = (event == k) & in_group
     panel = replace(panel, X=dummies, names=tuple(_event_column(k) for k in ks))
-    return {outcome: _study(fit, ks, reference) for outcome, fit in zip(outcomes, fit_twfe_each(panel, "cluster", engine))}
+    return {
+        outcome: _study(fit, ks, reference)
+        for outcome, fit in zip(outcomes, fit_twfe_each(panel, "cluster", engine), strict=True)
+    }
 
 
 def _study(fit: TwfeFit, ks: list[int], reference: int) -> EventStudy:
@@ -168,8 +185,13 @@ def _study(fit: TwfeFit, ks: list[int], reference: int) -> EventStudy:
     coefficients.append(EventCoefficient(reference, 0.0, 0.0, 0.0, 0.0, reference=True))
     coefficients.sort(key=lambda c: c.event_time)
     return EventStudy(
-        tuple(coefficients), _pretrend_test(fit, [k for k in ks if k < reference]),
-        reference, fit.n_obs, fit.n_entities, fit.n_clusters, fit.df,
+        tuple(coefficients),
+        _pretrend_test(fit, [k for k in ks if k < reference]),
+        reference,
+        fit.n_obs,
+        fit.n_entities,
+        fit.n_clusters,
+        fit.df,
         f"Event study (TWFE), {fit.engine}, {fit.inference}, reference k={reference}",
     )
 
@@ -190,8 +212,7 @@ def _pretrend_test(fit: TwfeFit, pre: list[int]) -> PreTrendTest | None:
     rank = int(np.linalg.matrix_rank(cov, hermitian=True))
     statistic = float(b @ np.linalg.pinv(cov, hermitian=True) @ b) / rank
     df2 = int(fit.df)
-    return PreTrendTest(statistic, rank, df2, f_survival(statistic, rank, df2),
-                        len(pre))
+    return PreTrendTest(statistic, rank, df2, f_survival(statistic, rank, df2), len(pre))
 
 
 def estimate_wave_effects(
@@ -212,8 +233,9 @@ def estimate_wave_effects(
     """
     order = list(order) if order is not None else sorted(data[wave].dropna().unique())
     frame = data.assign(_wave_order=data[wave].map({w: i for i, w in enumerate(order)}))
-    return estimate_event_study(frame, outcome, entity, "_wave_order", "_wave_order",
-                                treated_group, cluster, reference=0)
+    return estimate_event_study(
+        frame, outcome, entity, "_wave_order", "_wave_order", treated_group, cluster, reference=0
+    )
 
 
 def balance_table(baseline: pd.DataFrame, group: str, variables: list[str]) -> pd.DataFrame:
@@ -229,8 +251,7 @@ def balance_table(baseline: pd.DataFrame, group: str, variables: list[str]) -> p
         row: dict[str, object] = {"variable": var}
         for label, value in (("intervention", 1), ("comparison", 0)):
             x = baseline.loc[baseline[group] == value, var].dropna().astype(float)
-            row |= {f"mean_{label}": x.mean(), f"sd_{label}": x.std(ddof=1),
-                    f"n_{label}": int(x.size)}
+            row |= {f"mean_{label}": x.mean(), f"sd_{label}": x.std(ddof=1), f"n_{label}": int(x.size)}
         pooled = np.sqrt((row["sd_intervention"] ** 2 + row["sd_comparison"] ** 2) / 2)
         row["std_diff"] = (row["mean_intervention"] - row["mean_comparison"]) / pooled
         rows.append(row)

@@ -57,9 +57,7 @@ class Estimate:
         return {key: getattr(self, key) for key in JSON_KEYS}
 
 
-def t_inference(
-    estimate: float, se: float, df: float, level: float = 0.95
-) -> tuple[float, float, float]:
+def t_inference(estimate: float, se: float, df: float, level: float = 0.95) -> tuple[float, float, float]:
     """Student-t confidence interval and two-sided p-value for H0: effect = 0.
 
     Inputs: estimate and its standard error, degrees of freedom ``df`` and the

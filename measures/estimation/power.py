@@ -60,8 +60,14 @@ def minimum_detectable_effect(
     return PowerResult(
         mde_sd=float(multiplier * np.sqrt(design_effect * 4.0 / n_total)),
         mde_ignoring_clustering=float(z_multiplier * np.sqrt(4.0 / n_total)),
-        design_effect=design_effect, n_total=n_total, df=df, employers=employers,
-        employees_per_employer=employees_per_employer, icc=icc, alpha=alpha, power=power,
+        design_effect=design_effect,
+        n_total=n_total,
+        df=df,
+        employers=employers,
+        employees_per_employer=employees_per_employer,
+        icc=icc,
+        alpha=alpha,
+        power=power,
     )
 
 
@@ -111,10 +117,15 @@ def mde_table(
     rows = []
     for g in employers_range:
         res = minimum_detectable_effect(g, total_employees / g, icc, alpha, power)
-        rows.append({
-            "employers": g, "employees_per_employer": res.employees_per_employer,
-            "design_effect": res.design_effect, "df": res.df, "mde_sd": res.mde_sd,
-            "mde_ignoring_clustering": res.mde_ignoring_clustering,
-            "ratio": res.mde_sd / res.mde_ignoring_clustering,
-        })
+        rows.append(
+            {
+                "employers": g,
+                "employees_per_employer": res.employees_per_employer,
+                "design_effect": res.design_effect,
+                "df": res.df,
+                "mde_sd": res.mde_sd,
+                "mde_ignoring_clustering": res.mde_ignoring_clustering,
+                "ratio": res.mde_sd / res.mde_ignoring_clustering,
+            }
+        )
     return pd.DataFrame(rows)

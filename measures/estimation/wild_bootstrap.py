@@ -20,9 +20,7 @@ from scipy import sparse
 
 # Webb (2014) six-point distribution: mean 0, variance 1, and 6^G distinct
 # draws, which keeps the bootstrap distribution smooth with very few clusters.
-WEBB_POINTS = np.array(
-    [-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)]
-)
+WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
 def webb_weights(reps: int, n_clusters: int, seed: int) -> np.ndarray:
@@ -31,7 +29,9 @@ def webb_weights(reps: int, n_clusters: int, seed: int) -> np.ndarray:
     return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters))]
 
 
-def cluster_sums(values: np.ndarray, codes: np.ndarray, n_clusters: int, weights: np.ndarray | None = None) -> np.ndarray:
+def cluster_sums(
+    values: np.ndarray, codes: np.ndarray, n_clusters: int, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Sum the rows of ``values`` (n or n x m), times ``weights`` (n) when given, within clusters ``codes``.
 
     A sparse cluster-by-row indicator times one column at a time: faster than a bincount per column, and
@@ -95,9 +95,7 @@ def wild_cluster_p_value(
     per_cluster_u = np.zeros((len(y), n_clusters))
     per_cluster_u[np.arange(len(y)), codes] = u_restricted
     # score_matrix[g, h]: score of cluster g when only cluster h is perturbed
-    score_matrix = cluster_sums(
-        x_tilde[:, None] * residual_maker(per_cluster_u), codes, n_clusters
-    )
+    score_matrix = cluster_sums(x_tilde[:, None] * residual_maker(per_cluster_u), codes, n_clusters)
     weights = webb_weights(reps, n_clusters, seed)
     t_boot = (weights @ numer) / np.sqrt(((weights @ score_matrix.T) ** 2).sum(axis=1))
     return float(np.mean(np.abs(t_boot) >= np.abs(t_obs)))

@@ -38,7 +38,9 @@ def euros(amount: float) -> int:
 
 
 def savings_by_month(
-    daily_wage: float, ao_reduction: float, ramp_months: tuple[int, ...],
+    daily_wage: float,
+    ao_reduction: float,
+    ramp_months: tuple[int, ...],
     working_days_per_month: float,
 ) -> dict[int, float]:
     """Savings per month of absence, full precision, months ramp[0]..12.
@@ -49,8 +51,7 @@ def savings_by_month(
     """
     monthly_wage = daily_wage * working_days_per_month
     steps = len(ramp_months) + 1
-    savings = {m: ao_reduction * (i + 1) / steps * monthly_wage
-               for i, m in enumerate(ramp_months)}
+    savings = {m: ao_reduction * (i + 1) / steps * monthly_wage for i, m in enumerate(ramp_months)}
     for month in range(max(ramp_months) + 1, LAST_MONTH + 1):
         savings[month] = ao_reduction * monthly_wage
     return savings
@@ -95,8 +96,12 @@ class BusinessCase:
             "replacement_per_month": euros(self.replacement_per_month),
             "replacement_savings": euros(self.replacement_savings),
             "by_daily_wage": [
-                {"daily_wage": s.daily_wage, "savings_total": euros(s.savings_total),
-                 "savings_average": euros(s.savings_average)} for s in self.scenarios
+                {
+                    "daily_wage": s.daily_wage,
+                    "savings_total": euros(s.savings_total),
+                    "savings_average": euros(s.savings_average),
+                }
+                for s in self.scenarios
             ],
         }
 
@@ -122,9 +127,9 @@ def business_case(
     Inputs: the report's assumptions (shares as fractions). Output:
     :class:`BusinessCase` in full precision plus the table for ``daily_wages``.
     """
+
     def scenario(wage: float) -> WageScenario:
-        total = sum(savings_by_month(wage, ao_reduction, ramp_months,
-                                     working_days_per_month).values())
+        total = sum(savings_by_month(wage, ao_reduction, ramp_months, working_days_per_month).values())
         return WageScenario(wage, total, direct_adjustment * total)
 
     months = savings_by_month(daily_wage, ao_reduction, ramp_months, working_days_per_month)
@@ -167,8 +172,7 @@ class Interval:
         return Interval(factor * self.estimate + shift, ends[0], ends[1])
 
     def rounded(self) -> dict[str, int]:
-        return {"estimate": euros(self.estimate), "ci_low": euros(self.ci_low),
-                "ci_high": euros(self.ci_high)}
+        return {"estimate": euros(self.estimate), "ci_low": euros(self.ci_low), "ci_high": euros(self.ci_high)}
 
 
 def _interval(effect: EstimateLike, level: float) -> Interval:
@@ -198,14 +202,16 @@ class MeasuredBusinessCase:
         """Whole euros; the AO% reduction stays in percentage points."""
         pp = self.ao_reduction_pp
         return {
-            "ao_reduction_pp": {"estimate": pp.estimate, "ci_low": pp.ci_low,
-                                "ci_high": pp.ci_high},
+            "ao_reduction_pp": {"estimate": pp.estimate, "ci_low": pp.ci_low, "ci_high": pp.ci_high},
             "savings_ao": self.savings_ao.rounded(),
-            "months_saved": None if self.months_saved is None else {
+            "months_saved": None
+            if self.months_saved is None
+            else {
                 "estimate": self.months_saved.estimate,
-                "ci_low": self.months_saved.ci_low, "ci_high": self.months_saved.ci_high},
-            "savings_months": None if self.savings_months is None
-            else self.savings_months.rounded(),
+                "ci_low": self.months_saved.ci_low,
+                "ci_high": self.months_saved.ci_high,
+            },
+            "savings_months": None if self.savings_months is None else self.savings_months.rounded(),
             "cost_per_person": euros(self.cost_per_person),
             "net_benefit": self.net_benefit.rounded(),
             "level": self.level,
@@ -238,18 +244,17 @@ def measured_business_case(
     estimates are independent, with t(min df).
     Output: :class:`MeasuredBusinessCase`; net benefit = savings - cost per person.
     """
-    per_point = applies_to_share * sum(savings_by_month(
-        daily_wage, 0.01, ramp_months, working_days_per_month).values())
+    per_point = applies_to_share * sum(savings_by_month(daily_wage, 0.01, ramp_months, working_days_per_month).values())
     cost = cost_per_person(ad_cost, direct_adjustment)
     ao = _interval(ao_reduction, level)
     savings_ao = ao.scaled(per_point)
     if months_saved is None:
-        return MeasuredBusinessCase(ao, savings_ao, None, None, cost,
-                                    ao.scaled(per_point, -cost), level)
+        return MeasuredBusinessCase(ao, savings_ao, None, None, cost, ao.scaled(per_point, -cost), level)
     per_month = daily_wage * working_days_per_month
     months = _interval(months_saved, level)
-    net = (per_point * ao_reduction.estimate + per_month * months_saved.estimate - cost)
+    net = per_point * ao_reduction.estimate + per_month * months_saved.estimate - cost
     se = ((per_point * ao_reduction.se) ** 2 + (per_month * months_saved.se) ** 2) ** 0.5
     low, high, _ = t_inference(net, se, min(ao_reduction.df, months_saved.df), level)
-    return MeasuredBusinessCase(ao, savings_ao, months, months.scaled(per_month), cost,
-                                Interval(net, float(low), float(high)), level)
+    return MeasuredBusinessCase(
+        ao, savings_ao, months, months.scaled(per_month), cost, Interval(net, float(low), float(high)), level
+    )

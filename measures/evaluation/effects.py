@@ -15,37 +15,81 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from measures.indicators.catalogue import ADMIN_MONTHLY
 from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
-from measures.estimation.inference import Estimate, benjamini_hochberg
 from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
+from measures.estimation.inference import Estimate, benjamini_hochberg
 from measures.evaluation.suppression import DEFAULT_MIN_CELL
+from measures.indicators.catalogue import ADMIN_MONTHLY
 
-EFFECT_COLUMNS = ["indicator_id", "estimate", "se", "ci_low", "ci_high", "p_value", "p_value_wild", "q_value",
-                  "n_employers", "n_employees", "n_obs", "method"]
-EVENT_COLUMNS = ["indicator_id", "event_time", "estimate", "se", "ci_low", "ci_high", "reference",
-                 "pretrend_f", "pretrend_df1", "pretrend_df2", "pretrend_p", "note"]
+EFFECT_COLUMNS = [
+    "indicator_id",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_value_wild",
+    "q_value",
+    "n_employers",
+    "n_employees",
+    "n_obs",
+    "method",
+]
+EVENT_COLUMNS = [
+    "indicator_id",
+    "event_time",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "reference",
+    "pretrend_f",
+    "pretrend_df1",
+    "pretrend_df2",
+    "pretrend_p",
+    "note",
+]
 #: Relative months shown in the administrative event study; earlier and later months are binned.
 EVENT_WINDOW = (-4, 12)
 SEED = 20200501
 
 
-def effects_table(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
-                  min_n: int = DEFAULT_MIN_CELL, seed: int = SEED) -> pd.DataFrame:
+def effects_table(
+    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL, seed: int = SEED
+) -> pd.DataFrame:
     """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
     rows = []
     admin_smallest = _smallest_group(admin)  # the same rows for every administrative indicator
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     for group in same_rows(admin, indicators):  # together where they can share a panel; a failure stays in its group
-        together = functools.cache(lambda g=tuple(group): estimate_dids(
-            admin, g, "employee_id", "rel", "treated", cluster="employer_id", seed=seed))
+        together = functools.cache(
+            lambda g=tuple(group): estimate_dids(
+                admin, g, "employee_id", "rel", "treated", cluster="employer_id", seed=seed
+            )
+        )
         rows += [_row(ind, admin, admin_smallest, min_n, lambda f, i=ind, t=together: t()[i]) for ind in group]
     if len(rtw):
-        rows.append(_row("rtw_12m", rtw, _smallest_group(rtw), min_n, lambda f: estimate_share_difference(
-            f, "rtw_12m", "treated_group", "employer_id")))
+        rows.append(
+            _row(
+                "rtw_12m",
+                rtw,
+                _smallest_group(rtw),
+                min_n,
+                lambda f: estimate_share_difference(f, "rtw_12m", "treated_group", "employer_id"),
+            )
+        )
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        rows.append(_row(ind, answers, _smallest_group(answers), min_n, lambda f: estimate_did(
-            f, "value", "employee_id", "wave_order", "treated", cluster="employer_id", seed=seed)))
+        rows.append(
+            _row(
+                ind,
+                answers,
+                _smallest_group(answers),
+                min_n,
+                lambda f: estimate_did(
+                    f, "value", "employee_id", "wave_order", "treated", cluster="employer_id", seed=seed
+                ),
+            )
+        )
     table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "q_value"])
     table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
     return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
@@ -56,7 +100,9 @@ def _smallest_group(frame: pd.DataFrame) -> int:
     return int(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min())
 
 
-def _row(indicator: str, frame: pd.DataFrame, smallest: int, min_n: int, fit: Callable[[pd.DataFrame], Estimate]) -> dict:
+def _row(
+    indicator: str, frame: pd.DataFrame, smallest: int, min_n: int, fit: Callable[[pd.DataFrame], Estimate]
+) -> dict:
     if smallest < min_n:
         method = f"suppressed: fewer than {min_n} employees in a group"
     else:
@@ -65,13 +111,32 @@ def _row(indicator: str, frame: pd.DataFrame, smallest: int, min_n: int, fit: Ca
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
             method = f"not estimable: {str(exc).splitlines()[0]}"
         else:
-            return {"indicator_id": indicator, "estimate": est.estimate, "se": est.se, "ci_low": est.ci_low,
-                    "ci_high": est.ci_high, "p_value": est.p_value, "p_value_wild": est.p_value_wild,
-                    "n_employers": est.n_clusters, "n_employees": est.n_entities, "n_obs": est.n_obs,
-                    "method": est.method}
-    return {"indicator_id": indicator, "estimate": None, "se": None, "ci_low": None, "ci_high": None,
-            "p_value": None, "p_value_wild": None, "n_employers": frame["employer_id"].nunique(),
-            "n_employees": frame["employee_id"].nunique(), "n_obs": len(frame), "method": method}
+            return {
+                "indicator_id": indicator,
+                "estimate": est.estimate,
+                "se": est.se,
+                "ci_low": est.ci_low,
+                "ci_high": est.ci_high,
+                "p_value": est.p_value,
+                "p_value_wild": est.p_value_wild,
+                "n_employers": est.n_clusters,
+                "n_employees": est.n_entities,
+                "n_obs": est.n_obs,
+                "method": est.method,
+            }
+    return {
+        "indicator_id": indicator,
+        "estimate": None,
+        "se": None,
+        "ci_low": None,
+        "ci_high": None,
+        "p_value": None,
+        "p_value_wild": None,
+        "n_employers": frame["employer_id"].nunique(),
+        "n_employees": frame["employee_id"].nunique(),
+        "n_obs": len(frame),
+        "method": method,
+    }
 
 
 def _bh(p_values: pd.Series) -> pd.Series:
@@ -90,21 +155,34 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     if indicators and _smallest_group(admin) >= min_n:
         # the columns it needs (not the whole panel), one copy: a million rows
-        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]].assign(event_time=admin["rel"])
+        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]].assign(
+            event_time=admin["rel"]
+        )
         studies: dict[str, EventStudy | Exception] = {}
-        for group in same_rows(admin, indicators):  # together where they can share a design; a failure stays in its group
+        for group in same_rows(
+            admin, indicators
+        ):  # together where they can share a design; a failure stays in its group
             try:
-                studies |= estimate_event_studies(columns, group, "employee_id", "rel",
-                                                  "event_time", "treated_group", "employer_id", reference=-1,
-                                                  window=EVENT_WINDOW)
+                studies |= estimate_event_studies(
+                    columns,
+                    group,
+                    "employee_id",
+                    "rel",
+                    "event_time",
+                    "treated_group",
+                    "employer_id",
+                    reference=-1,
+                    window=EVENT_WINDOW,
+                )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 studies |= dict.fromkeys(group, exc)
         parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _smallest_group(answers) >= min_n:
             try:
-                study = estimate_wave_effects(answers, "value", "employee_id", "wave", "treated_group", "employer_id",
-                                              order=["t0", "t1", "t2"])
+                study = estimate_wave_effects(
+                    answers, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"]
+                )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 study = exc
             parts.append(_event_rows(ind, study))
@@ -114,14 +192,22 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
 def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
     """The event-study rows of one indicator; one row with a `note` when it could not be estimated."""
     if isinstance(study, Exception):
-        row = {c: float("nan") for c in EVENT_COLUMNS} | {"indicator_id": indicator, "reference": 0,
-                                                           "note": f"not estimable: {str(study).splitlines()[0]}"}
+        row = {c: float("nan") for c in EVENT_COLUMNS} | {
+            "indicator_id": indicator,
+            "reference": 0,
+            "note": f"not estimable: {str(study).splitlines()[0]}",
+        }
         return pd.DataFrame([row], columns=EVENT_COLUMNS)
     test, missing = study.pretrend, float("nan")
     return study.table().assign(
-        indicator_id=indicator, reference=lambda t: t["reference"].astype(int),
-        pretrend_f=test.statistic if test else missing, pretrend_df1=test.df1 if test else missing,
-        pretrend_df2=test.df2 if test else missing, pretrend_p=test.p_value if test else missing, note="")
+        indicator_id=indicator,
+        reference=lambda t: t["reference"].astype(int),
+        pretrend_f=test.statistic if test else missing,
+        pretrend_df1=test.df1 if test else missing,
+        pretrend_df2=test.df2 if test else missing,
+        pretrend_p=test.p_value if test else missing,
+        note="",
+    )
 
 
 def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:

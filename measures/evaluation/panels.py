@@ -46,10 +46,13 @@ def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd
     return joined
 
 
-def admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
-                cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+def admin_panel(
+    employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Employee-months with rel, post and treated; months after the cut-off are left out."""
-    panel = with_case(admin, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"])
+    panel = with_case(
+        admin, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"]
+    )
     if cutoff is not None:
         panel = panel.loc[panel["month"] <= cutoff]
     rel = _month_index(panel["month"]) - _month_index(panel["inclusion_date"])
@@ -57,8 +60,9 @@ def admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFram
     return panel.assign(rel=rel, post=post, treated=panel["treated_group"].to_numpy() * post).reset_index(drop=True)
 
 
-def survey_panel(employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFrame,
-                 cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+def survey_panel(
+    employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Answers with wave order, post (t1/t2) and treated; answers dated after the cut-off are left out."""
     panel = with_case(survey, case_frame(employers, cases), ["group", "treated_group", "inclusion_date"])
     offset = panel["wave"].map(WAVE_MONTHS).astype(int)
@@ -71,8 +75,9 @@ def survey_panel(employers: pd.DataFrame, cases: pd.DataFrame, survey: pd.DataFr
     return panel.assign(wave_order=wave_order, post=post, treated=panel["treated_group"] * post).reset_index(drop=True)
 
 
-def rtw_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
-              cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+def rtw_frame(
+    employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """One row per employee: rtw_12m = 1 when a month within 12 months of absence_start has AO% 0."""
     frame = case_frame(employers, cases)[["employee_id", "employer_id", "group", "treated_group", "absence_start"]]
     months = with_case(admin[["employee_id", "month", "ao_pct"]], frame, ["absence_start"])
@@ -84,14 +89,20 @@ def rtw_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame,
     return frame.loc[observed].assign(rtw_12m=frame["employee_id"].isin(back).astype(int)).reset_index(drop=True)
 
 
-def baseline_frame(employers: pd.DataFrame, cases: pd.DataFrame, admin_rows: pd.DataFrame,
-                   survey_rows: pd.DataFrame) -> pd.DataFrame:
+def baseline_frame(
+    employers: pd.DataFrame, cases: pd.DataFrame, admin_rows: pd.DataFrame, survey_rows: pd.DataFrame
+) -> pd.DataFrame:
     """One row per employee at baseline: admin values in the month before inclusion, t0 answers,
     and the months of absence at inclusion."""
     frame = case_frame(employers, cases)
     months_absent = _month_index(frame["inclusion_date"]) - _month_index(frame["absence_start"])
-    base = frame[["employee_id", "employer_id", "group", "treated_group"]].assign(months_absent_at_inclusion=months_absent)
+    base = frame[["employee_id", "employer_id", "group", "treated_group"]].assign(
+        months_absent_at_inclusion=months_absent
+    )
     before = admin_rows.loc[admin_rows["rel"] == -1, ["employee_id", "ao_pct", "absence_days", "loonwaarde_pct"]]
-    t0 = survey_rows.loc[survey_rows["wave"] == "t0"].pivot_table(index="employee_id", columns="indicator_id",
-                                                                   values="value", aggfunc="first")
-    return base.merge(before, on="employee_id", how="left").merge(t0, left_on="employee_id", right_index=True, how="left")
+    t0 = survey_rows.loc[survey_rows["wave"] == "t0"].pivot_table(
+        index="employee_id", columns="indicator_id", values="value", aggfunc="first"
+    )
+    return base.merge(before, on="employee_id", how="left").merge(
+        t0, left_on="employee_id", right_index=True, how="left"
+    )

@@ -22,15 +22,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.indicators.catalogue import Indicator, load_catalogue
 from measures.contract.tables import TABLES, WAVES
+from measures.indicators.catalogue import Indicator, load_catalogue
 from toc.load import resolve
 
 SECTORS = ("zorg", "onderwijs", "logistiek", "overheid", "industrie", "zakelijke dienstverlening")
 EARLY_TOC = "werkgever-vroegtijdig"
 FIRST_ABSENCE = pd.Timestamp("2025-07-01")
 #: Where answers on each scale centre and how far they spread (counts are small numbers).
-SCALE_CENTRE = {"likert5": (3.0, 0.9), "percent": (55.0, 18.0), "days": (8.0, 5.0), "yes_no": (0.5, 0.25), "count": (1.5, 1.0)}
+SCALE_CENTRE = {
+    "likert5": (3.0, 0.9),
+    "percent": (55.0, 18.0),
+    "days": (8.0, 5.0),
+    "yes_no": (0.5, 0.25),
+    "count": (1.5, 1.0),
+}
 MAX_COUNT = 40  # an open count (contacts, deployments) never goes above this in the simulation
 
 
@@ -75,8 +81,9 @@ def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
         if fmt == "csv":
             frame.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d", float_format="%.10g")
         elif fmt == "csv-nl":
-            frame.to_csv(out / f"{name}.csv", index=False, sep=";", decimal=",", date_format="%d-%m-%Y",
-                         encoding="utf-8-sig")
+            frame.to_csv(
+                out / f"{name}.csv", index=False, sep=";", decimal=",", date_format="%d-%m-%Y", encoding="utf-8-sig"
+            )
         elif fmt == "xlsx":
             frame.to_excel(out / f"{name}.xlsx", index=False, sheet_name=name)
             _reproducible_xlsx(out / f"{name}.xlsx")
@@ -108,17 +115,21 @@ _FIXED_TIME = b"2025-01-01T00:00:00Z"
 def _employers(spec: SimulationSpec, rng: np.random.Generator) -> pd.DataFrame:
     k = spec.employers
     group = np.where(np.arange(k) % 2 == 0, "intervention", "comparison")  # alternate: balanced arms
-    approach = np.where(group == "intervention",
-                        "De arbeidsdeskundige wordt na 4 tot 6 maanden verzuim ingezet voor een dossiercheck en 'light' advies.",
-                        "Verzuimbegeleiding volgens de Wet verbetering poortwachter; arbeidsdeskundige rond het eerste ziektejaar.")
-    return pd.DataFrame({
-        "employer_id": [f"WG{i + 1:02d}" for i in range(k)],
-        "group": group,
-        "sector": rng.choice(SECTORS, size=k),
-        "size_class": rng.choice(["medium", "large"], size=k, p=[0.3, 0.7]),
-        "start_date": pd.Timestamp("2025-06-01"),
-        "approach": approach,
-    })
+    approach = np.where(
+        group == "intervention",
+        "De arbeidsdeskundige wordt na 4 tot 6 maanden verzuim ingezet voor een dossiercheck en 'light' advies.",
+        "Verzuimbegeleiding volgens de Wet verbetering poortwachter; arbeidsdeskundige rond het eerste ziektejaar.",
+    )
+    return pd.DataFrame(
+        {
+            "employer_id": [f"WG{i + 1:02d}" for i in range(k)],
+            "group": group,
+            "sector": rng.choice(SECTORS, size=k),
+            "size_class": rng.choice(["medium", "large"], size=k, p=[0.3, 0.7]),
+            "start_date": pd.Timestamp("2025-06-01"),
+            "approach": approach,
+        }
+    )
 
 
 def _activities(employers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -127,7 +138,9 @@ def _activities(employers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     rows = []
     for employer in employers.loc[employers["group"] == "intervention", "employer_id"]:
         used = rng.choice(early, size=rng.integers(2, 6), replace=False)
-        rows += [{"employer_id": employer, "activity_id": a, "start_date": pd.Timestamp("2025-06-01")} for a in sorted(used)]
+        rows += [
+            {"employer_id": employer, "activity_id": a, "start_date": pd.Timestamp("2025-06-01")} for a in sorted(used)
+        ]
     return pd.DataFrame(rows, columns=TABLES["activities"].column_names)
 
 
@@ -143,19 +156,22 @@ def _cases(spec: SimulationSpec, employers: pd.DataFrame, rng: np.random.Generat
     end = start + pd.to_timedelta(stop * 30.4, unit="D")
     ended = stop < spec.months_followed
     ids = [f"E{idx:06d}" for idx in rng.permutation(n)]
-    return pd.DataFrame({
-        "employee_id": ids,
-        "employer_id": employer,
-        "absence_start": start.normalize(),
-        "inclusion_date": inclusion.normalize(),
-        "end_date": pd.Series(end.normalize()).where(ended),
-        "last_month": stop - 1,  # index of the last month with a row (0 = the absence start month)
-        "returned": returned & ended,  # a full return: the last month has AO% 0
-    })
+    return pd.DataFrame(
+        {
+            "employee_id": ids,
+            "employer_id": employer,
+            "absence_start": start.normalize(),
+            "inclusion_date": inclusion.normalize(),
+            "end_date": pd.Series(end.normalize()).where(ended),
+            "last_month": stop - 1,  # index of the last month with a row (0 = the absence start month)
+            "returned": returned & ended,  # a full return: the last month has AO% 0
+        }
+    )
 
 
-def _admin(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
-           rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+def _admin(
+    spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict]:
     k = len(employers)
     employer_index = {e: i for i, e in enumerate(employers["employer_id"])}
     level_j = rng.normal(0, 6, size=k)
@@ -174,8 +190,13 @@ def _admin(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
 
     calendar = (month.year - 2025) * 12 + month.month
     recovery = 95 * np.exp(-since_start / 14.0)
-    latent = (recovery + level_j[j] + rng.normal(0, 8, len(cases))[row_case] - 0.4 * calendar
-              + rng.normal(0, 5, size=len(row_case)))
+    latent = (
+        recovery
+        + level_j[j]
+        + rng.normal(0, 8, len(cases))[row_case]
+        - 0.4 * calendar
+        + rng.normal(0, 5, size=len(row_case))
+    )
     back = cases["returned"].to_numpy()[row_case] & (since_start == cases["last_month"].to_numpy()[row_case])
     ao0 = np.where(back, 0.0, np.clip(np.round(latent, 1), 0, 100))
     ao1 = np.where(back, 0.0, np.clip(np.round(latent + effect_j[j] * d, 1), 0, 100))
@@ -187,14 +208,16 @@ def _admin(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
     lw0, lw1 = (np.clip(np.round(100 - a + lw_noise, 1), 0, 100) for a in (ao0, ao1))
     assessed = rng.random(len(row_case)) < 0.6  # loonwaarde is not assessed every month
 
-    admin = pd.DataFrame({
-        "employee_id": cases["employee_id"].to_numpy()[row_case],
-        "employer_id": cases["employer_id"].to_numpy()[row_case],
-        "month": month.strftime("%Y-%m"),
-        "absence_days": absence1.astype(int),
-        "ao_pct": ao1,
-        "loonwaarde_pct": np.where(assessed, lw1, np.nan),
-    })
+    admin = pd.DataFrame(
+        {
+            "employee_id": cases["employee_id"].to_numpy()[row_case],
+            "employer_id": cases["employer_id"].to_numpy()[row_case],
+            "month": month.strftime("%Y-%m"),
+            "absence_days": absence1.astype(int),
+            "ao_pct": ao1,
+            "loonwaarde_pct": np.where(assessed, lw1, np.nan),
+        }
+    )
     treated_post = d == 1
     att = {
         "ao_pct": _mean_diff(ao1, ao0, treated_post),
@@ -204,15 +227,16 @@ def _admin(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
     return admin, att
 
 
-def _survey(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
-            rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+def _survey(
+    spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict]:
     indicators = [i for i in load_catalogue() if i.respondent]
     if spec.survey_indicators is not None:
         indicators = indicators[: spec.survey_indicators]
     group = cases["employer_id"].map(employers.set_index("employer_id")["group"]).to_numpy()
     intervention = group == "intervention"
     n = len(cases)
-    answered = {w: rng.random(n) < p for w, p in zip(WAVES, spec.wave_response)}
+    answered = {w: rng.random(n) < p for w, p in zip(WAVES, spec.wave_response, strict=True)}
     trait = rng.standard_normal(n)
     frames, att = [], {}
     for ind in indicators:
@@ -224,8 +248,16 @@ def _survey(spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame,
     return survey[columns], att
 
 
-def _answers(ind: Indicator, effect: float, cases: pd.DataFrame, intervention: np.ndarray, answered: dict,
-             trait: np.ndarray, spec: SimulationSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, float]:
+def _answers(
+    ind: Indicator,
+    effect: float,
+    cases: pd.DataFrame,
+    intervention: np.ndarray,
+    answered: dict,
+    trait: np.ndarray,
+    spec: SimulationSpec,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, float]:
     low, high, _ = ind.valid_range
     # answers centre on the scale; an indicator with its own range (a 0-10 score) centres on that range
     mid, spread = ((low + high) / 2, (high - low) / 6) if ind.answer_range else SCALE_CENTRE[ind.scale]
@@ -243,10 +275,18 @@ def _answers(ind: Indicator, effect: float, cases: pd.DataFrame, intervention: n
         else:
             y0 = np.clip(np.round(latent), low, high)
             y1 = np.clip(np.round(latent + shift), low, high)
-        frames.append(pd.DataFrame({
-            "employee_id": cases["employee_id"].to_numpy()[keep], "employer_id": cases["employer_id"].to_numpy()[keep],
-            "wave": wave, "respondent": ind.respondent, "indicator_id": ind.id, "value": y1[keep],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "employee_id": cases["employee_id"].to_numpy()[keep],
+                    "employer_id": cases["employer_id"].to_numpy()[keep],
+                    "wave": wave,
+                    "respondent": ind.respondent,
+                    "indicator_id": ind.id,
+                    "value": y1[keep],
+                }
+            )
+        )
         if w > 0:
             y1_all.append(y1[keep & intervention])
             y0_all.append(y0[keep & intervention])

@@ -14,8 +14,13 @@ import pandas as pd
 DEFAULT_MIN_CELL = 10
 
 
-def suppress_small_cells(table: pd.DataFrame, n: str = "n", values: Sequence[str] = (), min_n: int = DEFAULT_MIN_CELL,
-                         margins: Sequence[str] | None = None) -> pd.DataFrame:
+def suppress_small_cells(
+    table: pd.DataFrame,
+    n: str = "n",
+    values: Sequence[str] = (),
+    min_n: int = DEFAULT_MIN_CELL,
+    margins: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """A copy with `suppressed` (0/1) and the `values` and `n` of suppressed cells emptied.
 
     `margins`: columns that define the sets of cells whose total is shown (for secondary suppression);
@@ -35,7 +40,9 @@ def suppress_small_cells(table: pd.DataFrame, n: str = "n", values: Sequence[str
             out[column] = out[column].where(~mask)
         else:
             out[column] = out[column].astype("object").where(~mask, None)
-    out[n] = pd.array([None if hidden or pd.isna(v) else int(v) for v, hidden in zip(out[n], mask)], dtype="Int64")
+    out[n] = pd.array(
+        [None if hidden or pd.isna(v) else int(v) for v, hidden in zip(out[n], mask, strict=True)], dtype="Int64"
+    )
     return out
 
 

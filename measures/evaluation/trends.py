@@ -10,19 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from measures.indicators.catalogue import ADMIN_MONTHLY
 from measures.contract.tables import WAVES
 from measures.estimation.inference import t_quantile
 from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cells
+from measures.indicators.catalogue import ADMIN_MONTHLY
 
 TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
 
 
-def indicator_trends(admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame,
-                     min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def indicator_trends(
+    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL
+) -> pd.DataFrame:
     """All trends of a run, sorted by indicator, group and period, with small cells suppressed."""
-    parts = [_summarise(admin, ind, "rel").assign(indicator_id=ind)
-             for ind in ADMIN_MONTHLY if ind in admin]
+    parts = [_summarise(admin, ind, "rel").assign(indicator_id=ind) for ind in ADMIN_MONTHLY if ind in admin]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         parts.append(_summarise(answers, "value", "wave").assign(indicator_id=ind))
     if len(rtw):
@@ -50,8 +50,12 @@ def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summarise(frame: pd.DataFrame, value: str, period: str) -> pd.DataFrame:
-    stats_ = (frame.dropna(subset=[value]).groupby(["group", period], sort=True)[value]
-              .agg(mean="mean", sd="std", n="count").reset_index())
+    stats_ = (
+        frame.dropna(subset=[value])
+        .groupby(["group", period], sort=True)[value]
+        .agg(mean="mean", sd="std", n="count")
+        .reset_index()
+    )
     half = t_quantile(0.975, np.maximum(stats_["n"] - 1, 1)) * stats_["sd"] / np.sqrt(stats_["n"])
     stats_ = stats_.assign(ci_low=stats_["mean"] - half, ci_high=stats_["mean"] + half)
     return stats_.assign(period=stats_[period].astype(str))

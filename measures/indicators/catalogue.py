@@ -25,15 +25,28 @@ Source = Literal["admin", "questionnaire_employee", "questionnaire_employer", "p
 Scale = Literal["likert5", "percent", "days", "yes_no", "count"]
 #: Valid answers per scale: (minimum, maximum, whole numbers only).
 SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
-    "likert5": (1, 5, True), "percent": (0, 100, False), "days": (0, 31, False),
-    "yes_no": (0, 1, True), "count": (0, math.inf, True),
+    "likert5": (1, 5, True),
+    "percent": (0, 100, False),
+    "days": (0, 31, False),
+    "yes_no": (0, 1, True),
+    "count": (0, math.inf, True),
 }
 #: The unit of a mean (or of a difference in means) on each scale, for tables and axes.
 SCALE_UNITS: dict[str, dict[str, str]] = {
-    "nl": {"likert5": "schaalpunten (1-5)", "percent": "procent(punt)", "days": "dagen per maand",
-           "yes_no": "aandeel (0-1)", "count": "aantal"},
-    "en": {"likert5": "scale points (1-5)", "percent": "percent(age points)", "days": "days per month",
-           "yes_no": "share (0-1)", "count": "count"},
+    "nl": {
+        "likert5": "schaalpunten (1-5)",
+        "percent": "procent(punt)",
+        "days": "dagen per maand",
+        "yes_no": "aandeel (0-1)",
+        "count": "aantal",
+    },
+    "en": {
+        "likert5": "scale points (1-5)",
+        "percent": "percent(age points)",
+        "days": "days per month",
+        "yes_no": "share (0-1)",
+        "count": "count",
+    },
 }
 RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
 #: Administrative indicators computed from the `admin` table, by id.
@@ -57,7 +70,8 @@ class Indicator(BaseModel):
     aggregation: Literal["mean", "share"]
     instrument: str = Field("", description="Validated instrument it is taken from, if any.")
     answer_range: tuple[float, float] | None = Field(
-        None, description="Valid answers when narrower than the scale's (e.g. 0-10 for a 0-10 count).")
+        None, description="Valid answers when narrower than the scale's (e.g. 0-10 for a 0-10 count)."
+    )
 
     @property
     def lower_is_better(self) -> bool:
@@ -107,7 +121,9 @@ def survey_rules() -> dict[str, SurveyRule]:
 def primary_indicators(toc_id: str) -> dict[str, Indicator]:
     """Node id -> its primary indicator, for one ToC."""
     prefix = f"{toc_id}/"
-    return {ref.removeprefix(prefix): ind for ind in load_catalogue() for ref in ind.primary_for if ref.startswith(prefix)}
+    return {
+        ref.removeprefix(prefix): ind for ind in load_catalogue() for ref in ind.primary_for if ref.startswith(prefix)
+    }
 
 
 def coverage(toc: TheoryOfChange) -> dict:
@@ -134,7 +150,9 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:  # unreadable, not YAML, wrong shape
         return [f"{where}: {exc}"]
     tocs = load_shipped() if tocs is None else tocs
-    problems = [f"{where}: indicator '{i}' defined {n} times" for i, n in Counter(i.id for i in catalogue).items() if n > 1]
+    problems = [
+        f"{where}: indicator '{i}' defined {n} times" for i, n in Counter(i.id for i in catalogue).items() if n > 1
+    ]
     primaries: Counter[str] = Counter()
     measured: set[str] = set()
     for ind in catalogue:
@@ -152,8 +170,12 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path
             primaries[ref] += 1
         if ind.source in RESPONDENT and not set(ind.periods) <= {"t0", "t1", "t2"}:
             problems.append(f"{where}: questionnaire indicator '{ind.id}' has periods other than t0, t1, t2")
-    problems += [f"{where}: node {ref} has {n} primary indicators (needs exactly one)" for ref, n in primaries.items() if n > 1]
-    problems += [f"{where}: node {ref} is measured but has no primary indicator" for ref in sorted(measured - set(primaries))]
+    problems += [
+        f"{where}: node {ref} has {n} primary indicators (needs exactly one)" for ref, n in primaries.items() if n > 1
+    ]
+    problems += [
+        f"{where}: node {ref} is measured but has no primary indicator" for ref in sorted(measured - set(primaries))
+    ]
     return problems
 
 

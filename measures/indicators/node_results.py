@@ -18,9 +18,13 @@ def node_results(toc_id: str, effects: pd.DataFrame) -> dict[str, NodeResult]:
         if indicator.id not in rows.index:
             continue
         row = rows.loc[indicator.id]
-        results[node] = NodeResult(indicator=indicator.id, estimate=_float(row["estimate"]),
-                                   ci_low=_float(row["ci_low"]), ci_high=_float(row["ci_high"]),
-                                   lower_is_better=indicator.lower_is_better)
+        results[node] = NodeResult(
+            indicator=indicator.id,
+            estimate=_float(row["estimate"]),
+            ci_low=_float(row["ci_low"]),
+            ci_high=_float(row["ci_high"]),
+            lower_is_better=indicator.lower_is_better,
+        )
     return results
 
 

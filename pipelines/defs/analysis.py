@@ -7,11 +7,11 @@ suppressed) result in the warehouse, with the numbers the UI plots across runs a
 import dagster as dg
 import pandas as pd
 
-from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
 from measures.evaluation.trends import indicator_trends as compute_trends
-from pipelines.deliveries import DELIVERY_PARTITIONS
+from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, markdown_table, panels_of_run
+from pipelines.deliveries import DELIVERY_PARTITIONS
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
@@ -21,29 +21,46 @@ BALANCE_THRESHOLD = 0.25
 PRETREND_ALPHA = 0.05
 
 
-@dg.asset(group_name="trends", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
-          kinds={"pandas", "duckdb"},
-          description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are suppressed.")
-def indicator_trends(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="trends",
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=CONTRACT_ASSETS,
+    owners=OWNERS,
+    kinds={"pandas", "duckdb"},
+    description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are suppressed.",
+)
+def indicator_trends(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions
+) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     p = panels_of_run(context, warehouse)
     trends = compute_trends(p.admin, p.survey, p.rtw, min_n=options.min_cell)
     warehouse.replace(delivery.key, {"trends": trends})
     fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(trends),
-        "suppressed_cells": int(trends["suppressed"].sum()),
-        "ao_pct_trend": image(plots.png(fig), "AO% per group"),
-        "preview": markdown_table(trends.loc[trends["indicator_id"].isin(ADMIN_MONTHLY)], max_rows=30),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(trends),
+            "suppressed_cells": int(trends["suppressed"].sum()),
+            "ao_pct_trend": image(plots.png(fig), "AO% per group"),
+            "preview": markdown_table(trends.loc[trends["indicator_id"].isin(ADMIN_MONTHLY)], max_rows=30),
+        }
+    )
 
 
-@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
-          kinds={"pandas", "duckdb"},
-          check_specs=[dg.AssetCheckSpec("ao_pct_estimated", asset="effects",
-                                         description="The main administrative effect (AO%) could be estimated.")],
-          description="One difference-in-differences per indicator: employee and period fixed effects, treated × post, "
-                      "CR1 clustered by employer, t(G−1), wild cluster bootstrap p when G < 30, BH q-values.")
+@dg.asset(
+    group_name="effects",
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=CONTRACT_ASSETS,
+    owners=OWNERS,
+    kinds={"pandas", "duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "ao_pct_estimated", asset="effects", description="The main administrative effect (AO%) could be estimated."
+        )
+    ],
+    description="One difference-in-differences per indicator: employee and period fixed effects, treated × post, "
+    "CR1 clustered by employer, t(G−1), wild cluster bootstrap p when G < 30, BH q-values.",
+)
 def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     p = panels_of_run(context, warehouse)
@@ -52,27 +69,58 @@ def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: Ru
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata = {
-        "effects": markdown_table(table[["indicator_id", "estimate", "ci_low", "ci_high", "p_value", "p_value_wild",
-                                         "q_value", "n_employers", "n_employees"]]),
+        "effects": markdown_table(
+            table[
+                [
+                    "indicator_id",
+                    "estimate",
+                    "ci_low",
+                    "ci_high",
+                    "p_value",
+                    "p_value_wild",
+                    "q_value",
+                    "n_employers",
+                    "n_employees",
+                ]
+            ]
+        ),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
         "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
     }
     if estimated:
         row = ao.iloc[0]
-        metadata |= {"ao_pct_estimate": float(row["estimate"]), "ao_pct_ci_low": float(row["ci_low"]),
-                     "ao_pct_ci_high": float(row["ci_high"]), "ao_pct_p_value": float(row["p_value"]),
-                     "n_employers": int(row["n_employers"]), "n_employees": int(row["n_employees"])}
-    check = dg.AssetCheckResult(check_name="ao_pct_estimated", passed=estimated,
-                                metadata={"method": str(ao["method"].iloc[0]) if len(ao) else "no ao_pct data"})
+        metadata |= {
+            "ao_pct_estimate": float(row["estimate"]),
+            "ao_pct_ci_low": float(row["ci_low"]),
+            "ao_pct_ci_high": float(row["ci_high"]),
+            "ao_pct_p_value": float(row["p_value"]),
+            "n_employers": int(row["n_employers"]),
+            "n_employees": int(row["n_employees"]),
+        }
+    check = dg.AssetCheckResult(
+        check_name="ao_pct_estimated",
+        passed=estimated,
+        metadata={"method": str(ao["method"].iloc[0]) if len(ao) else "no ao_pct data"},
+    )
     return dg.MaterializeResult(metadata=metadata, check_results=[check])
 
 
-@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
-          kinds={"pandas", "duckdb"},
-          check_specs=[dg.AssetCheckSpec("parallel_pre_trends", asset="event_study",
-                                         description=f"No joint pre-trend in the administrative indicators (p ≥ {PRETREND_ALPHA}).")],
-          description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint pre-trend test.")
+@dg.asset(
+    group_name="effects",
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=CONTRACT_ASSETS,
+    owners=OWNERS,
+    kinds={"pandas", "duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "parallel_pre_trends",
+            asset="event_study",
+            description=f"No joint pre-trend in the administrative indicators (p ≥ {PRETREND_ALPHA}).",
+        )
+    ],
+    description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint pre-trend test.",
+)
 def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     p = panels_of_run(context, warehouse)
@@ -80,20 +128,38 @@ def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options
     warehouse.replace(delivery.key, {"event_study": table})
     tests = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].groupby("indicator_id")["pretrend_p"].first().dropna()
     rejected = tests[tests < PRETREND_ALPHA]
-    check = dg.AssetCheckResult(check_name="parallel_pre_trends", passed=rejected.empty,
-                                severity=dg.AssetCheckSeverity.WARN,
-                                metadata={f"{k}_pretrend_p": float(v) for k, v in tests.items()})
+    check = dg.AssetCheckResult(
+        check_name="parallel_pre_trends",
+        passed=rejected.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={f"{k}_pretrend_p": float(v) for k, v in tests.items()},
+    )
     fig = plots.event_figure(table, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(table), "ao_pct_event_study": image(plots.png(fig), "event study"),
-                                          **{f"{k}_pretrend_p": float(v) for k, v in tests.items()}},
-                                check_results=[check])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "ao_pct_event_study": image(plots.png(fig), "event study"),
+            **{f"{k}_pretrend_p": float(v) for k, v in tests.items()},
+        },
+        check_results=[check],
+    )
 
 
-@dg.asset(group_name="effects", partitions_def=DELIVERY_PARTITIONS, deps=CONTRACT_ASSETS, owners=OWNERS,
-          kinds={"pandas", "duckdb"},
-          check_specs=[dg.AssetCheckSpec("baseline_balance", asset="balance",
-                                         description=f"Standardised baseline differences below {BALANCE_THRESHOLD}.")],
-          description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and standardised differences.")
+@dg.asset(
+    group_name="effects",
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=CONTRACT_ASSETS,
+    owners=OWNERS,
+    kinds={"pandas", "duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "baseline_balance",
+            asset="balance",
+            description=f"Standardised baseline differences below {BALANCE_THRESHOLD}.",
+        )
+    ],
+    description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and standardised differences.",
+)
 def balance(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     p = panels_of_run(context, warehouse)
@@ -102,9 +168,20 @@ def balance(context: dg.AssetExecutionContext, warehouse: Warehouse, options: Ru
     warehouse.replace(delivery.key, {"balance": table})
     worst = table["std_diff"].abs().max()
     imbalanced = table.loc[table["std_diff"].abs() > BALANCE_THRESHOLD, "variable"].tolist()
-    check = dg.AssetCheckResult(check_name="baseline_balance", passed=not imbalanced, severity=dg.AssetCheckSeverity.WARN,
-                                metadata={"imbalanced": ", ".join(imbalanced) or "none",
-                                          "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0})
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(table), "balance": markdown_table(table),
-                                          "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0},
-                                check_results=[check])
+    check = dg.AssetCheckResult(
+        check_name="baseline_balance",
+        passed=not imbalanced,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "imbalanced": ", ".join(imbalanced) or "none",
+            "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0,
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "balance": markdown_table(table),
+            "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0,
+        },
+        check_results=[check],
+    )

@@ -60,8 +60,13 @@ def load_panels(warehouse: Warehouse, delivery: Delivery) -> Panels:
     survey = panels.survey_panel(employers, cases, tables["survey"], cutoff)
     rtw = panels.rtw_frame(employers, cases, tables.pop("admin"), cutoff)
     del tables["survey"]  # the panels hold these rows now; keep one copy in memory, not two
-    return Panels(tables=tables, admin=admin, survey=survey, rtw=rtw,
-                  baseline=panels.baseline_frame(employers, cases, admin, survey))
+    return Panels(
+        tables=tables,
+        admin=admin,
+        survey=survey,
+        rtw=rtw,
+        baseline=panels.baseline_frame(employers, cases, admin, survey),
+    )
 
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 60, floatfmt: str = ".3g") -> dg.MetadataValue:

@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from measures.indicators.node_results import node_results
-from pipelines.deliveries import DELIVERY_PARTITIONS
 from pipelines.defs.analysis import effects
 from pipelines.defs.common import OWNERS, delivery_of, image, out_dir
+from pipelines.deliveries import DELIVERY_PARTITIONS
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from toc.load import resolve
@@ -21,8 +21,14 @@ FEATURED = "werknemer-vroegtijdig"
 PREVIEW_DPI = 50
 
 
-@dg.asset(group_name="toc", partitions_def=DELIVERY_PARTITIONS, deps=[effects], owners=OWNERS, kinds={"graphviz"},
-          description="The AKC ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator.")
+@dg.asset(
+    group_name="toc",
+    partitions_def=DELIVERY_PARTITIONS,
+    deps=[effects],
+    owners=OWNERS,
+    kinds={"graphviz"},
+    description="The AKC ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator.",
+)
 def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     table = warehouse.read("effects", delivery.key)
@@ -31,8 +37,11 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
     jobs = []  # (toc, format, file name, results, dpi) of every diagram
     for toc_id in AKC_TOCS:
         toc = resolve(toc_id)
-        jobs += [(toc, "svg", f"{toc_id}.svg", None, DPI), (toc, "svg", f"{toc_id}-results.svg", results[toc_id], DPI),
-                 (toc, "png", f"{toc_id}-results.png", results[toc_id], DPI)]
+        jobs += [
+            (toc, "svg", f"{toc_id}.svg", None, DPI),
+            (toc, "svg", f"{toc_id}-results.svg", results[toc_id], DPI),
+            (toc, "png", f"{toc_id}-results.png", results[toc_id], DPI),
+        ]
     # a preview that fits the UI's dialog; the file beside it is full size
     jobs.append((resolve(FEATURED), "png", f"{FEATURED}-results-preview.png", results[FEATURED], PREVIEW_DPI))
 

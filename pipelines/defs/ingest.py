@@ -10,30 +10,46 @@ import time
 import dagster as dg
 import pandas as pd
 
-from measures.indicators.catalogue import drop_reference
-from measures.contract.tables import TABLES, Table
 from measures.contract.read import DropError
+from measures.contract.tables import TABLES, Table
 from measures.contract.validate import QUARANTINE_COLUMNS, DropResult, read_drop, validate_tables
-from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
+from measures.indicators.catalogue import drop_reference
 from pipelines.defs.common import OWNERS, delivery_of, markdown_table
+from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 
-_TYPES = {"id": "string", "enum": "string", "text": "string", "date": "date", "month": "date (month)", "number": "double"}
+_TYPES = {
+    "id": "string",
+    "enum": "string",
+    "text": "string",
+    "date": "date",
+    "month": "date (month)",
+    "number": "double",
+}
 
 
 def table_schema(table: Table) -> dg.TableSchema:
     """The contract as the column schema the Dagster UI shows."""
-    return dg.TableSchema(columns=[
-        dg.TableColumn(c.name, _TYPES[c.kind], description=f"{c.description_nl} / {c.description_en}",
-                       constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule_en()]))
-        for c in table.columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                c.name,
+                _TYPES[c.kind],
+                description=f"{c.description_nl} / {c.description_en}",
+                constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule_en()]),
+            )
+            for c in table.columns
+        ]
+    )
 
 
 @dg.asset(
-    group_name="drop", partitions_def=DELIVERY_PARTITIONS, owners=OWNERS, kinds={"python"},
+    group_name="drop",
+    partitions_def=DELIVERY_PARTITIONS,
+    owners=OWNERS,
+    kinds={"python"},
     description="The files of a delivery, registered by SHA-256 in the warehouse manifest (never copied).",
 )
 def drop_files(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -41,34 +57,60 @@ def drop_files(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     drop = drop_of(delivery)
     files = register_files(warehouse, delivery.key, drop, file_checksums(drop))
     shown = files.assign(sha256=files["sha256"].str[:12])
-    return dg.MaterializeResult(metadata={
-        "drop": dg.MetadataValue.path(str(drop)),
-        "files": markdown_table(shown),
-        "n_files": len(files),
-        "n_new_files": int(files["new"].sum()),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "drop": dg.MetadataValue.path(str(drop)),
+            "files": markdown_table(shown),
+            "n_files": len(files),
+            "n_new_files": int(files["new"].sum()),
+        }
+    )
 
 
 _TABLE_SPECS = [
-    dg.AssetSpec(name, group_name="warehouse", deps=[drop_files], owners=OWNERS, kinds={"duckdb"},
-                 description=f"{t.description_en} Validated rows of the delivery (contract columns, scrubbed).",
-                 metadata={"dagster/column_schema": table_schema(t), "dagster/table_name": f"warehouse.{name}"})
+    dg.AssetSpec(
+        name,
+        group_name="warehouse",
+        deps=[drop_files],
+        owners=OWNERS,
+        kinds={"duckdb"},
+        description=f"{t.description_en} Validated rows of the delivery (contract columns, scrubbed).",
+        metadata={"dagster/column_schema": table_schema(t), "dagster/table_name": f"warehouse.{name}"},
+    )
     for name, t in TABLES.items()
 ]
 _QUARANTINE_SPEC = dg.AssetSpec(
-    "quarantine", group_name="warehouse", deps=[drop_files], owners=OWNERS, kinds={"duckdb"},
+    "quarantine",
+    group_name="warehouse",
+    deps=[drop_files],
+    owners=OWNERS,
+    kinds={"duckdb"},
     description="Rows that were not loaded, each with table, file, row, column and reason (never the value).",
-    metadata={"dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in QUARANTINE_COLUMNS])},
+    metadata={
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in QUARANTINE_COLUMNS])
+    },
 )
-_CHECKS = [dg.AssetCheckSpec("rows_accounted", asset=name, blocking=True,
-                             description="Every input row is loaded or quarantined: rows_in = loaded + quarantined.")
-           for name in TABLES] + [
+_CHECKS = [
+    dg.AssetCheckSpec(
+        "rows_accounted",
+        asset=name,
+        blocking=True,
+        description="Every input row is loaded or quarantined: rows_in = loaded + quarantined.",
+    )
+    for name in TABLES
+] + [
     dg.AssetCheckSpec("contract_columns", asset=name, description="The stored columns are exactly the contract's.")
-    for name in TABLES]
+    for name in TABLES
+]
 
 
-@dg.multi_asset(specs=[*_TABLE_SPECS, _QUARANTINE_SPEC], check_specs=_CHECKS, partitions_def=DELIVERY_PARTITIONS,
-                name="ingest_drop", description="Read, project, scrub and validate a drop; load it in one transaction.")
+@dg.multi_asset(
+    specs=[*_TABLE_SPECS, _QUARANTINE_SPEC],
+    check_specs=_CHECKS,
+    partitions_def=DELIVERY_PARTITIONS,
+    name="ingest_drop",
+    description="Read, project, scrub and validate a drop; load it in one transaction.",
+)
 def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions):
     delivery = delivery_of(context)
     drop = drop_of(delivery)
@@ -81,10 +123,20 @@ def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options
     result = clock.time("validate", validate_tables, raws, drop_reference())
     loaded = {name: (result.tables[name].loaded if name in result.tables else _empty(TABLES[name])) for name in TABLES}
     summary = result.summary()
-    clock.time("load", warehouse.replace, delivery.key,
-               {**loaded, "quarantine": result.quarantine(), "ingest_summary": _summary_frame(summary)})
-    record_outcomes(warehouse, drop, {s["source_file"]: (s["sha256"], f"loaded {s['loaded']}, quarantined {s['quarantined']}")
-                                      for s in summary.values()})
+    clock.time(
+        "load",
+        warehouse.replace,
+        delivery.key,
+        {**loaded, "quarantine": result.quarantine(), "ingest_summary": _summary_frame(summary)},
+    )
+    record_outcomes(
+        warehouse,
+        drop,
+        {
+            s["source_file"]: (s["sha256"], f"loaded {s['loaded']}, quarantined {s['quarantined']}")
+            for s in summary.values()
+        },
+    )
     for name in TABLES:
         yield _table_result(name, loaded[name], summary.get(name))
     yield _quarantine_result(result, clock.seconds)
@@ -109,10 +161,19 @@ def _empty(table: Table) -> pd.DataFrame:
 
 
 def _summary_frame(summary: dict[str, dict]) -> pd.DataFrame:
-    rows = [{"table": t, "source_file": s["source_file"], "rows_in": s["rows_in"], "loaded": s["loaded"],
-             "quarantined": s["quarantined"], "dropped_columns": json.dumps(s["dropped_columns"]),
-             "scrubbed_cells": s["scrubbed_cells"], "reasons": json.dumps(s["reasons"], sort_keys=True)}
-            for t, s in summary.items()]
+    rows = [
+        {
+            "table": t,
+            "source_file": s["source_file"],
+            "rows_in": s["rows_in"],
+            "loaded": s["loaded"],
+            "quarantined": s["quarantined"],
+            "dropped_columns": json.dumps(s["dropped_columns"]),
+            "scrubbed_cells": s["scrubbed_cells"],
+            "reasons": json.dumps(s["reasons"], sort_keys=True),
+        }
+        for t, s in summary.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -122,13 +183,25 @@ def _table_result(name: str, frame: pd.DataFrame, summary: dict | None) -> dg.Ma
     quarantined = summary["quarantined"] if summary else 0
     accounted = rows_in == len(frame) + quarantined
     checks = [
-        dg.AssetCheckResult(check_name="rows_accounted", asset_key=name, passed=accounted,
-                            metadata={"rows_in": rows_in, "loaded": len(frame), "quarantined": quarantined}),
-        dg.AssetCheckResult(check_name="contract_columns", asset_key=name, passed=list(frame.columns) == table.column_names,
-                            metadata={"columns": ", ".join(frame.columns)}),
+        dg.AssetCheckResult(
+            check_name="rows_accounted",
+            asset_key=name,
+            passed=accounted,
+            metadata={"rows_in": rows_in, "loaded": len(frame), "quarantined": quarantined},
+        ),
+        dg.AssetCheckResult(
+            check_name="contract_columns",
+            asset_key=name,
+            passed=list(frame.columns) == table.column_names,
+            metadata={"columns": ", ".join(frame.columns)},
+        ),
     ]
-    metadata = {"dagster/row_count": len(frame), "rows_in": rows_in, "quarantined": quarantined,
-                "source_file": summary["source_file"] if summary else "(not delivered)"}
+    metadata = {
+        "dagster/row_count": len(frame),
+        "rows_in": rows_in,
+        "quarantined": quarantined,
+        "source_file": summary["source_file"] if summary else "(not delivered)",
+    }
     if summary and summary["dropped_columns"]:
         metadata["dropped_columns"] = ", ".join(summary["dropped_columns"])  # names only, never values
     if summary and summary["scrubbed_cells"]:
@@ -138,10 +211,15 @@ def _table_result(name: str, frame: pd.DataFrame, summary: dict | None) -> dg.Ma
 
 def _quarantine_result(result: DropResult, seconds: dict[str, float]) -> dg.MaterializeResult:
     quarantine = result.quarantine()
-    reasons = quarantine.groupby(["table", "reason"]).size().rename("rows").reset_index() if len(quarantine) else quarantine
-    return dg.MaterializeResult(asset_key="quarantine", metadata={
-        **{f"{stage}_seconds": round(value, 3) for stage, value in seconds.items()},
-        "dagster/row_count": len(quarantine),
-        "reasons": markdown_table(reasons),
-        "first_rows": markdown_table(quarantine[["table", "source_file", "row", "column", "reason"]], max_rows=20),
-    })
+    reasons = (
+        quarantine.groupby(["table", "reason"]).size().rename("rows").reset_index() if len(quarantine) else quarantine
+    )
+    return dg.MaterializeResult(
+        asset_key="quarantine",
+        metadata={
+            **{f"{stage}_seconds": round(value, 3) for stage, value in seconds.items()},
+            "dagster/row_count": len(quarantine),
+            "reasons": markdown_table(reasons),
+            "first_rows": markdown_table(quarantine[["table", "source_file", "row", "column", "reason"]], max_rows=20),
+        },
+    )

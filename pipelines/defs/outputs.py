@@ -14,56 +14,89 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
+from measures.contract.validate import QUARANTINE_COLUMNS
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.trends import TREND_COLUMNS
-from measures.contract.validate import QUARANTINE_COLUMNS
 from pipelines import settings
-from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
 from pipelines.defs.common import OWNERS, delivery_of, out_dir, panels_of_run
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
+from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
 
 FLOAT_FORMAT = "%.10g"
-OUTPUT_FILES = ("effects.csv", "trends.csv", "event_study.csv", "balance.csv", "quarantine.csv",
-                "ingest.json", "run.json", "report.html")
+OUTPUT_FILES = (
+    "effects.csv",
+    "trends.csv",
+    "event_study.csv",
+    "balance.csv",
+    "quarantine.csv",
+    "ingest.json",
+    "run.json",
+    "report.html",
+)
 
 
-@dg.asset(group_name="outputs", partitions_def=DELIVERY_PARTITIONS, owners=OWNERS, kinds={"html", "csv"},
-          deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-          description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.")
-def evaluation_outputs(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="outputs",
+    partitions_def=DELIVERY_PARTITIONS,
+    owners=OWNERS,
+    kinds={"html", "csv"},
+    deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
+)
+def evaluation_outputs(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions
+) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     folder = out_dir(delivery, options)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = warehouse.read_many(["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key)
+    tables = warehouse.read_many(
+        ["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key
+    )
     _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
     _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
     _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
     _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
-    _csv(tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv")
+    _csv(
+        tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
+    )
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     _json(_run_info(context, delivery, options), folder / "run.json")
     p = panels_of_run(context, warehouse)
     inputs = ReportInputs(
-        delivery=delivery.key, cutoff=delivery.cutoff, min_cell=options.min_cell,
-        employers=p.tables["employers"], activities=p.tables["activities"], cases=p.tables["cases"], survey=p.survey,
-        trends=tables["trends"], effects=tables["effects"], event_study=tables["event_study"], balance=tables["balance"],
-        ingest=ingest, quarantine=tables["quarantine"],
-        toc_svgs={t: (folder / "toc" / f"{t}-results.svg").read_text(encoding="utf-8") for t in AKC_TOCS
-                  if (folder / "toc" / f"{t}-results.svg").exists()},
+        delivery=delivery.key,
+        cutoff=delivery.cutoff,
+        min_cell=options.min_cell,
+        employers=p.tables["employers"],
+        activities=p.tables["activities"],
+        cases=p.tables["cases"],
+        survey=p.survey,
+        trends=tables["trends"],
+        effects=tables["effects"],
+        event_study=tables["event_study"],
+        balance=tables["balance"],
+        ingest=ingest,
+        quarantine=tables["quarantine"],
+        toc_svgs={
+            t: (folder / "toc" / f"{t}-results.svg").read_text(encoding="utf-8")
+            for t in AKC_TOCS
+            if (folder / "toc" / f"{t}-results.svg").exists()
+        },
     )
     (folder / "report.html").write_text(build_report(inputs, options.lang), encoding="utf-8")
-    return dg.MaterializeResult(metadata={
-        "folder": dg.MetadataValue.path(str(folder)),
-        "report": dg.MetadataValue.path(str(folder / "report.html")),
-        "rows_in": sum(t["rows_in"] for t in ingest.values()),
-        "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-        "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "report": dg.MetadataValue.path(str(folder / "report.html")),
+            "rows_in": sum(t["rows_in"] for t in ingest.values()),
+            "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
+            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
+        }
+    )
 
 
 def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -76,19 +109,31 @@ def _json(data: dict, path: Path) -> None:
 
 def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     """Per table: rows_in, loaded, quarantined, dropped columns (names only), scrubbed cells, reasons."""
-    return {r["table"]: {"source_file": r["source_file"], "rows_in": int(r["rows_in"]), "loaded": int(r["loaded"]),
-                         "quarantined": int(r["quarantined"]), "dropped_columns": json.loads(r["dropped_columns"]),
-                         "scrubbed_cells": int(r["scrubbed_cells"]), "reasons": json.loads(r["reasons"])}
-            for r in summary.sort_values("table").to_dict("records")}
+    return {
+        r["table"]: {
+            "source_file": r["source_file"],
+            "rows_in": int(r["rows_in"]),
+            "loaded": int(r["loaded"]),
+            "quarantined": int(r["quarantined"]),
+            "dropped_columns": json.loads(r["dropped_columns"]),
+            "scrubbed_cells": int(r["scrubbed_cells"]),
+            "reasons": json.loads(r["reasons"]),
+        }
+        for r in summary.sort_values("table").to_dict("records")
+    }
 
 
 def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:
     drop = drop_of(delivery)
     return {
-        "package": "ad-pilot-toolkit", "version": _version(), "git_commit": _git_commit(),
-        "contract_version": CONTRACT_VERSION, "delivery": delivery.key,
+        "package": "ad-pilot-toolkit",
+        "version": _version(),
+        "git_commit": _git_commit(),
+        "contract_version": CONTRACT_VERSION,
+        "delivery": delivery.key,
         "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
-        "input_files": file_checksums(drop), "parameters": {"min_cell": options.min_cell, "lang": options.lang},
+        "input_files": file_checksums(drop),
+        "parameters": {"min_cell": options.min_cell, "lang": options.lang},
         "dagster_run_id": context.run_id,
     }
 
@@ -102,7 +147,9 @@ def _version() -> str:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
