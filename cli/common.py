@@ -12,30 +12,24 @@ from collections.abc import Callable
 import typer
 from rich.console import Console
 
+from toc.errors import UserError
+
 # soft_wrap: one message, one line, whatever the terminal width (80 columns when the output is a pipe), so
 # that `toc validate` prints one line per problem and errors stay one line.
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
-#: Errors a user can act on. They print as one line (or one line per problem) without a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (FileNotFoundError, KeyError, ValueError)
-
-
-def register_user_error(*kinds: type[Exception]) -> None:
-    global USER_ERRORS
-    USER_ERRORS = (*USER_ERRORS, *kinds)
-
 
 def friendly_errors(fn: Callable) -> Callable:
-    """Run a command; a user error becomes `error: ...` on stderr and exit code 1."""
+    """Run a command; a `UserError` becomes `error: ...` on stderr and exit code 1. Anything else is a bug
+    and keeps its traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            for line in str(message).splitlines() or [type(exc).__name__]:
+        except UserError as exc:
+            for line in str(exc).splitlines() or [type(exc).__name__]:
                 err_console.print(f"error: {line}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 

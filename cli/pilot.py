@@ -17,10 +17,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, register_user_error, run_and_exit
-from measures.contract.read import DropError
+from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from toc.errors import UserError
 
-register_user_error(DropError, LookupError)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
@@ -123,7 +122,7 @@ def simulate(
 def _pair(item: str) -> tuple[str, float]:
     key, sep, value = item.partition("=")
     if not sep:
-        raise ValueError(f"--survey-effect expects ID=EFFECT, got {item!r}")
+        raise typer.BadParameter(f"expects ID=EFFECT, got {item!r}", param_hint="--survey-effect")
     return key.strip(), float(value)
 
 
@@ -162,9 +161,15 @@ def did(
     """Two-way fixed-effects difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector)."""
     from measures.contract.panel_file import read_panel
     from measures.estimation.did import estimate_did
+    from measures.estimation.errors import EstimationError
 
     data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
-    result = estimate_did(data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov)
+    try:
+        result = estimate_did(
+            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov
+        )
+    except EstimationError as exc:
+        raise UserError(f"{file.name}: {exc}") from None
     if as_json:
         return print_json(result.as_dict())
     for key, value in result.as_dict().items():
@@ -225,14 +230,16 @@ def power(
 def run(
     data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
-    cutoff: Annotated[str | None, typer.Option(help="Interim results: leave out data after YYYY-MM-DD.")] = None,
+    cutoff: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
+    ] = None,
     min_cell: Annotated[int, typer.Option(help="Suppress cells of fewer people than this.")] = 10,
     lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
     from pipelines.run import PipelineFailed, run_drop
 
-    cut = dt.date.fromisoformat(cutoff) if cutoff else None
+    cut = cutoff.date() if cutoff else None
     try:
         outcome = run_drop(data, out, cut, min_cell=min_cell, lang=lang)
     except PipelineFailed as exc:
@@ -273,14 +280,16 @@ def report(
     data: Annotated[Path, typer.Option(help="The drop folder to report on.")],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
     lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
-    cutoff: Annotated[str | None, typer.Option(help="Interim report: data up to YYYY-MM-DD.")] = None,
+    cutoff: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim report: data up to YYYY-MM-DD.")
+    ] = None,
 ) -> None:
     """The evaluation report of one drop as a single self-contained HTML file."""
     import tempfile
 
     from pipelines.run import PipelineFailed, run_drop
 
-    cut = dt.date.fromisoformat(cutoff) if cutoff else None
+    cut = cutoff.date() if cutoff else None
     with tempfile.TemporaryDirectory() as scratch:
         try:
             run_drop(data, Path(scratch), cut, lang=lang, log_level="WARNING")
@@ -325,7 +334,7 @@ def keygen(
     from measures.contract.privacy import new_key
 
     if key_file.exists():
-        raise FileExistsError(f"{key_file} exists; refusing to overwrite a key (pseudonyms would change)")
+        raise UserError(f"{key_file} exists; refusing to overwrite a key (pseudonyms would change)")
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(new_key() + "\n", encoding="utf-8")
     key_file.chmod(0o600)
@@ -351,9 +360,6 @@ def pseudonymise(
         frame[column] = hmac_pseudonyms(frame[column], key)
     write_panel(frame, target)
     console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
-
-
-register_user_error(FileExistsError)
 
 
 def main() -> None:

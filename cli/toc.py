@@ -9,15 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, register_user_error, run_and_exit
+from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
 from toc.diff import diff_tocs
+from toc.errors import TocError
 from toc.graph import pathways
-from toc.load import TocFileError, load_shipped, parse_toc, resolve, shipped_paths
+from toc.load import load_shipped, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
 from toc.render import FORMATS, render
 from toc.rules import validate_paths
 
-register_user_error(TocFileError)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
@@ -183,7 +183,7 @@ def _load_version(ref: str) -> TheoryOfChange:
         rev, _, path = ref.partition(":")
         proc = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
         if proc.returncode != 0:
-            raise FileNotFoundError(f"{ref}: {proc.stderr.strip() or 'not found in git'}")
+            raise TocError(f"{ref}: {proc.stderr.strip() or 'not found in git'}")
         return parse_toc(proc.stdout, ref)
     return resolve(ref)
 

@@ -20,8 +20,15 @@ from filelock import FileLock
 
 from measures.contract.read import is_table_file, sha256_of
 from pipelines import settings
+from toc.errors import UserError
 
 DELIVERY_PARTITIONS = dg.DynamicPartitionsDefinition(name="delivery")
+
+
+class DeliveryError(UserError):
+    """A drop folder or delivery key that cannot be evaluated (missing, empty, changed since registration)."""
+
+
 _KEY = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_]*)-(?P<digest>[0-9a-f]{12})(?:-cutoff-(?P<cutoff>\d{4}-\d{2}-\d{2}))?$")
 
 
@@ -40,7 +47,7 @@ class Delivery:
     def parse(cls, key: str) -> Delivery:
         match = _KEY.match(key)
         if not match:
-            raise ValueError(f"'{key}' is not a delivery partition key (<name>-<12 hex>[-cutoff-YYYY-MM-DD])")
+            raise DeliveryError(f"'{key}' is not a delivery partition key (<name>-<12 hex>[-cutoff-YYYY-MM-DD])")
         cutoff = dt.date.fromisoformat(match["cutoff"]) if match["cutoff"] else None
         return cls(match["name"], match["digest"], cutoff)
 
@@ -53,10 +60,10 @@ def file_checksums(drop: Path) -> dict[str, str]:
 def delivery_for(drop: Path, cutoff: dt.date | None = None, checksums: dict[str, str] | None = None) -> Delivery:
     drop = Path(drop)
     if not drop.is_dir():
-        raise FileNotFoundError(f"{drop}: no such drop folder")
+        raise DeliveryError(f"{drop}: no such drop folder")
     checksums = file_checksums(drop) if checksums is None else checksums
     if not checksums:
-        raise FileNotFoundError(f"{drop}: no table files (.csv, .xlsx, .parquet) in this drop")
+        raise DeliveryError(f"{drop}: no table files (.csv, .xlsx, .parquet) in this drop")
     digest = hashlib.sha256("".join(f"{n}:{s}\n" for n, s in sorted(checksums.items())).encode()).hexdigest()[:12]
     name = re.sub(r"[^a-z0-9_]+", "_", drop.name.lower()).strip("_") or "drop"
     return Delivery(name[:40], digest, cutoff)
@@ -77,12 +84,10 @@ def drop_of(delivery: Delivery) -> Path:
     path = settings.registry_path()
     known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if delivery.digest not in known:
-        raise FileNotFoundError(
+        raise DeliveryError(
             f"delivery {delivery.key} is not registered (run `pilot run` or drop it in {settings.landing_dir()})"
         )
     drop = Path(known[delivery.digest])
     if not drop.is_dir() or delivery_for(drop).digest != delivery.digest:
-        raise FileNotFoundError(
-            f"delivery {delivery.key}: the files in {drop} changed or moved since they were registered"
-        )
+        raise DeliveryError(f"delivery {delivery.key}: the files in {drop} changed or moved since they were registered")
     return drop

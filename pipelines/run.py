@@ -17,12 +17,13 @@ from filelock import FileLock
 
 from pipelines import settings
 from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
+from toc.errors import UserError
 
 JOB = "pilot_evaluation"
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
-class PipelineFailed(Exception):
+class PipelineFailed(UserError):
     """A run that failed; the message names the asset and the reason."""
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines import settings
-from pipelines.deliveries import delivery_for, register
+from pipelines.deliveries import DeliveryError, delivery_for, register
 from pipelines.jobs import pilot_evaluation
 
 TIMEZONE = "Europe/Amsterdam"
@@ -30,7 +30,7 @@ def _requests(
     for drop in _current_drops():
         try:
             delivery = delivery_for(drop, cutoff)
-        except FileNotFoundError:
+        except DeliveryError:
             continue
         register(delivery, drop)
         context.instance.add_dynamic_partitions("delivery", [delivery.key])

@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from measures.contract.arrow_text import TEXT
 from measures.contract.tables import TABLES
+from toc.errors import UserError
 
 LOCK_TIMEOUT_SECONDS = 3600
 ROW = "_row"  # the written order of a result table
@@ -71,7 +72,7 @@ class Warehouse(DuckDBResource):
         """The delivery's rows of one table, without the delivery column."""
         with self.get_connection() as conn:
             if not _exists(conn, table):
-                raise LookupError(f"the warehouse has no table '{table}' yet: materialize the ingest assets first")
+                raise UserError(f"the warehouse has no table '{table}' yet: materialize the ingest assets first")
             # A fixed row order, so that floating-point sums (and the output files) repeat to the byte: the
             # contract tables by their key, the results exactly in the order they were written.
             if table in TABLES:

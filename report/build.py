@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from measures.evaluation.suppression import suppress_small_cells
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import plots
 from report.text import SOURCE, TEXT
+from toc.lang import Lang, checked_lang, number, translated
 from toc.load import load_shipped
 from toc.overlay import RESULT_STYLES, NodeResult, classify
 
@@ -49,9 +49,8 @@ class ReportInputs:
     toc_svgs: dict[str, str] = field(default_factory=dict)  # ToC id -> results-annotated SVG
 
 
-def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
-    if lang not in TEXT:
-        raise ValueError(f"lang must be one of {', '.join(TEXT)}, not {lang!r}")
+def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
+    lang = checked_lang(lang)
     t = TEXT[lang]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -87,13 +86,12 @@ def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
         "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),
         "events": _events(inputs, lang),
         "tocs": [
-            {"title": toc.title if lang == "nl" else toc.title_en, "img": _svg_img(inputs.toc_svgs[toc.id])}
+            {"title": translated(toc, "title", lang), "img": _svg_img(inputs.toc_svgs[toc.id])}
             for toc in load_shipped().values()
             if toc.id in inputs.toc_svgs
         ],
         "legend": [
-            {"fill": s.fill, "marker": s.marker, "label": s.label_nl if lang == "nl" else s.label_en}
-            for s in RESULT_STYLES.values()
+            {"fill": s.fill, "marker": s.marker, "label": translated(s, "label", lang)} for s in RESULT_STYLES.values()
         ],
         "quality": _quality(inputs),
         "reasons": _reasons(inputs),
@@ -105,13 +103,8 @@ def build_report(inputs: ReportInputs, lang: str = "nl") -> str:
     return env.get_template("report.html.j2").render(**context)
 
 
-def _num(value, digits: int, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "–"
-    text = f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
-    if lang == "nl":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text.replace("-", "−")
+def _num(value, digits: int, lang: Lang) -> str:
+    return number(None if value is pd.NA else value, digits, lang)
 
 
 def _chart(fig, alt: str) -> dict:
@@ -158,16 +151,12 @@ def _response(inputs: ReportInputs) -> list[dict]:
     ]
 
 
-def _overlap(inputs: ReportInputs, lang: str) -> dict:
+def _overlap(inputs: ReportInputs, lang: Lang) -> dict:
     """Activities (rows) by intervention employer (columns): which elements of the approach overlap."""
     acts = inputs.activities
     if acts.empty:
         return {"employers": [], "rows": []}
-    names = {
-        n.id: (n.label_nl if lang == "nl" else n.label_en)
-        for toc in load_shipped().values()
-        for n in toc.nodes_in("activity")
-    }
+    names = {n.id: translated(n, "label", lang) for toc in load_shipped().values() for n in toc.nodes_in("activity")}
     employers = sorted(acts["employer_id"].unique())
     used = set(zip(acts["activity_id"], acts["employer_id"], strict=True))
     rows = [
@@ -181,16 +170,12 @@ def _overlap(inputs: ReportInputs, lang: str) -> dict:
     return {"employers": employers, "rows": sorted(rows, key=lambda r: (-r["count"], r["label"]))}
 
 
-def _balance(inputs: ReportInputs, lang: str) -> list[dict]:
-    names = labels(lang) | {
-        "months_absent_at_inclusion": "Maanden verzuim bij aanmelding"
-        if lang == "nl"
-        else "Months of absence at inclusion"
-    }
+def _balance(inputs: ReportInputs, lang: Lang) -> list[dict]:
+    names = labels(lang) | {"months_absent_at_inclusion": TEXT[lang]["months_absent_at_inclusion"]}
     return [r | {"label": names.get(r["variable"], r["variable"])} for r in inputs.balance.to_dict("records")]
 
 
-def _effects(inputs: ReportInputs, lang: str) -> list[dict]:
+def _effects(inputs: ReportInputs, lang: Lang) -> list[dict]:
     catalogue, t = indicators_by_id(), TEXT[lang]
     rows = []
     for r in inputs.effects.to_dict("records"):
@@ -206,7 +191,7 @@ def _effects(inputs: ReportInputs, lang: str) -> list[dict]:
         rows.append(
             r
             | {
-                "label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator_id"],
+                "label": translated(ind, "label", lang) if ind else r["indicator_id"],
                 "unit": units(lang).get(r["indicator_id"], ""),
                 "verdict": t[verdict],
                 "marker": RESULT_STYLES[verdict].marker,
@@ -216,7 +201,7 @@ def _effects(inputs: ReportInputs, lang: str) -> list[dict]:
     return rows
 
 
-def _events(inputs: ReportInputs, lang: str) -> list[dict]:
+def _events(inputs: ReportInputs, lang: Lang) -> list[dict]:
     out = []
     for ind in ADMIN_MONTHLY:
         rows = inputs.event_study.loc[inputs.event_study["indicator_id"] == ind]

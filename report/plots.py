@@ -14,32 +14,14 @@ import pandas as pd
 from matplotlib.figure import Figure  # figures without pyplot: no global figure registry, nothing to close
 from matplotlib.ticker import MaxNLocator
 
+from report.text import TEXT
+from toc.lang import Lang
+
 #: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
 GROUP_STYLE = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
 }
-GROUP_LABEL = {
-    "nl": {"intervention": "Interventie", "comparison": "Vergelijking"},
-    "en": {"intervention": "Intervention", "comparison": "Comparison"},
-}
-TEXT = {
-    "nl": {
-        "rel": "Maanden t.o.v. aanmelding",
-        "wave": "Meting",
-        "estimate": "Effect (95%-BI)",
-        "event": "Effect t.o.v. maand −1 (95%-BI)",
-        "ci": "95%-BI",
-    },
-    "en": {
-        "rel": "Months relative to inclusion",
-        "wave": "Wave",
-        "estimate": "Effect (95% CI)",
-        "event": "Effect relative to month −1 (95% CI)",
-        "ci": "95% CI",
-    },
-}
-
 matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",
@@ -64,7 +46,7 @@ SIZES = {"wide": (6.2, 2.9), "small": (3.6, 2.3)}
 
 
 def trend_figure(
-    trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl", size: str = "wide"
+    trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: Lang = "nl", size: str = "wide"
 ) -> Figure:
     """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
     rows = trends.loc[(trends["indicator_id"] == indicator)]
@@ -80,7 +62,7 @@ def trend_figure(
         mean, low, high = (
             pd.to_numeric(part[c], errors="coerce").to_numpy(float) for c in ("mean", "ci_low", "ci_high")
         )
-        label = GROUP_LABEL[lang][group]
+        label = TEXT[lang][group]
         if len(x) == 1:  # one period (a share at 12 months): intervals side by side, not a band
             shift = -0.06 if group == "intervention" else 0.06
             ax.errorbar(
@@ -102,7 +84,7 @@ def trend_figure(
     if not waves:
         ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole months
-    ax.set_xlabel(TEXT[lang]["wave" if waves else "rel"])
+    ax.set_xlabel(TEXT[lang]["axis_wave" if waves else "axis_rel"])
     ax.set_ylabel(unit)
     ax.set_title(title, loc="left", fontsize=10 if size == "wide" else 8.5)
     ax.legend(frameon=False, fontsize=8 if size == "wide" else 7, ncols=2, loc="best")
@@ -110,7 +92,7 @@ def trend_figure(
     return fig
 
 
-def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str, str], lang: str = "nl") -> Figure:
+def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str, str], lang: Lang = "nl") -> Figure:
     """Effects with 95% CIs, one panel per unit (percentage points, days, scale points, share)."""
     rows = effects.dropna(subset=["estimate"]).copy()
     rows["unit"] = rows["indicator_id"].map(units).fillna("")
@@ -141,12 +123,12 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
         )
         ax.axvline(0, color="#999999", linewidth=0.8)
         ax.set_yticks(y, [labels.get(i, i) for i in group["indicator_id"]], fontsize=8)
-        ax.set_xlabel(f"{TEXT[lang]['estimate']} — {unit}", fontsize=8)
+        ax.set_xlabel(f"{TEXT[lang]['axis_estimate']} — {unit}", fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: str = "nl") -> Figure:
+def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: Lang = "nl") -> Figure:
     """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
     rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
     fig, ax = _figure(figsize=(6.2, 2.7))
@@ -164,7 +146,7 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(TEXT[lang]["rel"])
+    ax.set_xlabel(TEXT[lang]["axis_rel"])
     ax.set_ylabel(f"{unit}")
     ax.set_title(title, loc="left", fontsize=10)
     fig.tight_layout()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-TEXT: dict[str, dict[str, str]] = {
+from toc.lang import Lang
+
+TEXT: dict[Lang, dict[str, str]] = {
     "nl": {
         "title": "Evaluatie vroegtijdige inzet van arbeidsdeskundigen",
         "subtitle": "Pilot interventie- versus vergelijkingswerkgevers",
@@ -85,6 +87,10 @@ TEXT: dict[str, dict[str, str]] = {
         "no_evidence": "geen bewijs",
         "not_measured": "niet gemeten",
         "suppressed": "onderdrukt",
+        "months_absent_at_inclusion": "Maanden verzuim bij aanmelding",
+        "axis_rel": "Maanden t.o.v. aanmelding",
+        "axis_wave": "Meting",
+        "axis_estimate": "Effect (95%-BI)",
     },
     "en": {
         "title": "Evaluation of the early deployment of labour experts (arbeidsdeskundigen)",
@@ -168,6 +174,10 @@ TEXT: dict[str, dict[str, str]] = {
         "no_evidence": "no evidence",
         "not_measured": "not measured",
         "suppressed": "suppressed",
+        "months_absent_at_inclusion": "Months of absence at inclusion",
+        "axis_rel": "Months relative to inclusion",
+        "axis_wave": "Wave",
+        "axis_estimate": "Effect (95% CI)",
     },
 }
 

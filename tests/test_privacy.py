@@ -13,6 +13,7 @@ import pytest
 from drops import add_column, make_drop, set_cell, validate
 
 from measures.contract.privacy import REDACTED, bsn_like, new_key, pseudonymise, read_key, scrub_text
+from toc.errors import UserError
 
 PILOT = str(Path(sys.executable).with_name("pilot"))
 
@@ -136,7 +137,7 @@ def test_a_key_file_must_be_a_real_key(tmp_path):
     (tmp_path / "short").write_text("abcd")
     (tmp_path / "text").write_text("geheim wachtwoord")
     for name in ("short", "text"):
-        with pytest.raises(ValueError):
+        with pytest.raises(UserError):
             read_key(tmp_path / name)
 
 

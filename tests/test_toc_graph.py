@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from toc.diff import diff_tocs
+from toc.errors import TocError
 from toc.graph import pathways, to_graph
 from toc.load import load_shipped
 from toc.models import MAIN_LAYERS, Link, Node, TheoryOfChange
@@ -72,7 +73,7 @@ def test_pathways_of_a_known_chain():
     ]
     assert pathways(toc, "less_wia_inflow") == [["less_wia_inflow"]]
     assert pathways(toc, "employee_loses_control") == []  # a negative effect is outside the chain
-    with pytest.raises(KeyError, match="no node 'nope'"):
+    with pytest.raises(TocError, match="no node 'nope'"):
         pathways(toc, "nope")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from toc.errors import TocError
 from toc.models import MAIN_LAYERS, TheoryOfChange
 
 
@@ -41,7 +42,7 @@ def pathways(toc: TheoryOfChange, start: str) -> list[list[str]]:
     """
     graph = to_graph(toc)
     if start not in graph:
-        raise KeyError(f"ToC {toc.id} has no node '{start}'")
+        raise TocError(f"ToC {toc.id} has no node '{start}'")
     chain = graph.subgraph(nodes_in(graph, *MAIN_LAYERS))
     ends = [
         n

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from toc.errors import TocError
 from toc.models import TheoryOfChange
 
 # libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one
@@ -30,7 +31,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class TocFileError(Exception):
+class TocFileError(TocError):
     """A ToC file that cannot be loaded; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from toc.errors import TocError
+
 Layer = Literal[
     "activity",
     "output",
@@ -121,7 +123,7 @@ class TheoryOfChange(_Strict):
         for node in self.nodes:
             if node.id == node_id:
                 return node
-        raise KeyError(f"ToC {self.id} has no node '{node_id}'")
+        raise TocError(f"ToC {self.id} has no node '{node_id}'")
 
     def nodes_in(self, *layers: str) -> list[Node]:
         return [n for n in self.nodes if n.layer in layers]

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from toc.lang import Lang, number, translated
+
 ResultClass = Literal["improvement", "worsening", "no_evidence", "not_measured"]
 
 
@@ -51,12 +53,12 @@ def classify(result: NodeResult | None) -> ResultClass:
     return "no_evidence"
 
 
-def annotation(result: NodeResult | None, lang: str = "nl") -> str:
+def annotation(result: NodeResult | None, lang: Lang = "nl") -> str:
     """The line drawn on the node: marker, estimate and CI (decimal comma in Dutch)."""
     cls = classify(result)
     marker = RESULT_STYLES[cls].marker
     if cls == "not_measured":
-        return f"{marker} {RESULT_STYLES[cls].label_nl if lang == 'nl' else RESULT_STYLES[cls].label_en}"
+        return f"{marker} {translated(RESULT_STYLES[cls], 'label', lang)}"
     text = f"{marker} {result.indicator}: {_num(result.estimate, lang)} [{_num(result.ci_low, lang)}; {_num(result.ci_high, lang)}]"
     return text
 
@@ -65,6 +67,5 @@ def _finite(*values: float | None) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
 
-def _num(value: float, lang: str) -> str:
-    text = f"{value:+.2f}".replace("-", "−")
-    return text.replace(".", ",") if lang == "nl" else text
+def _num(value: float, lang: Lang) -> str:
+    return number(value, 2, lang, sign=True)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import graphviz
 
+from toc.errors import TocError
+from toc.lang import Lang, checked_lang, translated
 from toc.models import MAIN_LAYERS, Node, TheoryOfChange
 from toc.overlay import RESULT_STYLES, NodeResult, annotation, classify
 
@@ -58,13 +60,14 @@ LAYER_TITLES = {
         "excluded_effect": "Effects left out",
     },
 }
+LEGEND_TITLE = {"nl": "Wat de data zeggen", "en": "What the data say"}
 
 
-def diagram(toc: TheoryOfChange, lang: str = "nl", results: Mapping[str, NodeResult] | None = None) -> graphviz.Digraph:
+def diagram(
+    toc: TheoryOfChange, lang: Lang = "nl", results: Mapping[str, NodeResult] | None = None
+) -> graphviz.Digraph:
     """The Graphviz graph of `toc`; `results` (node id -> result) turns it into the results overlay."""
-    if lang not in LAYER_TITLES:
-        raise ValueError(f"lang must be one of {sorted(LAYER_TITLES)}, not {lang!r}")
-    title = toc.title if lang == "nl" else toc.title_en
+    title = translated(toc, "title", checked_lang(lang))
     graph = graphviz.Digraph(
         toc.id,
         graph_attr={
@@ -117,13 +120,13 @@ def render(
     toc: TheoryOfChange,
     fmt: str,
     output: str | Path,
-    lang: str = "nl",
+    lang: Lang = "nl",
     results: Mapping[str, NodeResult] | None = None,
     dpi: int = DPI,
 ) -> Path:
     """Render through the system's `dot` into `output` (svg, png or pdf); `dpi` applies to png."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise TocError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     graph = diagram(toc, lang, results)
@@ -135,7 +138,7 @@ def render(
 
 
 def _band(
-    graph: graphviz.Digraph, toc: TheoryOfChange, layer: str, lang: str, results: Mapping[str, NodeResult] | None
+    graph: graphviz.Digraph, toc: TheoryOfChange, layer: str, lang: Lang, results: Mapping[str, NodeResult] | None
 ) -> None:
     band, fill = LAYER_COLOURS[layer]
     with graph.subgraph(name=f"cluster_{layer}") as sub:
@@ -157,14 +160,14 @@ def _band(
             sub.node(node.id, label, fillcolor=colour, color="#7F7F7F")
 
 
-def _label(node: Node, lang: str) -> str:
-    text = node.label_nl if lang == "nl" else node.label_en
+def _label(node: Node, lang: Lang) -> str:
+    text = translated(node, "label", lang)
     if node.number is not None:
         text = f"{node.number}. {text}"
     return textwrap.fill(text, ACTIVITY_WRAP if node.layer == "activity" else WRAP)
 
 
-def _notes(toc: TheoryOfChange, lang: str) -> list[str]:
+def _notes(toc: TheoryOfChange, lang: Lang) -> list[str]:
     """One note (an HTML table cell) per side layer, listing its items."""
     cells = []
     for layer in ("precondition", "assumption", "excluded_effect"):
@@ -173,7 +176,7 @@ def _notes(toc: TheoryOfChange, lang: str) -> list[str]:
             continue
         lines = []
         for node in items:
-            text = node.label_nl if lang == "nl" else node.label_en
+            text = translated(node, "label", lang)
             lines.extend(textwrap.wrap(f"• {text}", 46, subsequent_indent="   "))
         body = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
         cells.append(
@@ -183,13 +186,13 @@ def _notes(toc: TheoryOfChange, lang: str) -> list[str]:
     return cells
 
 
-def _legend(lang: str) -> list[str]:
+def _legend(lang: Lang) -> list[str]:
     rows = "".join(
         f'<TR><TD BGCOLOR="{style.fill}" BORDER="1">{style.marker}</TD>'
-        f'<TD ALIGN="LEFT">{style.label_nl if lang == "nl" else style.label_en}</TD></TR>'
+        f'<TD ALIGN="LEFT">{translated(style, "label", lang)}</TD></TR>'
         for style in RESULT_STYLES.values()
     )
-    heading = "Wat de data zeggen" if lang == "nl" else "What the data say"
+    heading = LEGEND_TITLE[lang]
     return [
         f'<TD VALIGN="TOP"><TABLE BORDER="1" COLOR="#A6A6A6" CELLBORDER="0" CELLSPACING="3"><TR><TD COLSPAN="2">'
         f'<FONT POINT-SIZE="11"><B>{heading}</B></FONT></TD></TR>{rows}</TABLE></TD>'

@@ -10,13 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from measures.contract.read import cells_as_text, sniff_delimiter
+from toc.errors import UserError
 
 
 def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:
     """CSV (comma, or semicolon with decimal comma), XLSX or Parquet; `as_text` keeps every cell as text."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise UserError(f"{path}: no such file")
     suffix = path.suffix.lower()
     dtype = str if as_text else None
     if suffix == ".csv":
@@ -35,7 +36,7 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
-        raise ValueError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
+        raise UserError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
     if as_text and suffix != ".csv":
         # every cell as the text a CSV would hold: an empty cell stays empty (not "nan"), and the number
         # 123456782.0 is "123456782", so that an id gets the same pseudonym whatever the file type
@@ -43,7 +44,7 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise UserError(
             f"{path.name}: missing column {', '.join(repr(c) for c in missing)} (has {', '.join(frame.columns)})"
         )
     return frame
@@ -60,4 +61,4 @@ def write_panel(frame: pd.DataFrame, path: Path) -> None:
     elif suffix == ".parquet":
         frame.to_parquet(path, index=False)
     else:
-        raise ValueError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
+        raise UserError(f"{path.name}: expected a .csv, .xlsx or .parquet file")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from measures.contract.arrow_text import TEXT
+from toc.errors import UserError
 
 REDACTED = "[verwijderd]"
 #: 11-proof weights of a BSN: 9..2 for the first eight digits, -1 for the last.
@@ -75,9 +76,9 @@ def read_key(path: Path) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError as exc:
-        raise ValueError(f"{path}: not a key made by `pilot keygen` (expected hex)") from exc
+        raise UserError(f"{path}: not a key made by `pilot keygen` (expected hex)") from exc
     if len(key) < 16:
-        raise ValueError(f"{path}: key too short ({len(key)} bytes; `pilot keygen` makes 32)")
+        raise UserError(f"{path}: key too short ({len(key)} bytes; `pilot keygen` makes 32)")
     return key
 
 

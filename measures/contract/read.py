@@ -24,12 +24,13 @@ from python_calamine import CalamineError
 
 from measures.contract.arrow_text import TEXT
 from measures.contract.tables import TABLE_SUFFIXES, TABLES, Table
+from toc.errors import UserError
 
 #: Files in a drop that are not tables and are skipped without a word.
 IGNORED_SUFFIXES = (".json", ".md", ".txt", ".pdf", ".docx")
 
 
-class DropError(Exception):
+class DropError(UserError):
     """A file-level problem: the drop cannot be evaluated until the deliverer fixes it."""
 
 

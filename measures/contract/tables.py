@@ -11,11 +11,37 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toc.lang import Lang
+
 CONTRACT_VERSION = "1.0"
 
 ColumnKind = Literal["id", "enum", "date", "month", "number", "text"]
 #: File types a table may come in; the base name of the file is the table name.
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+_RULE_WORDS: dict[Lang, dict[str, str]] = {
+    "nl": {
+        "id": "pseudoniem (geen BSN)",
+        "date": "datum (JJJJ-MM-DD of DD-MM-JJJJ)",
+        "month": "maand (JJJJ-MM)",
+        "number": "getal",
+        "text": "vrije tekst",
+        "enum": "keuze",
+        "range": " van {low:g} t/m {high:g}",
+        "whole": ", geheel",
+    },
+    "en": {
+        "id": "pseudonym (never a BSN)",
+        "date": "date (YYYY-MM-DD or DD-MM-YYYY)",
+        "month": "month (YYYY-MM)",
+        "number": "number",
+        "text": "free text",
+        "enum": "one of",
+        "range": " from {low:g} to {high:g}",
+        "whole": ", whole",
+    },
+}
 
 
 class Column(BaseModel):
@@ -36,41 +62,16 @@ class Column(BaseModel):
     references: str | None = None  # "table.column" this column must match (a foreign key)
     scrub: bool = False  # free text: remove e-mail addresses, phone numbers, BSNs, IBANs, addresses
 
-    def rule_nl(self) -> str:
-        """The rule in words, for the data dictionary and error details."""
-        parts = {
-            "id": "pseudoniem (geen BSN)",
-            "date": "datum (JJJJ-MM-DD of DD-MM-JJJJ)",
-            "month": "maand (JJJJ-MM)",
-            "number": "getal",
-            "text": "vrije tekst",
-            "enum": "keuze",
-        }
-        rule = parts[self.kind]
+    def rule(self, lang: Lang) -> str:
+        """The rule in words, for the data dictionary, error details and the UI's column schema."""
+        words = _RULE_WORDS[lang]
+        rule = words[self.kind]
         if self.values:
             rule += ": " + ", ".join(self.values)
         if self.minimum is not None and self.maximum is not None:
-            rule += f" van {self.minimum:g} t/m {self.maximum:g}"
+            rule += words["range"].format(low=self.minimum, high=self.maximum)
         if self.integer:
-            rule += ", geheel"
-        return rule
-
-    def rule_en(self) -> str:
-        parts = {
-            "id": "pseudonym (never a BSN)",
-            "date": "date (YYYY-MM-DD or DD-MM-YYYY)",
-            "month": "month (YYYY-MM)",
-            "number": "number",
-            "text": "free text",
-            "enum": "one of",
-        }
-        rule = parts[self.kind]
-        if self.values:
-            rule += ": " + ", ".join(self.values)
-        if self.minimum is not None and self.maximum is not None:
-            rule += f" from {self.minimum:g} to {self.maximum:g}"
-        if self.integer:
-            rule += ", whole"
+            rule += words["whole"]
         return rule
 
 

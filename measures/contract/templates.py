@@ -9,11 +9,13 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from measures.contract.tables import CONTRACT_VERSION, TABLES, Column, Table
+from toc.lang import Lang, checked_lang, translated
 
 _HEAD = {
     "nl": ("Kolom", "Verplicht", "Leeg toegestaan", "Regel", "Omschrijving", "Voorbeeld"),
     "en": ("Column", "Required", "May be empty", "Rule", "Description", "Example"),
 }
+_KEY = {"nl": "sleutel", "en": "key"}
 _YES = {"nl": ("ja", "nee"), "en": ("yes", "no")}
 _TITLE = {
     "nl": "Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
@@ -35,19 +37,18 @@ _INTRO = {
 }
 
 
-def data_dictionary(lang: str = "nl") -> str:
+def data_dictionary(lang: Lang = "nl") -> str:
     """The contract as Markdown."""
-    if lang not in _HEAD:
-        raise ValueError(f"lang must be nl or en, not {lang!r}")
+    lang = checked_lang(lang)
     lines = [f"# {_TITLE[lang]} (v{CONTRACT_VERSION})", "", _INTRO[lang], ""]
     for table in TABLES.values():
         required = _YES[lang][0] if table.required else _YES[lang][1]
-        desc = table.description_nl if lang == "nl" else table.description_en
+        desc = translated(table, "description", lang)
         key = ", ".join(table.key)
         lines += [
             f"## `{table.name}`",
             "",
-            f"{desc} ({_HEAD[lang][1].lower()}: {required}; {'sleutel' if lang == 'nl' else 'key'}: {key})",
+            f"{desc} ({_HEAD[lang][1].lower()}: {required}; {_KEY[lang]}: {key})",
             "",
             "| " + " | ".join(_HEAD[lang]) + " |",
             "|" + "---|" * len(_HEAD[lang]),
@@ -57,14 +58,14 @@ def data_dictionary(lang: str = "nl") -> str:
     return "\n".join(lines)
 
 
-def _row(column: Column, lang: str) -> list[str]:
+def _row(column: Column, lang: Lang) -> list[str]:
     yes, no = _YES[lang]
     return [
         f"`{column.name}`",
         yes if column.required else no,
         yes if column.nullable else no,
-        column.rule_nl() if lang == "nl" else column.rule_en(),
-        column.description_nl if lang == "nl" else column.description_en,
+        column.rule(lang),
+        translated(column, "description", lang),
         f"`{column.example}`" if column.example else "",
     ]
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 
+from measures.estimation.errors import EstimationError
 from measures.estimation.inference import Estimate, t_inference
 from measures.estimation.wild_bootstrap import cluster_sums, wild_cluster_p_value
 
@@ -104,19 +105,19 @@ def prepare_panel(
     columns = list(dict.fromkeys([*outcomes, entity, time, cluster, *regressors]))
     frame = data[columns].dropna()
     if frame.empty:
-        raise ValueError("no complete observations")
+        raise EstimationError("no complete observations")
     # Work on integer codes from here: a million string ids are factorized once, not grouped repeatedly.
     codes = {c: pd.factorize(frame[c], sort=True)[0] for c in (entity, time, cluster)}
     keep = _non_singletons(codes[entity], codes[time])
     if not keep.any():
-        raise ValueError("no complete, non-singleton observations left")
+        raise EstimationError("no complete, non-singleton observations left")
     if not keep.all():
         frame = frame[keep]
         codes = {c: pd.factorize(code[keep], sort=True)[0] for c, code in codes.items()}
     sizes = {c: int(code.max()) + 1 for c, code in codes.items()}
     cells = codes[entity].astype(np.int64) * sizes[time] + codes[time]
     if len(pd.unique(cells)) < len(cells):
-        raise ValueError(f"({entity}, {time}) must identify rows of the panel")
+        raise EstimationError(f"({entity}, {time}) must identify rows of the panel")
     return Panel(
         y=frame[outcome].to_numpy(float) if isinstance(outcome, str) else frame[outcomes].to_numpy(float),
         X=frame[list(regressors)].to_numpy(float),
@@ -390,7 +391,7 @@ def estimate_share_difference(data: pd.DataFrame, outcome: str, group: str, clus
     """
     frame = data[[outcome, group, cluster]].dropna()
     if not frame[group].isin([0, 1]).all():
-        raise ValueError(f"{group} must be 0/1")
+        raise EstimationError(f"{group} must be 0/1")
     y = frame[outcome].to_numpy(float)
     X = np.column_stack([np.ones(len(frame)), frame[group].to_numpy(float)])
     codes = pd.factorize(frame[cluster])[0]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from measures.estimation.did import Engine, TwfeFit, fit_twfe_each, prepare_panel, same_rows
+from measures.estimation.errors import EstimationError
 from measures.estimation.inference import f_survival, t_inference
 
 
@@ -168,7 +169,7 @@ def _event_studies_on_same_rows(
     event, in_group = panel.X[:, 0], panel.X[:, 1] == 1
     times = [int(k) for k in np.unique(event[in_group])]
     if reference not in times:
-        raise ValueError(f"reference period {reference} not observed for treated units")
+        raise EstimationError(f"reference period {reference} not observed for treated units")
     ks = [k for k in times if k != reference]
     dummies = np.zeros((len(event), len(ks)), order="F")  # column-major, as the within engine works
     for j, k in enumerate(ks):

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from measures.estimation.errors import EstimationError
+
 
 @dataclass(frozen=True)
 class PowerResult:
@@ -51,7 +53,7 @@ def minimum_detectable_effect(
     ``employees_per_employer`` may be fractional (an average cluster size).
     """
     if employers < 3:
-        raise ValueError("need at least 3 employers for G-2 > 0 degrees of freedom")
+        raise EstimationError("need at least 3 employers for G-2 > 0 degrees of freedom")
     n_total = employers * employees_per_employer
     design_effect = 1.0 + (employees_per_employer - 1.0) * icc
     df = employers - 2
@@ -88,7 +90,7 @@ def simulate_power(
     valid with equal cluster sizes). Output: share of replicates with p < alpha.
     """
     if employers % 2:
-        raise ValueError("employers must be even (two equal arms)")
+        raise EstimationError("employers must be even (two equal arms)")
     rng = np.random.default_rng(seed)
     shape = (reps, employers, employees_per_employer)
     employer_effect = rng.normal(0.0, np.sqrt(icc), size=shape[:2])

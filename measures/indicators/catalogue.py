@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from measures.contract.validate import Reference, SurveyRule
+from toc.lang import Lang, translated
 from toc.load import SafeLoader, load_shipped
 from toc.models import EFFECT_LAYERS, TheoryOfChange
 
@@ -98,12 +99,12 @@ def indicators_by_id() -> dict[str, Indicator]:
     return {i.id: i for i in load_catalogue()}
 
 
-def labels(lang: str = "nl") -> dict[str, str]:
+def labels(lang: Lang = "nl") -> dict[str, str]:
     """Indicator id -> its label in `lang`."""
-    return {i.id: (i.label_nl if lang == "nl" else i.label_en) for i in load_catalogue()}
+    return {i.id: translated(i, "label", lang) for i in load_catalogue()}
 
 
-def units(lang: str = "nl") -> dict[str, str]:
+def units(lang: Lang = "nl") -> dict[str, str]:
     """Indicator id -> the unit of its mean and effect in `lang`."""
     return {i.id: SCALE_UNITS[lang][i.scale] for i in load_catalogue()}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from measures.indicators.catalogue import primary_indicators
+from toc.errors import UserError
 from toc.overlay import NodeResult
 
 
@@ -31,11 +32,11 @@ def node_results(toc_id: str, effects: pd.DataFrame) -> dict[str, NodeResult]:
 def node_results_from_effects_csv(toc_id: str, path: Path) -> dict[str, NodeResult]:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such effects file (run `pilot run` to make one)")
+        raise UserError(f"{path}: no such effects file (run `pilot run` to make one)")
     effects = pd.read_csv(path)
     missing = {"indicator_id", "estimate", "ci_low", "ci_high"} - set(effects.columns)
     if missing:
-        raise ValueError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
+        raise UserError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
     return node_results(toc_id, effects)
 
 

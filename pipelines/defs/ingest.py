@@ -38,7 +38,7 @@ def table_schema(table: Table) -> dg.TableSchema:
                 c.name,
                 _TYPES[c.kind],
                 description=f"{c.description_nl} / {c.description_en}",
-                constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule_en()]),
+                constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule("en")]),
             )
             for c in table.columns
         ]
