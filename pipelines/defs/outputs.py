@@ -26,6 +26,7 @@ from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
+from toc.lang import checked_lang
 
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
@@ -85,7 +86,7 @@ def evaluation_outputs(
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
     )
-    (folder / "report.html").write_text(build_report(inputs, options.lang), encoding="utf-8")
+    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
