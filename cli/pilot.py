@@ -254,20 +254,62 @@ def power(
 @app.command()
 @friendly_errors
 def run(
-    data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
+    data: Annotated[Path | None, typer.Option(help="A drop folder: a new delivery (of --study, if given).")] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(help="Study id (lower case, digits, -): add --data to it, or re-evaluate it as it stands."),
+    ] = None,
+    delivered: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Delivery date of --data when it is not today (older deliveries)."),
+    ] = None,
     cutoff: CutoffOption = None,
     min_cell: Annotated[
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
     ] = MIN_CELL,
     lang: LangOption = "nl",
 ) -> None:
-    """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
-    from pipelines.run import run_drop
+    """Evaluate a drop, or a study assembled from its deliveries, headless, recorded in the Dagster instance."""
+    from pipelines.run import run_study
 
-    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
-    console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
-    console.print(f"outputs in {outcome.out_dir}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html")
+    outcome = run_study(
+        study,
+        data,
+        out,
+        cutoff.date() if cutoff else None,
+        delivered.date() if delivered else None,
+        min_cell=min_cell,
+        lang=lang,
+    )
+    evaluation = outcome.delivery
+    if outcome.not_evaluable:
+        console.print(f"delivery {evaluation.delivery_key} is stored; {outcome.not_evaluable}", markup=False)
+        return
+    console.print(f"run {outcome.run_id} of {evaluation.key} (study {evaluation.study}) succeeded", markup=False)
+    console.print(
+        f"outputs in {outcome.out_dir}: effects.csv, trends.csv, deliveries.csv, ingest.json, report.html", markup=False
+    )
+
+
+@app.command()
+@friendly_errors
+def erase(
+    study: Annotated[str, typer.Option(help="The study the employee withdrew from.")],
+    employee: Annotated[str, typer.Option(help="The employee's pseudonym (employee_id), as delivered.")],
+) -> None:
+    """Erase every row of one employee from a study (withdrawn consent, AVG art. 17); the pseudonym is not kept."""
+    from pipelines.erasure import erase_employee
+
+    record = erase_employee(study, employee)
+    console.print(
+        f"erased {record.total} rows of one employee from study {study} "
+        f"({', '.join(f'{t} {n}' for t, n in record.rows.items())}); the warehouse file was rewritten",
+        markup=False,
+    )
+    for line in record.notes:
+        console.print(line, markup=False)
+    console.print(f"re-evaluate with: pilot run --study {study} --out OUT", markup=False)
 
 
 @app.command()

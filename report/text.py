@@ -91,6 +91,7 @@ TEXT: dict[Lang, dict[str, str]] = {
         "axis_rel": "Maanden t.o.v. aanmelding",
         "axis_wave": "Meting",
         "axis_estimate": "Effect (95%-BI)",
+        "axis_date": "Leverdatum of peildatum",
     },
     "en": {
         "title": "Evaluation of the early deployment of labour experts (arbeidsdeskundigen)",
@@ -178,6 +179,7 @@ TEXT: dict[Lang, dict[str, str]] = {
         "axis_rel": "Months relative to inclusion",
         "axis_wave": "Wave",
         "axis_estimate": "Effect (95% CI)",
+        "axis_date": "Delivery date or cut-off",
     },
 }
 

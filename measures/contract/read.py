@@ -63,8 +63,9 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-def discover(drop: Path) -> dict[str, Path]:
-    """Table name -> file. Unknown tables, doubles and missing required tables are DropErrors."""
+def discover(drop: Path, complete: bool = True) -> dict[str, Path]:
+    """Table name -> file. Unknown tables, doubles and (when the drop must be `complete`) missing required
+    tables are DropErrors."""
     drop = Path(drop)
     if not drop.is_dir():
         raise DropError(f"{drop}: not a folder (a drop is one folder per delivery)")
@@ -79,8 +80,8 @@ def discover(drop: Path) -> dict[str, Path]:
             raise DropError(f"{path.name}: table '{name}' delivered twice (also {found[name].name})")
         found[name] = path
     missing = [t.name for t in TABLES.values() if t.required and t.name not in found]
-    if missing:
-        raise DropError(f"{drop}: missing table(s) {', '.join(missing)} (as .csv, .xlsx or .parquet)")
+    if missing and complete:
+        raise DropError(f"missing table(s) {', '.join(missing)} in the drop (as .csv, .xlsx or .parquet)")
     return found
 
 

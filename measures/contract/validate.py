@@ -59,6 +59,14 @@ class IngestSummary:
     dropped_columns: tuple[str, ...] = ()
     scrubbed_cells: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> rows
+    # against the study's rows before this delivery (a drop on its own: every loaded row is new)
+    revised: int = 0  # loaded rows that replace a row with the same key and other values
+    unchanged: int = 0  # loaded rows equal to the row with the same key
+
+    @property
+    def new(self) -> int:
+        """Loaded rows with a key the study did not hold yet (loaded = new + revised + unchanged)."""
+        return self.loaded - self.revised - self.unchanged
 
     def as_json(self) -> dict:
         """The per-table object of ingest.json (keyed by table there; `pilot validate --json` adds sha256)."""
@@ -66,6 +74,9 @@ class IngestSummary:
             "rows_in": self.rows_in,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "new": self.new,
+            "revised": self.revised,
+            "unchanged": self.unchanged,
             "source_file": self.source_file,
             "dropped_columns": list(self.dropped_columns),
             "scrubbed_cells": self.scrubbed_cells,
@@ -90,6 +101,8 @@ class IngestSummary:
             dropped_columns=tuple(json.loads(row["dropped_columns"])),
             scrubbed_cells=int(row["scrubbed_cells"]),
             reasons=json.loads(row["reasons"]),
+            revised=int(row.get("revised") or 0),
+            unchanged=int(row.get("unchanged") or 0),
         )
 
 
@@ -138,19 +151,46 @@ def validate_drop(drop: Path, reference: Reference) -> DropResult:
     return validate_tables(read_drop(drop), reference)
 
 
-def read_drop(drop: Path) -> dict[str, RawTable]:
-    """Every table of the drop, read (all file errors first), in the contract's load order."""
-    files = discover(drop)
+def read_drop(drop: Path, complete: bool = True) -> dict[str, RawTable]:
+    """Every table of the drop, read (all file errors first), in the contract's load order. `complete`: the
+    drop must hold every required table (a delivery to a study may hold any of them)."""
+    files = discover(drop, complete)
     return {name: read_table(files[name], table) for name, table in TABLES.items() if name in files}
 
 
-def validate_tables(raws: Mapping[str, RawTable], reference: Reference) -> DropResult:
+def validate_tables(
+    raws: Mapping[str, RawTable], reference: Reference, known: Mapping[str, pd.DataFrame] | None = None
+) -> DropResult:
     """Check tables in the contract's load order (not the files' alphabetical order), so that every foreign
-    key is checked against the table it points at."""
+    key is checked against the table it points at.
+
+    `known`: the rows a study already holds from earlier deliveries, by table (None: a drop on its own). A
+    reference is then checked against this delivery's loaded rows and the known ones; a row of this delivery
+    replaces the known row with the same key."""
     results: dict[str, TableResult] = {}
-    for name, raw in raws.items():
-        results[name] = validate_table(raw, results, reference)
+    targets: dict[str, TableResult] = {}  # what later tables' references are checked against
+    for name, table in TABLES.items():
+        if name in raws:
+            results[name] = targets[name] = validate_table(raws[name], targets, reference)
+        if known is not None and name in known:
+            targets[name] = _with_known(table, results.get(name), known[name])
     return DropResult(results)
+
+
+def _with_known(table: Table, result: TableResult | None, known: pd.DataFrame) -> TableResult:
+    """A table's rows for checking references: this delivery's loaded rows, then the known rows it does not
+    replace."""
+    if result is None:
+        return TableResult(
+            table.name, "", "", 0, known.reset_index(drop=True), pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        )
+    if not len(known):
+        return result
+    keys = list(table.key)
+    replaced = pd.MultiIndex.from_frame(known[keys]).isin(pd.MultiIndex.from_frame(result.loaded[keys]))
+    parts = [frame for frame in (result.loaded, known.loc[~replaced, result.loaded.columns]) if len(frame)]
+    rows = pd.concat(parts, ignore_index=True) if parts else result.loaded
+    return TableResult(table.name, result.source_file, result.sha256, result.rows_in, rows, result.quarantine)
 
 
 def validate_table(raw: RawTable, earlier: Mapping[str, TableResult], reference: Reference) -> TableResult:

@@ -1,8 +1,13 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and
-report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
-drop gives the same bytes; run.json says what produced them.
+effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, deliveries.csv,
+effects_over_time.csv, run.json and report.html. Columns come from the declared result tables
+(`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format, so
+that the same deliveries give the same bytes; run.json says what produced them.
+
+ingest.json and quarantine.csv describe the evaluation's own delivery (the newest it assembles);
+deliveries.csv lists every delivery of the study up to it, with what each added and revised;
+effects_over_time.csv the main effects of every evaluation of the study up to this one.
 """
 
 import json
@@ -14,16 +19,16 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
-from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.contract.validate import IngestSummary
 from measures.evaluation.panels import Panels
-from measures.evaluation.trends import TREND_COLUMNS
+from measures.evaluation.results import RESULTS, ResultTable
 from pipelines import settings
-from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
+from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
-from pipelines.deliveries import drop_of, file_checksums
+from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.resources import RunOptions
+from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
 from toc.lang import checked_lang
@@ -36,6 +41,8 @@ OUTPUT_FILES = (
     "balance.csv",
     "quarantine.csv",
     "ingest.json",
+    "deliveries.csv",
+    "effects_over_time.csv",
     "run.json",
     "report.html",
 )
@@ -45,30 +52,28 @@ OUTPUT_FILES = (
     group_name="outputs",
     kinds={"html", "csv"},
     deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, deliveries.csv, "
+    "effects_over_time.csv, run.json and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    folder = out_dir(delivery, options)
+    evaluation = delivery_of(context)
+    folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = warehouse.read_many(
-        ["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key
-    )
-    _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
-    _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
-    _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
-    _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
-    _csv(
-        tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
-    )
+    tables = warehouse.read_many(["effects", "trends", "event_study", "balance"], evaluation.key)
+    tables |= warehouse.read_many(["quarantine", "ingest_summary"], evaluation.delivery_key)
+    tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
+    tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
+    for name in ("effects", "trends", "event_study", "balance", "deliveries", "effects_over_time"):
+        _csv(tables[name], RESULTS[name], folder)
+    _csv(tables["quarantine"].sort_values(["table", "row"], kind="stable"), RESULTS["quarantine"], folder)
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, delivery, options), folder / "run.json")
+    _json(_run_info(context, evaluation, options), folder / "run.json")
     inputs = ReportInputs(
-        delivery=delivery.key,
-        cutoff=delivery.cutoff,
+        delivery=evaluation.key,
+        cutoff=evaluation.cutoff,
         min_cell=options.min_cell,
         employers=panels.tables["employers"],
         activities=panels.tables["activities"],
@@ -93,13 +98,19 @@ def evaluation_outputs(
             "report": dg.MetadataValue.path(str(folder / "report.html")),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
+            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "none (final)",
+            "study": evaluation.study,
+            "deliveries": len(tables["deliveries"]["delivery"].unique()),
         }
     )
 
 
-def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
-    frame.reindex(columns=columns).to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+def _csv(frame: pd.DataFrame, table: ResultTable, folder: Path) -> None:
+    """A result table as its declared CSV file: the declared columns in their order, a fixed number format."""
+    assert table.file is not None, table.name
+    frame.reindex(columns=table.csv_columns).to_csv(
+        folder / table.file, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", date_format="%Y-%m-%d"
+    )
 
 
 def _json(data: dict, path: Path) -> None:
@@ -112,16 +123,20 @@ def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     return {r.table: r.as_json() for r in records}
 
 
-def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:
-    drop = drop_of(delivery)
+def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: RunOptions) -> dict:
     return {
         "package": "ad-pilot-toolkit",
         "version": _version(),
         "git_commit": _git_commit(),
         "contract_version": CONTRACT_VERSION,
-        "delivery": delivery.key,
-        "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
-        "input_files": file_checksums(drop),
+        "study": evaluation.study,
+        "delivery": evaluation.key,
+        "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else None,
+        "input_files": files_of(evaluation.delivery),  # the evaluation's own delivery
+        "deliveries": [  # every delivery the evaluation assembles, oldest first
+            {"delivery": d.delivery_key, "delivery_date": d.date.isoformat(), "files": files_of(d)}
+            for d in as_of(evaluation)
+        ],
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
         "dagster_run_id": context.run_id,
     }
