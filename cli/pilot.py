@@ -152,8 +152,16 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
 
 @app.command()
 @friendly_errors
-def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> None:
-    """The data dictionary of the pilot contract (Markdown)."""
+def contract(
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+    results: Annotated[bool, typer.Option("--results", help="The result tables (effects.csv, ...) instead.")] = False,
+) -> None:
+    """The data dictionary of the pilot contract (Markdown), or of the evaluation's result tables."""
+    if results:
+        from measures.evaluation.results import results_dictionary
+
+        sys.stdout.write(results_dictionary(checked_lang(lang)) + "\n")
+        return
     from measures.contract.templates import data_dictionary
 
     sys.stdout.write(data_dictionary(checked_lang(lang)) + "\n")

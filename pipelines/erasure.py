@@ -31,7 +31,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from filelock import FileLock
 
 from measures.contract.tables import TABLES
 from pipelines import settings
@@ -44,7 +49,7 @@ from pipelines.deliveries import (
     file_checksums,
     landed,
 )
-from pipelines.warehouse import Warehouse, transaction, write
+from pipelines.warehouse import LOCK_TIMEOUT_SECONDS, Warehouse, transaction, write
 from toc.errors import UserError
 
 #: The contract tables that hold rows of an employee.
@@ -140,13 +145,43 @@ def _remove_landed_files(found: list[Delivery], employee: str) -> list[str]:
 
 
 def files_holding(folder: Path, token: str) -> list[str]:
-    """Files under `folder` that hold `token` as a whole token (not inside a longer id), relative to it."""
+    """Files under `folder` that hold `token`, relative to it: as a whole token in their bytes (not inside a
+    longer id), or, for the formats that compress text (DuckDB, Parquet), in any text value they hold."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and _holds(p, token))
 
 
 def _holds(path: Path, token: str) -> bool:
     if path.stat().st_size == 0:
         return False
+    if path.suffix == ".parquet" and _parquet_holds(path, token):
+        return True
+    if path.suffix == ".duckdb" and _duckdb_holds(path, token):
+        return True
     pattern = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(token.encode("utf-8")) + rb"(?![A-Za-z0-9_])")
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         return pattern.search(data) is not None
+
+
+def _parquet_holds(path: Path, token: str) -> bool:
+    table = pq.read_table(path)
+    return any(
+        pc.any(pc.match_substring(column.cast(pa.string()), token)).as_py()
+        for column, field_ in zip(table.columns, table.schema, strict=True)
+        if pa.types.is_string(field_.type)
+        or pa.types.is_large_string(field_.type)
+        or pa.types.is_dictionary(field_.type)
+    )
+
+
+def _duckdb_holds(path: Path, token: str) -> bool:
+    """Whether any text column of any table holds the token (what a query sees; rows deleted but still in the
+    file's blocks are what `Warehouse.rewrite` removes)."""
+    with FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_SECONDS), duckdb.connect(str(path), read_only=True) as conn:
+        columns = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE data_type = 'VARCHAR' AND table_schema = 'main'"
+        ).fetchall()
+        return any(
+            conn.execute(f'SELECT count(*) FROM "{t}" WHERE contains("{c}", ?)', [token]).fetchall()[0][0]
+            for t, c in columns
+        )

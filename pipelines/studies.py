@@ -116,11 +116,11 @@ def effects_over_time(warehouse: Warehouse, current: Delivery, indicators: Seque
     evaluations = []
     for key in keys:
         try:
-            evaluation = Delivery.parse(key)
+            parsed = Delivery.parse(key)
         except DeliveryError:  # a key of an older version
             continue
-        if evaluation.study == current.study and evaluation.delivery_key in registered:
-            evaluations.append(evaluation)
+        if parsed.study == current.study and parsed.delivery_key in registered:
+            evaluations.append(parsed)
 
     def order(e: Delivery) -> tuple:
         return (e.as_of, registered[e.delivery_key], e.cutoff or e.date)

@@ -154,7 +154,7 @@ class Warehouse(DuckDBResource):
         fresh = path.with_name(path.name + ".rewrite")
         with FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_SECONDS):
             fresh.unlink(missing_ok=True)
-            with duckdb.connect(str(path)) as conn:
+            with duckdb.connect(str(path), config=dict(self.connection_config)) as conn:
                 conn.execute("CHECKPOINT")
                 conn.execute(f"ATTACH '{fresh}' AS fresh")
                 name = conn.execute("SELECT current_database()").fetchall()[0][0]

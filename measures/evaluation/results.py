@@ -18,7 +18,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from measures.contract.validate import QUARANTINE_COLUMNS
-from toc.lang import Lang
+from measures.evaluation.thresholds import BALANCE_THRESHOLD
+from toc.lang import Lang, number
 
 ResultType = Literal["text", "integer", "number", "date", "timestamp"]
 
@@ -281,14 +282,16 @@ BALANCE = ResultTable(
         _c(
             "std_diff",
             "number",
-            "Gestandaardiseerd verschil: (gem. interventie − gem. vergelijking) / gepoolde SD; boven 0,25 is onevenwichtig.",
-            "Standardised difference: (mean intervention − mean comparison) / pooled SD; above 0.25 is imbalanced.",
+            "Gestandaardiseerd verschil: (gem. interventie − gem. vergelijking) / gepoolde SD; boven "
+            f"{number(BALANCE_THRESHOLD, 2, 'nl')} is onevenwichtig.",
+            "Standardised difference: (mean intervention − mean comparison) / pooled SD; above "
+            f"{number(BALANCE_THRESHOLD, 2, 'en')} is imbalanced.",
         ),
         _SUPPRESSED,
     ),
 )
 
-_QUARANTINE_MEANING = {
+_QUARANTINE_MEANING: dict[str, tuple[str, str, ResultType]] = {
     "table": ("Contracttabel van de rij.", "Contract table of the row.", "text"),
     "source_file": ("Bestand waarin de rij stond.", "File the row was in.", "text"),
     "row": (

@@ -90,6 +90,9 @@ def evaluation_outputs(
             for t in AKC_TOCS
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
+        study=evaluation.study,
+        deliveries=tables["deliveries"],
+        over_time=tables["effects_over_time"],
     )
     (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
     return dg.MaterializeResult(

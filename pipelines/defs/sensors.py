@@ -53,7 +53,7 @@ def _settled(drop: Path, now: float) -> bool:
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     seen = set(json.loads(context.cursor)) if context.cursor else set()
-    now, requests, refused = time.time(), [], 0
+    now, requests, keys, refused = time.time(), [], [], 0
     for study, folder in landed():
         if not _settled(folder, now):
             continue
@@ -68,13 +68,14 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         seen.add(marker)
         tags = {"pilot/study": delivery.study}
         requests.append(dg.RunRequest(run_key=delivery.key, partition_key=delivery.key, tags=tags))
+        keys.append(delivery.key)
     if refused:
         context.log.warning(f"{refused} folder(s) in the landing folder are not in a folder named by a study id")
     if not requests:
         return dg.SkipReason("no new deliveries in the landing folder")
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[DELIVERY_PARTITIONS.build_add_request([r.partition_key for r in requests])],
+        dynamic_partitions_requests=[DELIVERY_PARTITIONS.build_add_request(keys)],
         cursor=json.dumps(sorted(seen)),
     )
 
