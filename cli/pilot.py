@@ -362,6 +362,54 @@ def pseudonymise(
     console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
 
 
+export_app = typer.Typer(no_args_is_help=True, help="The pilot in other tools' standards: IATI, XLSForm, DHIS2.")
+import_app = typer.Typer(no_args_is_help=True, help="Data collected with other tools, into the contract.")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+
+
+@export_app.command("xlsform")
+@friendly_errors
+def export_xlsform(
+    wave: Annotated[str, typer.Option(help="t0, t1 or t2.")],
+    respondent: Annotated[str, typer.Option(help="employee or employer.")],
+    out: Annotated[Path, typer.Option(help="The .xlsx file to write.")],
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+) -> None:
+    """The questionnaire of one wave as an XLSForm (ODK, KoboToolbox), built from the indicator catalogue."""
+    from measures.indicators.xlsform import questions, write_xlsform
+
+    path = write_xlsform(out, wave, respondent, lang)
+    console.print(f"wrote {path}: {len(questions(wave, respondent))} questions for the {respondent} at {wave}")
+
+
+@import_app.command("xlsform")
+@friendly_errors
+def import_xlsform(
+    exports: Annotated[list[Path], typer.Argument(help="ODK Central or KoboToolbox exports (CSV or XLSX).")],
+    out: Annotated[Path, typer.Option(help="The survey table to write (survey.csv in a drop folder).")],
+    wave: Annotated[str | None, typer.Option(help="The wave, when the export has no 'wave' column.")] = None,
+    respondent: Annotated[str | None, typer.Option(help="employee or employer, when there is no such column.")] = None,
+) -> None:
+    """Answers collected with `pilot export xlsform` as the contract's long survey table."""
+    import pandas as pd
+
+    from measures.indicators.xlsform import survey_rows_from_export
+
+    parts = []
+    for path in exports:
+        imported = survey_rows_from_export(path, wave, respondent)
+        parts.append(imported.rows)
+        console.print(f"{path.name}: {imported.submissions} submissions, {len(imported.rows)} answers")
+        if imported.dropped_columns:
+            console.print(f"  columns left out (not questions): {', '.join(imported.dropped_columns)}", markup=False)
+        if imported.bsn_rows:
+            console.print(f"  rows left out, pseudonym looks like a BSN: {', '.join(map(str, imported.bsn_rows))}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(parts, ignore_index=True).to_csv(out, index=False, lineterminator="\n")
+    console.print(f"wrote {out}")
+
+
 def main() -> None:
     """The console script."""
     run_and_exit(app)
