@@ -383,6 +383,21 @@ def export_xlsform(
     console.print(f"wrote {path}: {len(questions(wave, respondent))} questions for the {respondent} at {wave}")
 
 
+@export_app.command("dhis2")
+@friendly_errors
+def export_dhis2(out: Annotated[Path, typer.Option(help="The .json file to write (DHIS2 metadata import).")]) -> None:
+    """The indicator catalogue as DHIS2 metadata: data elements, indicators, indicator types, category combos."""
+    import json
+
+    from measures.indicators.dhis2 import dhis2_metadata
+
+    metadata = dhis2_metadata()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in metadata.items())
+    console.print(f"wrote {out}: {counts} (POST it to /api/metadata)")
+
+
 @import_app.command("xlsform")
 @friendly_errors
 def import_xlsform(
