@@ -368,6 +368,29 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
 
+@export_app.command("iati")
+@friendly_errors
+def export_iati(
+    out: Annotated[Path, typer.Option(help="The .xml file to write (IATI 2.03 iati-activities).")],
+    results: Annotated[Path | None, typer.Option(help="The --out folder of a `pilot run`.")] = None,
+    study: Annotated[str | None, typer.Option(help="A study: its latest outputs.")] = None,
+    org_ref: Annotated[str, typer.Option(help="Your IATI organisation identifier.")] = "XX-AD-PILOT",
+    org_name: Annotated[str, typer.Option(help="Your organisation's name.")] = "Evaluator of the AD pilot",
+) -> None:
+    """The results of a run as IATI activities: one per ToC, its outputs and effects as results."""
+    from report.iati import Publisher, iati_activities, read_results
+
+    if (results is None) == (study is None):
+        raise UserError("give either --results OUT_DIR (a `pilot run` folder) or --study ID")
+    if study is not None:
+        # TODO(studies, issue 15): resolve to the study's latest outputs folder once `pilot run --study` exists
+        raise UserError(f"study {study}: studies are not available in this version; use --results OUT_DIR")
+    document = iati_activities(read_results(results), Publisher(ref=org_ref, name=org_name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(document)
+    console.print(f"wrote {out}")
+
+
 @export_app.command("xlsform")
 @friendly_errors
 def export_xlsform(
