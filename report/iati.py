@@ -8,8 +8,8 @@ Rules (what an IATI reader will find, and where it comes from):
   primary indicator the run measured, in ToC order; titles and descriptions in Dutch and English;
 - its `indicator`: the catalogue's label and question, `measure` from the scale (percentages and shares 2,
   Likert 4 ordinal, counts and days 1 unit; shares are given in per cent), `ascending` from the direction,
-  the catalogue id as a reference in the publisher's own vocabulary (99), and the run's DiD effect in the
-  description;
+  the catalogue id as a reference in the publisher's own vocabulary (99), and the run's effect (the DiD, or
+  the difference in shares) in the description;
 - `baseline`: the group means at t0 (questionnaires) or in the month before inclusion (administrative data),
   one per group with a `group` dimension, dated at the first inclusion month (or the month before it);
 - `period`s: the follow-up waves t1 and t2, and for monthly data the same months after inclusion (1 and 12);
@@ -50,6 +50,7 @@ WORDS = {
         "title": "{title}: resultaten van de evaluatie",
         "description": "Resultaten van de evaluatie van de interventie '{intervention}', gemeten bij werkgevers in de interventie- en vergelijkingsgroep, volgens de Theory of Change '{title}'.",
         "effect": "Effect (verschil-in-verschillen, interventie t.o.v. vergelijking): {est} [95%-BI {low}; {high}], p = {p}.",
+        "effect_once": "Effect (verschil tussen de groepen, interventie t.o.v. vergelijking): {est} [95%-BI {low}; {high}], p = {p}.",
         "negative": "Negatief effect: ",
         "group": {"intervention": "interventiegroep", "comparison": "vergelijkingsgroep"},
         "n": "{group}, n = {n}",
@@ -58,6 +59,7 @@ WORDS = {
         "title": "{title}: evaluation results",
         "description": "Results of the evaluation of the intervention '{intervention}', measured at employers in the intervention and comparison groups, following the Theory of Change '{title}'.",
         "effect": "Effect (difference-in-differences, intervention vs comparison): {est} [95% CI {low}; {high}], p = {p}.",
+        "effect_once": "Effect (difference between the groups, intervention vs comparison): {est} [95% CI {low}; {high}], p = {p}.",
         "negative": "Negative effect: ",
         "group": {"intervention": "intervention group", "comparison": "comparison group"},
         "n": "{group}, n = {n}",
@@ -188,7 +190,7 @@ def _indicator_text(ind: Indicator, effects: pd.DataFrame) -> dict[str, str]:
     r = row.iloc[0]
     for lang in LANGS:
         scale = _scale(ind)
-        effect = WORDS[lang]["effect"].format(
+        effect = WORDS[lang]["effect_once" if ind.periods == ("once",) else "effect"].format(
             est=number(float(r["estimate"]) * scale, 2, lang, sign=True),
             low=number(float(r["ci_low"]) * scale, 2, lang),
             high=number(float(r["ci_high"]) * scale, 2, lang),
