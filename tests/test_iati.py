@@ -154,3 +154,23 @@ def _months_after(month: str, n: int) -> str:
 
 def _month_before(month: str) -> str:
     return _months_after(month, -1)
+
+
+def test_the_run_calendar_is_the_cohorts_extreme_months():
+    from measures.evaluation.calendar import run_calendar
+
+    admin = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-01-01", "2026-02-01", "2027-03-01"]),
+            "inclusion_date": pd.to_datetime(["2026-02-14", "2026-02-14", "2026-11-30"]),
+        }
+    )
+    assert run_calendar(admin) == {
+        "inclusion_first": "2026-02",
+        "inclusion_last": "2026-11",
+        "data_first": "2026-01",
+        "data_last": "2027-03",
+    }
+    assert run_calendar(admin.iloc[:0]) == dict.fromkeys(
+        ["inclusion_first", "inclusion_last", "data_first", "data_last"]
+    )
