@@ -23,6 +23,7 @@ No timestamps: `generated-datetime` and `last-updated-datetime` are left out, so
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
@@ -35,7 +36,7 @@ import pandas as pd
 from measures.contract.tables import GROUPS, WAVE_MONTHS
 from measures.indicators.catalogue import Indicator, primary_indicators
 from toc.errors import UserError
-from toc.lang import LANGS, number
+from toc.lang import LANGS, Lang, number
 from toc.load import load_shipped
 from toc.models import TheoryOfChange
 
@@ -45,14 +46,15 @@ MEASURES = {"percent": "2", "yes_no": "2", "likert5": "4", "count": "1", "days":
 #: Follow-up periods after the baseline: label -> months after inclusion (the waves, and monthly data alike).
 FOLLOW_UP = {wave: months for wave, months in WAVE_MONTHS.items() if months > 0}
 BASELINE = {"questionnaire": "t0", "admin": "-1"}
-WORDS = {
+WORDS: dict[Lang, dict[str, str]] = {
     "nl": {
         "title": "{title}: resultaten van de evaluatie",
         "description": "Resultaten van de evaluatie van de interventie '{intervention}', gemeten bij werkgevers in de interventie- en vergelijkingsgroep, volgens de Theory of Change '{title}'.",
         "effect": "Effect (verschil-in-verschillen, interventie t.o.v. vergelijking): {est} [95%-BI {low}; {high}], p = {p}.",
         "effect_once": "Effect (verschil tussen de groepen, interventie t.o.v. vergelijking): {est} [95%-BI {low}; {high}], p = {p}.",
         "negative": "Negatief effect: ",
-        "group": {"intervention": "interventiegroep", "comparison": "vergelijkingsgroep"},
+        "intervention": "interventiegroep",
+        "comparison": "vergelijkingsgroep",
         "n": "{group}, n = {n}",
     },
     "en": {
@@ -61,10 +63,21 @@ WORDS = {
         "effect": "Effect (difference-in-differences, intervention vs comparison): {est} [95% CI {low}; {high}], p = {p}.",
         "effect_once": "Effect (difference between the groups, intervention vs comparison): {est} [95% CI {low}; {high}], p = {p}.",
         "negative": "Negative effect: ",
-        "group": {"intervention": "intervention group", "comparison": "comparison group"},
+        "intervention": "intervention group",
+        "comparison": "comparison group",
         "n": "{group}, n = {n}",
     },
 }
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The months (YYYY-MM) that place a run's relative periods in time (run.json -> calendar)."""
+
+    inclusion_first: str
+    inclusion_last: str
+    data_first: str
+    data_last: str
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,7 @@ class RunResults:
     study: str
     effects: pd.DataFrame
     trends: pd.DataFrame
-    calendar: Mapping[str, str | None]
+    calendar: Calendar
     final: bool
     toc_ids: tuple[str, ...]
     targets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # indicator -> period -> target
@@ -96,7 +109,8 @@ def read_results(out_dir: Path) -> RunResults:
         if not (out_dir / name).is_file():
             raise UserError(f"{out_dir}: no {name} (is this the --out folder of a `pilot run`?)")
     run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-    if not run.get("calendar", {}).get("inclusion_first"):
+    months = run.get("calendar") or {}
+    if not all(months.get(f.name) for f in dataclasses.fields(Calendar)):
         raise UserError(f"{out_dir / 'run.json'}: no calendar (months of inclusion and data); run it again")
     shipped = load_shipped()
     drawn = tuple(t for t in shipped if (out_dir / "toc" / f"{t}-results.svg").exists())
@@ -104,7 +118,7 @@ def read_results(out_dir: Path) -> RunResults:
         study=run.get("study") or run["delivery"],
         effects=pd.read_csv(out_dir / "effects.csv", dtype={"indicator_id": str}),
         trends=pd.read_csv(out_dir / "trends.csv", dtype={"indicator_id": str, "group": str, "period": str}),
-        calendar=run["calendar"],
+        calendar=Calendar(**{f.name: months[f.name] for f in dataclasses.fields(Calendar)}),
         final=run.get("cutoff") is None,
         toc_ids=drawn,
     )
@@ -120,7 +134,7 @@ def iati_activities(results: RunResults, publisher: Publisher = Publisher()) -> 
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _narratives(parent: ET.Element, tag: str, texts: Mapping[str, str], attrib: dict | None = None) -> ET.Element:
+def _narratives(parent: ET.Element, tag: str, texts: Mapping[Lang, str], attrib: dict | None = None) -> ET.Element:
     element = ET.SubElement(parent, tag, attrib or {})
     for lang in LANGS:
         if texts.get(lang):
@@ -132,9 +146,9 @@ def _activity(toc: TheoryOfChange, results: RunResults, publisher: Publisher) ->
     cal = results.calendar
     activity = ET.Element("iati-activity", {XML_LANG: "nl"})
     ET.SubElement(activity, "iati-identifier").text = f"{publisher.ref}-{results.study}-{toc.id}"
-    names = {"nl": publisher.name, "en": publisher.name}
+    names: dict[Lang, str] = {"nl": publisher.name, "en": publisher.name}
     _narratives(activity, "reporting-org", names, {"ref": publisher.ref, "type": publisher.type})
-    titles = {"nl": toc.title, "en": toc.title_en}
+    titles: dict[Lang, str] = {"nl": toc.title, "en": toc.title_en}
     _narratives(activity, "title", {lang: WORDS[lang]["title"].format(title=titles[lang]) for lang in LANGS})
     description = {
         lang: WORDS[lang]["description"].format(intervention=toc.intervention, title=titles[lang]) for lang in LANGS
@@ -142,9 +156,9 @@ def _activity(toc: TheoryOfChange, results: RunResults, publisher: Publisher) ->
     _narratives(activity, "description", description, {"type": "1"})
     _narratives(activity, "participating-org", names, {"ref": publisher.ref, "role": "4"})
     ET.SubElement(activity, "activity-status", {"code": "3" if results.final else "2"})
-    ET.SubElement(activity, "activity-date", {"type": "2", "iso-date": _first_day(cal["inclusion_first"])})
+    ET.SubElement(activity, "activity-date", {"type": "2", "iso-date": _first_day(cal.inclusion_first)})
     if results.final:
-        ET.SubElement(activity, "activity-date", {"type": "4", "iso-date": _last_day(cal["data_last"])})
+        ET.SubElement(activity, "activity-date", {"type": "4", "iso-date": _last_day(cal.data_last)})
     ET.SubElement(activity, "recipient-country", {"code": "NL", "percentage": "100"})
     measured = set(results.trends["indicator_id"]) | set(results.effects["indicator_id"])
     primaries = primary_indicators(toc.id)
@@ -176,15 +190,15 @@ def _result(node, ind: Indicator, results: RunResults) -> ET.Element:
             if window:
                 _period(indicator, ind, trends, period, window, results.targets.get(ind.id, {}).get(label))
     else:
-        window = (_first_day(results.calendar["data_first"]), _last_day(results.calendar["data_last"]))
+        window = (_first_day(results.calendar.data_first), _last_day(results.calendar.data_last))
         for period in sorted(set(trends["period"])):
             _period(indicator, ind, trends, period, window, results.targets.get(ind.id, {}).get(period))
     return result
 
 
-def _indicator_text(ind: Indicator, effects: pd.DataFrame) -> dict[str, str]:
+def _indicator_text(ind: Indicator, effects: pd.DataFrame) -> dict[Lang, str]:
     row = effects.loc[effects["indicator_id"] == ind.id]
-    texts = {"nl": ind.text_nl, "en": ind.text_en}
+    texts: dict[Lang, str] = {"nl": ind.text_nl, "en": ind.text_en}
     if row.empty or pd.isna(row["estimate"].iloc[0]):
         return texts
     r = row.iloc[0]
@@ -217,20 +231,22 @@ def _value(ind: Indicator, mean: float) -> str:
 
 def _group_parts(element: ET.Element, ind: Indicator, cell: pd.Series) -> None:
     ET.SubElement(element, "dimension", {"name": "group", "value": cell["group"]})
-    comment = {
-        lang: WORDS[lang]["n"].format(group=WORDS[lang]["group"][cell["group"]], n=int(cell["n"])) for lang in LANGS
-    }
+    comment = {lang: WORDS[lang]["n"].format(group=WORDS[lang][cell["group"]], n=int(cell["n"])) for lang in LANGS}
     _narratives(element, "comment", comment)
 
 
-def _baseline(parent, ind, trends, period, cal, source) -> None:
-    month = _add_months(cal["inclusion_first"], -1 if source == "admin" else 0)
+def _baseline(
+    parent: ET.Element, ind: Indicator, trends: pd.DataFrame, period: str, cal: Calendar, source: str
+) -> None:
+    month = _add_months(cal.inclusion_first, -1 if source == "admin" else 0)
     for cell in _cells(trends, period):
         attrib = {"year": month[:4], "iso-date": _first_day(month), "value": _value(ind, cell["mean"])}
         _group_parts(ET.SubElement(parent, "baseline", attrib), ind, cell)
 
 
-def _period(parent, ind, trends, period: str, window: tuple[str, str], target: float | None) -> None:
+def _period(
+    parent: ET.Element, ind: Indicator, trends: pd.DataFrame, period: str, window: tuple[str, str], target: float | None
+) -> None:
     cells = _cells(trends, period)
     if not cells and target is None:
         return
@@ -243,11 +259,11 @@ def _period(parent, ind, trends, period: str, window: tuple[str, str], target: f
         _group_parts(ET.SubElement(element, "actual", {"value": _value(ind, cell["mean"])}), ind, cell)
 
 
-def _window(cal: Mapping[str, str | None], months: int) -> tuple[str, str] | None:
+def _window(cal: Calendar, months: int) -> tuple[str, str] | None:
     """The calendar months in which `months` after inclusion fell for the cohort, within the data."""
-    start = _add_months(cal["inclusion_first"], months)
-    end = min(_add_months(cal["inclusion_last"], months), cal["data_last"])
-    return None if start > cal["data_last"] else (_first_day(start), _last_day(end))
+    start = _add_months(cal.inclusion_first, months)
+    end = min(_add_months(cal.inclusion_last, months), cal.data_last)
+    return None if start > cal.data_last else (_first_day(start), _last_day(end))
 
 
 def _add_months(month: str, months: int) -> str:
