@@ -20,6 +20,7 @@ import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import IngestSummary
+from measures.evaluation.calendar import run_calendar
 from measures.evaluation.panels import Panels
 from measures.evaluation.results import RESULTS, ResultTable
 from pipelines import settings
@@ -70,7 +71,7 @@ def evaluation_outputs(
     _csv(tables["quarantine"].sort_values(["table", "row"], kind="stable"), RESULTS["quarantine"], folder)
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, evaluation, options), folder / "run.json")
+    _json(_run_info(context, evaluation, options) | {"calendar": run_calendar(panels.admin)}, folder / "run.json")
     inputs = ReportInputs(
         delivery=evaluation.key,
         cutoff=evaluation.cutoff,
