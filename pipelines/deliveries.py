@@ -153,6 +153,8 @@ def register(drop: Path, study: str | None = None, delivered: dt.date | None = N
         known = next((e for e in entries if digest in (e["digest"], *e.get("aliases", []))), None)
         if known is None:
             date = delivered or today()
+            if date > today():
+                raise DeliveryError(f"--delivered {date.isoformat()} lies in the future")
             if entries and date.isoformat() < entries[-1]["date"]:
                 raise DeliveryError(
                     f"study {study} already has a delivery of {entries[-1]['date']}; deliveries are added in "
@@ -164,10 +166,15 @@ def register(drop: Path, study: str | None = None, delivered: dt.date | None = N
     return Delivery(dt.date.fromisoformat(known["date"]), study, known["digest"])
 
 
-def deliveries(study: str) -> list[Delivery]:
-    """The study's deliveries in the order they were registered (oldest first)."""
+def deliveries(study: str, refused: bool = False) -> list[Delivery]:
+    """The study's deliveries in the order they were registered (oldest first); those refused at loading only
+    when asked for."""
     entries = _Registry.load().get(study, [])
-    return [Delivery(dt.date.fromisoformat(e["date"]), study, e["digest"]) for e in entries]
+    return [
+        Delivery(dt.date.fromisoformat(e["date"]), study, e["digest"])
+        for e in entries
+        if refused or not e.get("refused")
+    ]
 
 
 def studies() -> list[str]:
@@ -184,15 +191,26 @@ def latest(study: str) -> Delivery:
 
 
 def as_of(delivery: Delivery) -> list[Delivery]:
-    """The deliveries a partition assembles: its study's, up to and including its own, oldest first."""
-    found = deliveries(delivery.study)
+    """The deliveries a partition assembles: its study's, up to and including its own, oldest first (without
+    the deliveries refused at loading, unless it is its own)."""
+    found = deliveries(delivery.study, refused=True)
     keys = [d.delivery_key for d in found]
     if delivery.delivery_key not in keys:
         raise DeliveryError(
             f"delivery {delivery.delivery_key} is not registered in study {delivery.study} "
             "(add it with `pilot run --data DROP --study ...` or the landing folder)"
         )
-    return found[: keys.index(delivery.delivery_key) + 1]
+    kept = {d.delivery_key for d in deliveries(delivery.study)} | {delivery.delivery_key}
+    return [d for d in found[: keys.index(delivery.delivery_key) + 1] if d.delivery_key in kept]
+
+
+def refuse(delivery: Delivery) -> None:
+    """Mark a delivery that could not be loaded (nothing usable, a file error): it stays on record, but the
+    study's evaluations leave it out and its newest delivery is the one before."""
+    with _Registry() as registry:
+        for entry in registry.studies.get(delivery.study, []):
+            if entry["digest"] == delivery.digest:
+                entry["refused"] = True
 
 
 def files_of(delivery: Delivery) -> dict[str, str]:
@@ -247,7 +265,7 @@ def _folders(parent: Path) -> list[Path]:
 
 class _Registry:
     """deliveries.json in the data folder, read and written under a file lock:
-    `{"version": 2, "studies": {study: [{"date", "digest", "files", "aliases"}, ...]}}`."""
+    `{"version": 2, "studies": {study: [{"date", "digest", "files", "aliases", "refused"}, ...]}}`."""
 
     def __init__(self):
         self.path = settings.registry_path()

@@ -44,7 +44,8 @@ def dagster_home() -> Path:
 
 
 # The embedded deployment: SQLite storage in DAGSTER_HOME, runs queued and launched by the daemon that
-# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README).
+# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README). One run per study at a
+# time (runs carry the tag `pilot/study`): deliveries of a study are loaded in the order they were registered.
 EMBEDDED_INSTANCE = """\
 telemetry:
   enabled: false
@@ -53,4 +54,9 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
+    tag_concurrency_limits:
+      - key: pilot/study
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """

@@ -39,8 +39,10 @@ def _ranked(conn: duckdb.DuckDBPyConnection, deliveries: Sequence[str]) -> Itera
         conn.unregister(_RANKS)
 
 
-def _current(table: str, columns: str) -> str:
-    """The newest row per contract key among the ranked deliveries."""
+def _current(table: str, columns: str, n_deliveries: int) -> str:
+    """The newest row per contract key among the ranked deliveries (of one delivery: its rows)."""
+    if n_deliveries == 1:
+        return f'SELECT {columns} FROM "{table}" t JOIN {_RANKS} r ON t.delivery = r.delivery'
     keys = ", ".join(f't."{k}"' for k in TABLES[table].key)
     return (
         f'SELECT {columns} FROM "{table}" t JOIN {_RANKS} r ON t.delivery = r.delivery '
@@ -59,7 +61,7 @@ def study_rows(conn: duckdb.DuckDBPyConnection, table: str, deliveries: Sequence
         query = f'SELECT {_columns(table)} FROM "{table}" t WHERE delivery = ? ORDER BY {order}'
         return to_pandas(conn.sql(query, params=list(deliveries)).to_arrow_table())
     with _ranked(conn, deliveries):
-        query = f"SELECT * FROM ({_current(table, _columns(table))}) ORDER BY {order}"
+        query = f"SELECT * FROM ({_current(table, _columns(table), len(deliveries))}) ORDER BY {order}"
         return to_pandas(conn.sql(query).to_arrow_table())
 
 
@@ -77,7 +79,7 @@ def count_changes(conn: duckdb.DuckDBPyConnection, table: str, delivery: str, pr
     same = " AND ".join(f'm."{c}" IS NOT DISTINCT FROM p."{c}"' for c in DECLARED[table].data_columns)
     with _ranked(conn, prior):
         query = (
-            f"WITH prior AS ({_current(table, _columns(table))}), "
+            f"WITH prior AS ({_current(table, _columns(table), len(prior))}), "
             f'mine AS (SELECT {_columns(table)} FROM "{table}" t WHERE delivery = ?) '
             f'SELECT count(p."{keys[0]}") - count(*) FILTER (WHERE {same}), count(*) FILTER (WHERE {same}) '
             f"FROM mine m LEFT JOIN prior p ON {joined}"

@@ -130,7 +130,7 @@ def test_a_clean_delivery_then_one_with_bad_rows_and_no_name_reaches_anything(da
 def test_a_delivery_with_nothing_usable_leaves_the_warehouse_byte_identical(data, tmp_path, instance):
     whole = tmp_path / "whole"
     simulate(whole, seed=9, **SMALL)
-    _run("pilot-x", part(whole, tmp_path / "d1", employers=True, cases=True), tmp_path / "out1", instance)
+    first = _run("pilot-x", part(whole, tmp_path / "d1", employers=True, cases=True), tmp_path / "out1", instance)
     warehouse = data / "warehouse.duckdb"
     before = warehouse.read_bytes()
 
@@ -142,6 +142,8 @@ def test_a_delivery_with_nothing_usable_leaves_the_warehouse_byte_identical(data
     assert "employers.csv" in message and "not_allowed" in message and "column group" in message, message
     assert warehouse.read_bytes() == before
     assert not (tmp_path / "out2").exists()
+    again = _run("pilot-x", None, tmp_path / "out2", instance)  # the refused delivery is left out of the study
+    assert again.delivery.key == first.delivery.key and [d.key for d in deliveries("pilot-x")] == [first.delivery.key]
 
     alone = read_drop(whole)
     alone["employers"] = alone["employers"].assign(group="intervention")  # nobody to compare with

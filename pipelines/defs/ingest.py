@@ -18,7 +18,7 @@ from measures.contract.tables import TABLES
 from measures.contract.validate import IngestSummary, read_drop, validate_tables
 from measures.evaluation.results import QUARANTINE
 from measures.indicators.catalogue import drop_reference
-from pipelines.deliveries import Delivery, as_of, drop_of, file_checksums, files_of
+from pipelines.deliveries import Delivery, as_of, drop_of, file_checksums, files_of, refuse
 from pipelines.delivery_assets import OWNERS, delivery_asset, delivery_multi_asset, delivery_of
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.metadata import markdown_table, result_schema, table_schema
@@ -139,10 +139,12 @@ def _load(warehouse: Warehouse, delivery: Delivery, clock: _Stopwatch) -> tuple[
     try:
         raws = clock.time("read", read_drop, drop, delivery.standalone)
     except DropError as exc:
-        raise dg.Failure(description=str(exc)) from None
+        refuse(delivery)
+        raise dg.Failure(description=f"delivery {delivery.delivery_key} not loaded: {exc}") from None
     result = clock.time("validate", validate_tables, raws, drop_reference(), known)
     refused = unusable(result, delivery.standalone)
     if refused:
+        refuse(delivery)  # on record, left out of the study's evaluations; the warehouse is not touched
         raise dg.Failure(description=f"delivery {delivery.delivery_key} not loaded: {refused}")
     checksums = file_checksums(drop)
     register_files(warehouse, delivery.delivery_key, drop, checksums)

@@ -22,9 +22,14 @@ from pipelines.deliveries import PARTITIONS_NAME, TIMEZONE, latest, studies
 def weekly_refresh(context: dg.ScheduleEvaluationContext):
     existing = set(context.instance.get_dynamic_partitions(PARTITIONS_NAME))
     stamp = context.scheduled_execution_time.date().isoformat()
-    keys = [key for key in (latest(study).key for study in studies()) if key in existing]
+    newest = [latest(study) for study in studies()]
     requests = [
-        dg.RunRequest(run_key=f"weekly-{stamp}-{key}", partition_key=key, tags={"pilot/schedule": "weekly"})
-        for key in keys
+        dg.RunRequest(
+            run_key=f"weekly-{stamp}-{d.key}",
+            partition_key=d.key,
+            tags={"pilot/schedule": "weekly", "pilot/study": d.study},
+        )
+        for d in newest
+        if d.key in existing
     ]
     return requests or dg.SkipReason("no evaluated study to refresh")
