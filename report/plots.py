@@ -187,8 +187,8 @@ def over_time_figure(
             linewidth=1,
         )
         ax.axhline(0, color="#999999", linewidth=0.8)
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=5))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(axis="x", labelsize=7, labelrotation=20)
         ax.set_ylabel(units.get(indicator, ""), fontsize=8)
         ax.set_title(labels.get(indicator, indicator), loc="left", fontsize=9)

@@ -92,6 +92,9 @@ def test_four_partial_deliveries_equal_the_whole_drop_and_a_revision_is_applied(
     ao = over_time.loc[over_time["indicator_id"] == "ao_pct"].set_index("evaluation")["estimate"]
     effect = pd.read_csv(tmp_path / "out5" / "effects.csv").set_index("indicator_id").loc["ao_pct", "estimate"]
     assert ao[fifth.delivery.key] == pytest.approx(effect, abs=1e-9)
+    report = (tmp_path / "out5" / "report.html").read_text(encoding="utf-8")
+    assert 'id="over-time"' in report and 'id="deliveries"' in report and fifth.delivery.key in report
+    assert 'id="over-time"' not in (tmp_path / "out4" / "report.html").read_text(encoding="utf-8")  # one point
 
 
 def test_a_clean_delivery_then_one_with_bad_rows_and_no_name_reaches_anything(data, tmp_path, instance):

@@ -111,3 +111,5 @@ def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver
     written = pd.read_csv(data / "outputs" / delivery.key / "effects.csv").set_index("indicator_id")
     assert entries["ao_pct_estimate"]["floatValue"] == pytest.approx(written.loc["ao_pct", "estimate"], rel=1e-9)
     assert "ao_pct" in entries["effects"]["mdStr"] and "data:image/png;base64," in entries["forest_plot"]["mdStr"]
+    assert "data:image/png;base64," in entries["effects_over_time"]["mdStr"]  # the study's estimate over time
+    assert delivery.key in entries["evaluations"]["mdStr"]
