@@ -30,6 +30,7 @@ _RULE_WORDS: dict[Lang, dict[str, str]] = {
         "enum": "keuze",
         "range": " van {low:g} t/m {high:g}",
         "whole": ", geheel",
+        "code": "code uit de catalogus van de toolkit",
         "aliases": " (ook: {aliases})",
         "length": ", hoogstens {n} tekens",
         "descriptive": "; een ongeldige waarde wordt leeggemaakt, de rij blijft (waarschuwing)",
@@ -43,6 +44,7 @@ _RULE_WORDS: dict[Lang, dict[str, str]] = {
         "enum": "one of",
         "range": " from {low:g} to {high:g}",
         "whole": ", whole",
+        "code": "a code from the toolkit's catalogue",
         "aliases": " (also: {aliases})",
         "length": ", at most {n} characters",
         "descriptive": "; an invalid value is emptied, the row kept (a warning)",
@@ -76,7 +78,7 @@ class Column(BaseModel):
     def rule(self, lang: Lang) -> str:
         """The rule in words, for the data dictionary, error details and the UI's column schema."""
         words = _RULE_WORDS[lang]
-        rule = words[self.kind]
+        rule = words["code"] if self.catalogue else words[self.kind]
         if self.values:
             rule += ": " + ", ".join(self.values)
         if self.minimum is not None and self.maximum is not None:
