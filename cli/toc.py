@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from cli.common import console, err_console, friendly_errors, plain, print_json, run_and_exit, shown
 from toc.diff import diff_tocs
 from toc.errors import TocError
 from toc.graph import pathways
@@ -56,14 +56,14 @@ def show(
     data = _show_data(toc)
     if as_json:
         return print_json(data)
-    console.print(f"[bold]{toc.title}[/bold] ({toc.id}) — {toc.title_en}")
+    console.print(f"[bold]{shown(toc.title)}[/bold] ({shown(toc.id)}) — {shown(toc.title_en)}")
     for layer in MAIN_LAYERS:
         _print_nodes(toc, layer)
     for layer in SIDE_GROUPS.values():
         _print_nodes(toc, layer)
     links = Table("source", "target", "origin", "rationale", title="links")
     for link in toc.links:
-        links.add_row(link.source, link.target, link.origin, link.rationale)
+        links.add_row(*(shown(v) for v in (link.source, link.target, link.origin, link.rationale)))
     console.print(links)
 
 
@@ -84,7 +84,8 @@ def _print_nodes(toc: TheoryOfChange, layer: str) -> None:
         return
     table = Table("nr", "id", "label (nl)", "label (en)", title=layer)
     for node in nodes:
-        table.add_row("" if node.number is None else str(node.number), node.id, node.label_nl, node.label_en)
+        number = "" if node.number is None else str(node.number)
+        table.add_row(number, *(shown(v) for v in (node.id, node.label_nl, node.label_en)))
     console.print(table)
 
 
@@ -101,7 +102,7 @@ def validate(
 
         problems += validate_catalogue()
     for line in problems:
-        err_console.print(line, markup=False, highlight=False)
+        err_console.print(plain(line), markup=False, highlight=False)
     if problems:
         raise typer.Exit(1)
     console.print(
@@ -128,7 +129,7 @@ def render_cmd(
 
         results = node_results_from_effects_csv(toc.id, overlay)
     path = render(toc, fmt, output, lang=lang, results=results)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {shown(path)}")
 
 
 @app.command("paths")
@@ -145,9 +146,9 @@ def paths_cmd(
         return print_json({"toc": toc.id, "from": start, "pathways": found})
     labels = {n.id: n.label_nl for n in toc.nodes}
     for path in found:
-        console.print(" → ".join(f"{labels[n]} [dim]({n})[/dim]" for n in path))
+        console.print(" → ".join(f"{shown(labels[n])} [dim]({shown(n)})[/dim]" for n in path))
     if not found:
-        console.print(f"no pathway from {start} to a long-term effect")
+        console.print(f"no pathway from {shown(start)} to a long-term effect")
 
 
 @app.command("diff")
@@ -170,11 +171,11 @@ def diff_cmd(
         ("link removed", result.links_removed),
     ):
         for item in items:
-            console.print(f"{title}: {item}", markup=False)
+            console.print(plain(f"{title}: {item}"), markup=False)
     for title, changes in (("node changed", result.nodes_changed), ("link changed", result.links_changed)):
         for change in changes:
             for field, (was, now) in change.fields.items():
-                console.print(f"{title}: {change.key}.{field}: {was!r} -> {now!r}", markup=False)
+                console.print(plain(f"{title}: {change.key}.{field}: {was!r} -> {now!r}"), markup=False)
 
 
 def _load_version(ref: str) -> TheoryOfChange:

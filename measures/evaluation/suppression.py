@@ -12,6 +12,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 DEFAULT_MIN_CELL = 10
+#: The smallest minimum cell a run may be given (`pilot run --min-cell`): refused below it when parsed, before
+#: anything is computed or stored.
+MIN_CELL_FLOOR = 10
 
 
 def suppress_small_cells(
