@@ -70,7 +70,7 @@ def _parse_days(
         for name, target in (("year", year), ("month", month), ("day", day)):
             if name not in names:
                 continue
-            digits = pc.if_else(matched, parts.field(name), "1")  # unmatched rows hold no digits
+            digits = pc.if_else(matched, pc.struct_field(parts, name), "1")  # unmatched rows hold no digits
             digits = pc.if_else(pc.equal(digits, ""), "1", digits)  # an optional day left out
             target[found] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)[found]
     ok = (year >= 0) & (month >= 1) & (month <= 12)
