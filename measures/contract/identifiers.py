@@ -51,6 +51,7 @@ _FLOAT_SUFFIX = re2.compile(r"\.0+$")
 _EMAIL = re2.compile(r"(?i)^[^@\s]+(?:@|\(at\)|\[at\]|\{at\}| at )[^@\s]+(?:\.|\(dot\)|\[dot\]| dot )[a-z]{2,}$")
 _PSEUDONYM = re2.compile(f"^{PSEUDONYM_PATTERN}$")
 _WORDS = re2.compile(r"[^\W\d_]+")
+_BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
 _CAMEL_PARTS = re2.compile(r"\p{Lu}?\p{Ll}+")
 
 
@@ -66,8 +67,9 @@ def id_reasons(values: pd.Series, pseudonym: bool = True) -> np.ndarray:
     lists and the pattern; False for codes checked against our own catalogues (`toc/node`)."""
     text = arrow(values)
     unique = pc.unique(text)
-    suspects = pc.filter(unique, pc.invert(_plain(unique))).to_pylist()
-    found = {v: r for v in suspects if (r := id_reason(v, pseudonym)) is not None}
+    found = _digit_reasons(pc.filter(unique, pc.match_substring_regex(unique, r"^[0-9]+$")))
+    suspects = pc.filter(unique, pc.invert(pc.or_(_plain(unique), pc.match_substring_regex(unique, r"^[0-9]+$"))))
+    found |= {v: r for v in suspects.to_pylist() if (r := id_reason(v, pseudonym)) is not None}
     if not found:
         return np.full(len(values), None, dtype=object)
     position = pc.index_in(text, value_set=pa.array(list(found), pa.string())).fill_null(-1)
@@ -76,12 +78,31 @@ def id_reasons(values: pd.Series, pseudonym: bool = True) -> np.ndarray:
 
 
 def _plain(unique: pa.Array) -> pa.Array:
-    """Empty, or letters and digits with both present and no run of seven digits: no BSN, IBAN, phone,
-    e-mail or name looks like that, so nearly every real pseudonym needs no test in Python."""
-    plain = pc.and_(pc.match_substring_regex(unique, r"^[A-Za-z0-9_]+$"), pc.match_substring_regex(unique, "[A-Za-z]"))
+    """Empty, or letters and digits (both) that are neither `NL` + digits nor shaped like an IBAN: no BSN,
+    IBAN, phone number, e-mail address or name looks like that, so nearly every real pseudonym (`E000123`,
+    `p_3f9a1c2b7d`) needs no test in Python."""
+    plain = pc.match_substring_regex(unique, r"^[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*$")
     plain = pc.and_(plain, pc.match_substring_regex(unique, "[0-9]"))
-    plain = pc.and_(plain, pc.invert(pc.match_substring_regex(unique, "[0-9]{7}")))
+    for shape in (r"^(?i)nl[0-9_]+$", r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9]{11,30}$"):
+        plain = pc.and_(plain, pc.invert(pc.match_substring_regex(unique, shape)))
     return pc.or_(plain, pc.equal(unique, "")).fill_null(True)
+
+
+def _digit_reasons(digits: pa.Array) -> dict[str, str]:
+    """Ids of digits only: the BSN eleven-test for 8 or 9 of them in numpy; the few that could be a Dutch
+    phone number (a leading 0, 10-15 digits) through `phonenumbers`."""
+    length = pc.utf8_length(digits).to_numpy(zero_copy_only=False)
+    found: dict[str, str] = {}
+    candidates = pc.filter(digits, pa.array((length >= 8) & (length <= 9)))
+    if len(candidates):
+        padded = pc.utf8_lpad(candidates, 9, "0").to_numpy(zero_copy_only=False).astype("S9")
+        matrix = padded.view(np.uint8).reshape(-1, 9).astype(np.int64) - ord("0")
+        total = matrix @ _BSN_WEIGHTS
+        found |= dict.fromkeys(np.asarray(candidates)[(total % 11 == 0) & (total != 0)].tolist(), "bsn_like")
+    phones = pc.filter(digits, pa.array((length >= 10) & (length <= 15)))
+    phones = pc.filter(phones, pc.starts_with(phones, "0"))
+    found |= {v: "phone_like" for v in phones.to_pylist() if _phone(v)}
+    return found
 
 
 def id_reason(value: str, pseudonym: bool = True) -> str | None:
