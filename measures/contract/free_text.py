@@ -13,14 +13,14 @@ are digits; invisible format characters removed), then every span that one of th
   and any run of eight or nine digits (a personal number of some kind).
 
 Each distinct text is scrubbed once. Deduce's lists take about two seconds to load (with the garbage
-collector paused; more than a minute the very first time after installing, when Deduce builds its cache),
-so they are loaded only when there is text to scrub, and once per process. A cell longer than the column's
+collector paused; more than a minute the very first time after installing, when Deduce builds its cache)
+and about 1 GB of memory, so they are loaded only when there is text to scrub and released when the table
+is done (`release`), before the large tables are checked. A cell longer than the column's
 limit never gets here (`measures.contract.validate` empties it), so no pattern sees a 250 kB word.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 
 import numpy as np
@@ -44,17 +44,25 @@ _HOUSE_NUMBER = re2.compile(r"^[\s,]*\d{1,5}(?:\s?[a-zA-Z]\b|-\d+)?")
 _LOCATION_TAGS = ("locatie",)
 
 
-@functools.cache
-def _deduce():
-    from deduce import Deduce
+_MODEL: list = []  # Deduce, while loaded
 
-    gc.disable()  # unpickling millions of small objects: 2 s instead of 7 with the collector running
-    try:
-        model = Deduce()
-    finally:
-        gc.enable()
-    gc.freeze()  # they live as long as the process: keep them out of every later collection
-    return model
+
+def _deduce():
+    """Deduce, loaded on first use. Its lists hold about 1 GB: `release` gives that back when a table is done."""
+    if not _MODEL:
+        from deduce import Deduce
+
+        gc.disable()  # unpickling millions of small objects: 2 s instead of 7 with the collector running
+        try:
+            _MODEL.append(Deduce())
+        finally:
+            gc.enable()
+    return _MODEL[0]
+
+
+def release() -> None:
+    """Forget Deduce (its objects hold no cycles: the memory is back at once); the next use loads it again."""
+    _MODEL.clear()
 
 
 def deduce_lookups() -> dict:

@@ -173,10 +173,13 @@ def _project(sheet: _Sheet, path: Path, table: Table) -> RawTable:
     if missing:
         raise DropError(f"{path.name}: missing required column {', '.join(repr(c) for c in missing)}")
     keep = ~np.logical_and.reduce(blank) if blank else np.zeros(0, dtype=bool)
+    every = bool(keep.all())  # no blank row: the columns as they are, no copy
     frame = pd.DataFrame(
         {
             name: pd.Series(
-                pd.arrays.ArrowExtensionArray(sheet.columns[places[name][0]].filter(pa.array(keep)))
+                pd.arrays.ArrowExtensionArray(
+                    sheet.columns[places[name][0]] if every else sheet.columns[places[name][0]].filter(pa.array(keep))
+                )
                 if name in places
                 else pd.array([""] * int(keep.sum()), dtype=TEXT),
                 dtype=TEXT,

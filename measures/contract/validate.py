@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from measures.contract.arrow_text import arrow, positions
 from measures.contract.free_text import REDACTED, scrub_text
+from measures.contract.free_text import release as release_deduce
 from measures.contract.identifiers import ID_DETAILS, id_reasons
 from measures.contract.limits import Limits
 from measures.contract.read import RawTable, discover, read_table
@@ -40,6 +41,8 @@ from measures.contract.records import NoteBook, Verdict, empty_records
 from measures.contract.tables import TABLES, Column, Table
 from measures.contract.values import enum_values, parse_date, parse_month, parse_number
 
+#: From this many rows still to check, Deduce's memory is released first (reloading it costs two seconds).
+LARGE_ROWS = 200_000
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 #: Warnings have the same columns: a warning is a record of a cell that was changed, its row kept.
 WARNING_COLUMNS = QUARANTINE_COLUMNS
@@ -134,6 +137,8 @@ def validate_tables(raws: Mapping[str, RawTable], reference: Reference, limits: 
     results: dict[str, TableResult] = {}
     for name, raw in raws.items():
         results[name] = validate_table(raw, results, reference, limits or Limits())
+        if sum(len(r.frame) for n, r in raws.items() if n not in results) > LARGE_ROWS:
+            release_deduce()  # its 1 GB of name lists back before large tables are checked; small drops keep it
     return DropResult(results)
 
 

@@ -101,5 +101,6 @@ def enum_values(column: Column, text: pd.Series) -> tuple[pd.Series, np.ndarray]
     meaning = pa.array(list(column.aliases.values()), pa.string())
     where = pc.index_in(spelled, value_set=spellings)
     mapped = pc.if_else(where.is_valid(), pc.take(meaning, where), spelled) if column.aliases else spelled
-    values = pd.Series(mapped.to_numpy(zero_copy_only=False), index=text.index, dtype=TEXT)
+    mapped = mapped.combine_chunks() if isinstance(mapped, pa.ChunkedArray) else mapped
+    values = pd.Series(pd.arrays.ArrowExtensionArray(mapped), index=text.index, dtype=TEXT)  # no Python strings
     return values, where.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
