@@ -76,17 +76,26 @@ class Verdict:
         return _frame(self.raw, rows[order], column, reason, detail[order])
 
     def rejected(self, loaded: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame | None:
-        """The ids of the quarantined rows with their root cause, for the references of later tables."""
+        """The ids of the quarantined rows with where they were wrong (`root`: the parent's root cause, or
+        None for the row itself), for the references of later tables."""
         bad = ~self.ok
         if not bad.any():
             return None
-        own = [
-            f"{self.raw.path.name} row {row}, column {column} ({reason})"
-            for row, column, reason in zip(self.raw.rows[bad], self.column[bad], self.reason[bad], strict=True)
-        ]
-        roots = np.where(pd.isna(self.root[bad]), np.array(own, dtype=object), self.root[bad])
-        frame = loaded.loc[bad, id_columns].reset_index(drop=True)
-        return frame.assign(root=roots)
+        return (
+            loaded.loc[bad, id_columns]
+            .reset_index(drop=True)
+            .assign(row=self.raw.rows[bad], column=self.column[bad], reason=self.reason[bad], root=self.root[bad])
+        )
+
+
+def root_causes(rejected: pd.DataFrame, file: str, picked: np.ndarray) -> np.ndarray:
+    """The root cause of each picked rejected row (index into `rejected`, -1 for none) as text."""
+    causes = np.full(len(picked), None, dtype=object)
+    for index in np.unique(picked[picked >= 0]):
+        row = rejected.iloc[index]
+        own = f"{file} row {row['row']}, column {row['column']} ({row['reason']})"
+        causes[picked == index] = own if row["root"] is None else row["root"]
+    return causes
 
 
 class NoteBook:

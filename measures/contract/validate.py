@@ -37,12 +37,24 @@ from measures.contract.free_text import release as release_deduce
 from measures.contract.identifiers import ID_DETAILS, id_reasons
 from measures.contract.limits import Limits
 from measures.contract.read import RawTable, discover, read_table
-from measures.contract.records import NoteBook, Verdict, empty_records
+from measures.contract.records import NoteBook, Verdict, empty_records, root_causes
 from measures.contract.tables import TABLES, Column, Table
 from measures.contract.values import enum_values, parse_date, parse_month, parse_number
 
 #: From this many rows still to check, Deduce's memory is released first (reloading it costs two seconds).
 LARGE_ROWS = 200_000
+#: Per table, the columns other tables refer to: only for these are quarantined ids kept (for root causes).
+REFERENCED = {
+    name: sorted(
+        {
+            c.references.split(".")[1]
+            for t in TABLES.values()
+            for c in t.columns
+            if c.references and c.references.startswith(f"{name}.")
+        }
+    )
+    for name in TABLES
+}
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 #: Warnings have the same columns: a warning is a record of a cell that was changed, its row kept.
 WARNING_COLUMNS = QUARANTINE_COLUMNS
@@ -162,7 +174,7 @@ def validate_table(
         dropped_columns=raw.dropped_columns,
         scrubbed_cells=notes.count("identifier_removed", verdict.ok),
         warnings=notes.records(verdict.ok),
-        rejected=verdict.rejected(loaded, [c.name for c in table.columns if c.kind == "id"]),
+        rejected=verdict.rejected(loaded, REFERENCED[table.name]) if REFERENCED[table.name] else None,
     )
 
 
@@ -293,13 +305,13 @@ def _check_references(table: Table, loaded: pd.DataFrame, verdict: Verdict, earl
             _check_employer_of_employee(loaded, verdict, target.loaded)
             continue
         missing = ~loaded[column.name].isin(target.loaded[target_column]).to_numpy()
-        if target.rejected is not None and len(target.rejected):
-            parent = positions(loaded[column.name], target.rejected[target_column])
-            roots = np.append(target.rejected["root"].to_numpy(dtype=object), None)[parent]
-            details = np.array(
-                [f"its row in {target_table} was quarantined; root cause: {r}" for r in roots], dtype=object
-            )
-            verdict.flag(missing & (parent >= 0), column.name, "parent_quarantined", details, roots=roots)
+        if target.rejected is not None:
+            parent = np.where(missing, positions(loaded[column.name], target.rejected[target_column]), -1)
+            roots = root_causes(target.rejected, target.source_file, parent)
+            details = np.full(len(parent), None, dtype=object)
+            for root in set(roots[parent >= 0]):
+                details[roots == root] = f"its row in {target_table} was quarantined; root cause: {root}"
+            verdict.flag(parent >= 0, column.name, "parent_quarantined", details, roots=roots)
         subject = target_column.removesuffix("_id")
         verdict.flag(missing, column.name, f"unknown_{subject}", f"{column.name} is not in {target_table}")
 
