@@ -35,7 +35,7 @@ def test_the_base_drop_is_clean(base):
     result = validate(base)
     assert len(result.quarantine()) == 0
     assert_balanced(result)
-    assert all(s["rows_in"] > 0 for s in result.summary().values())
+    assert all(s.rows_in > 0 for s in result.summary().values())
 
 
 RULES = [
@@ -83,7 +83,7 @@ def test_a_bad_value_is_quarantined_with_its_position_and_reason(drop, table, co
     if value:
         assert value not in quarantine_text(result)  # reasons name the rule, never the value
     assert_balanced(result)
-    assert result.summary()[table]["reasons"] == {reason: 1}
+    assert result.summary()[table].reasons == {reason: 1}
 
 
 def test_a_quarantined_case_takes_its_admin_and_survey_rows_along(drop):
@@ -93,7 +93,7 @@ def test_a_quarantined_case_takes_its_admin_and_survey_rows_along(drop):
     assert result.tables["cases"].quarantine["reason"].tolist() == ["bad_date"]
     admin_rows = sum(1 for r in read_rows(drop, "admin")[1:] if r[0] == employee)
     assert admin_rows > 0
-    assert result.summary()["admin"]["reasons"] == {"parent_quarantined": admin_rows}
+    assert result.summary()["admin"].reasons == {"parent_quarantined": admin_rows}
     details = set(result.tables["admin"].quarantine["detail"])
     assert details == {"its row in cases was quarantined; root cause: cases.csv row 3, column absence_start (bad_date)"}
     assert employee not in set(result.tables["admin"].loaded["employee_id"])
@@ -129,7 +129,7 @@ def test_a_bad_descriptive_value_empties_the_cell_and_keeps_the_row(drop):
     ]
     assert all("cell emptied, row kept" in d for d in warnings["detail"])
     assert "reuzegroot" not in warnings.to_csv()
-    assert result.summary()["employers"]["warning_reasons"] == {"missing_value": 1, "not_allowed": 1, "too_long": 1}
+    assert result.summary()["employers"].warning_reasons == {"missing_value": 1, "not_allowed": 1, "too_long": 1}
 
 
 def test_the_dictionarys_own_wording_of_an_enum_is_mapped_and_reported(drop):
@@ -243,7 +243,7 @@ def test_several_problems_in_one_table_each_get_a_row_and_the_counts_add_up(drop
     q = result.tables["admin"].quarantine
     assert q[["row", "reason"]].values.tolist() == [[3, "out_of_range"], [10, "bad_month"]]
     summary = result.summary()["admin"]
-    assert summary["rows_in"] == len(read_rows(drop, "admin")) - 2  # minus header and the blank line
+    assert summary.rows_in == len(read_rows(drop, "admin")) - 2  # minus header and the blank line
     assert_balanced(result)
 
 

@@ -36,7 +36,10 @@ def _stored_text(result) -> str:
     """Everything validation would hand on to storage: loaded rows, quarantine, warnings and the summary."""
     frames = {n: t.loaded for n, t in result.tables.items()}
     return (
-        frames_text(frames) + result.quarantine().to_csv() + result.warnings().to_csv() + json.dumps(result.summary())
+        frames_text(frames)
+        + result.quarantine().to_csv()
+        + result.warnings().to_csv()
+        + json.dumps({n: s.as_json() for n, s in result.summary().items()})
     )
 
 
@@ -120,9 +123,9 @@ def test_xlsx_cells_right_of_the_header_are_dropped_by_position(base, tmp_path):
 
 def test_header_only_files_load_no_rows(base, tmp_path):
     survey = validate(hostile("header-only-survey", base, tmp_path / "s"))
-    assert survey.summary()["survey"] | {"rows_in": 0, "loaded": 0} == survey.summary()["survey"]
+    assert (survey.summary()["survey"].rows_in, survey.summary()["survey"].loaded) == (0, 0)
     employers = validate(hostile("header-only-employers", base, tmp_path / "e"))
-    assert employers.summary()["employers"]["loaded"] == 0
+    assert employers.summary()["employers"].loaded == 0
     assert set(employers.tables["cases"].quarantine["reason"]) == {"unknown_employer"}
     assert_balanced(employers)
 

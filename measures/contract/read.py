@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -181,7 +182,7 @@ def _project(sheet: _Sheet, path: Path, table: Table) -> RawTable:
                     sheet.columns[places[name][0]] if every else sheet.columns[places[name][0]].filter(pa.array(keep))
                 )
                 if name in places
-                else pd.array([""] * int(keep.sum()), dtype=TEXT),
+                else pd.Series([""] * int(keep.sum()), dtype=TEXT),
                 dtype=TEXT,
             )
             for name in table.column_names
@@ -218,7 +219,7 @@ def _read_csv(path: Path, max_rows: int) -> _Sheet:
     if _count_lines(source) - 1 > max_rows:
         raise DropError(f"{path.name}: more than {max_rows:,} rows, the limit for this table (see --max-rows)")
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    header = next(_csv_records(first_line, delimiter), [])
+    header: list[str] = next(_csv_records(first_line, delimiter), [])
     arrow, rejected, malformed = _parse_csv(source, delimiter, len(header), threads=True)
     if rejected:
         arrow, rejected, malformed = _parse_csv(source, delimiter, len(header), threads=False)
@@ -381,7 +382,7 @@ def _arrow_text(values: pa.Array) -> pa.Array:
     return pc.fill_null(text.cast(pa.string()), "")
 
 
-def cells_as_text(frame: pd.DataFrame, dtype: object = None) -> pd.DataFrame:
+def cells_as_text(frame: pd.DataFrame, dtype: Any = None) -> pd.DataFrame:
     """Every cell of a typed frame (spreadsheet, Parquet) as the text a CSV would hold."""
     return pd.DataFrame({c: frame[c].map(cell_text) for c in frame.columns}, index=frame.index, dtype=dtype)
 

@@ -133,14 +133,14 @@ class NoteBook:
         for mask, column, reason, detail in self.notes:
             rows = self.raw.rows[mask & ok]
             parts.append((rows, [column] * len(rows), [reason] * len(rows), [detail] * len(rows)))
-        for column, alias in self._spellings:
-            spellings = list(column.aliases.items())
+        for enum, alias in self._spellings:
+            spellings = list(enum.aliases.items())
             counts = np.bincount(alias[ok & (alias >= 0)], minlength=len(spellings))
             for index in np.flatnonzero(counts):
                 first = self.raw.rows[np.flatnonzero(ok & (alias == index))[0]]
                 spelling, value = spellings[index]
                 detail = f"'{spelling}' read as '{value}' in {counts[index]} row{'s' if counts[index] > 1 else ''}"
-                parts.append((np.array([first]), [column.name], ["spelling_mapped"], [detail]))
+                parts.append((np.array([first]), [enum.name], ["spelling_mapped"], [detail]))
         if not parts:
             return empty_records(["table", "source_file", "row", "column", "reason", "detail"])
         rows = np.concatenate([p[0] for p in parts]).astype(np.int64)

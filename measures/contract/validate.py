@@ -22,6 +22,7 @@ categoricals, so a million bad rows cost a few bytes each, not a message each.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,60 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class IngestSummary:
+    """What became of one delivered table. The one record behind `pilot validate --json`, the warehouse's
+    `ingest_summary` table and ingest.json; names of dropped columns only, never values."""
+
+    table: str
+    source_file: str
+    sha256: str
+    rows_in: int
+    loaded: int
+    quarantined: int
+    dropped_columns: tuple[str, ...] = ()
+    scrubbed_cells: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> rows
+    warnings: int = 0  # cells emptied or changed, rows kept
+    warning_reasons: dict[str, int] = field(default_factory=dict)  # warning reason -> cells
+
+    def as_json(self) -> dict:
+        """The per-table object of ingest.json (keyed by table there; `pilot validate --json` adds sha256)."""
+        return {
+            "rows_in": self.rows_in,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "source_file": self.source_file,
+            "dropped_columns": list(self.dropped_columns),
+            "scrubbed_cells": self.scrubbed_cells,
+            "reasons": dict(sorted(self.reasons.items())),
+            "warnings": self.warnings,
+            "warning_reasons": dict(sorted(self.warning_reasons.items())),
+        }
+
+    def as_row(self) -> dict:
+        """A row of the warehouse's `ingest_summary` (lists and mappings as JSON text)."""
+        data = self.as_json()
+        as_text = {name: json.dumps(data[name]) for name in ("dropped_columns", "reasons", "warning_reasons")}
+        return {"table": self.table, "sha256": self.sha256} | data | as_text
+
+    @classmethod
+    def from_row(cls, row: Mapping) -> IngestSummary:
+        return cls(
+            table=row["table"],
+            source_file=row["source_file"],
+            sha256=row.get("sha256") or "",
+            rows_in=int(row["rows_in"]),
+            loaded=int(row["loaded"]),
+            quarantined=int(row["quarantined"]),
+            dropped_columns=tuple(json.loads(row["dropped_columns"])),
+            scrubbed_cells=int(row["scrubbed_cells"]),
+            reasons=json.loads(row["reasons"]),
+            warnings=int(row.get("warnings") or 0),
+            warning_reasons=json.loads(row.get("warning_reasons") or "{}"),
+        )
+
+
+@dataclass(frozen=True)
 class TableResult:
     name: str
     source_file: str
@@ -91,19 +146,20 @@ class TableResult:
     warnings: pd.DataFrame = field(default_factory=lambda: empty_records(WARNING_COLUMNS))
     rejected: pd.DataFrame | None = None  # ids of quarantined rows + `root` (never stored: for references only)
 
-    def summary(self) -> dict:
-        return {
-            "rows_in": self.rows_in,
-            "loaded": len(self.loaded),
-            "quarantined": len(self.quarantine),
-            "source_file": self.source_file,
-            "sha256": self.sha256,
-            "dropped_columns": self.dropped_columns,
-            "scrubbed_cells": self.scrubbed_cells,
-            "reasons": _counts(self.quarantine),
-            "warnings": len(self.warnings),
-            "warning_reasons": _counts(self.warnings),
-        }
+    def summary(self) -> IngestSummary:
+        return IngestSummary(
+            table=self.name,
+            source_file=self.source_file,
+            sha256=self.sha256,
+            rows_in=self.rows_in,
+            loaded=len(self.loaded),
+            quarantined=len(self.quarantine),
+            dropped_columns=tuple(self.dropped_columns),
+            scrubbed_cells=self.scrubbed_cells,
+            reasons=_counts(self.quarantine),
+            warnings=len(self.warnings),
+            warning_reasons=_counts(self.warnings),
+        )
 
 
 def _counts(records: pd.DataFrame) -> dict[str, int]:
@@ -114,7 +170,7 @@ def _counts(records: pd.DataFrame) -> dict[str, int]:
 class DropResult:
     tables: dict[str, TableResult]
 
-    def summary(self) -> dict[str, dict]:
+    def summary(self) -> dict[str, IngestSummary]:
         return {name: result.summary() for name, result in self.tables.items()}
 
     def quarantine(self) -> pd.DataFrame:
@@ -341,10 +397,9 @@ def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: Verdict, rows
     )
     mask = np.zeros(len(loaded), dtype=bool)
     mask[duplicate.index[duplicate.to_numpy()]] = True
-    # one message per distinct first row (a categorical), not one string per copy: 5 million copies of one row
-    firsts = first_row[duplicate].to_numpy()
-    distinct, codes = np.unique(firsts, return_inverse=True)
-    messages = pd.Categorical.from_codes(codes, [f"same {', '.join(table.key)} as row {r}" for r in distinct])
+    # one message per distinct first row, shared by its copies: 5 million copies of one row are one string
+    distinct, codes = np.unique(first_row[duplicate].to_numpy(), return_inverse=True)
+    messages = np.array([f"same {', '.join(table.key)} as row {r}" for r in distinct], dtype=object)
     details = np.full(len(loaded), None, dtype=object)
-    details[mask] = np.asarray(messages, dtype=object)
+    details[mask] = messages[codes]
     verdict.flag(mask, ",".join(table.key), "duplicate", details)

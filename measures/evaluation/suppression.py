@@ -11,17 +11,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-DEFAULT_MIN_CELL = 10
-#: The smallest minimum cell a run may be given (`pilot run --min-cell`): refused below it when parsed, before
-#: anything is computed or stored.
-MIN_CELL_FLOOR = 10
+from measures.evaluation.thresholds import MIN_CELL
 
 
 def suppress_small_cells(
     table: pd.DataFrame,
     n: str = "n",
     values: Sequence[str] = (),
-    min_n: int = DEFAULT_MIN_CELL,
+    min_n: int = MIN_CELL,
     margins: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A copy with `suppressed` (0/1) and the `values` and `n` of suppressed cells emptied.
