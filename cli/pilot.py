@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from cli.common import console, friendly_errors, plain, print_json, run_and_exit, shown
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
 from toc.lang import checked_lang
@@ -290,11 +291,24 @@ def run(
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
     ] = MIN_CELL,
     lang: LangOption = "nl",
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="Refuse a delivery that loses more of a required table to the quarantine."
+        ),
+    ] = MAX_QUARANTINE_SHARE,
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
     from pipelines.run import run_drop
 
-    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
+    outcome = run_drop(
+        data,
+        out,
+        cutoff.date() if cutoff else None,
+        min_cell=min_cell,
+        lang=lang,
+        max_quarantine_share=max_quarantine_share,
+    )
     console.print(f"run {outcome.run_id} of delivery {shown(outcome.delivery.key)} succeeded")
     console.print(
         f"outputs in {shown(outcome.out_dir)}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html"
@@ -340,7 +354,7 @@ def report(
     from pipelines.run import run_drop
 
     with tempfile.TemporaryDirectory() as scratch:
-        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang, log_level="WARNING")
+        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(scratch) / "report.html", out)
     console.print(f"wrote {shown(out)}")

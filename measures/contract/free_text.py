@@ -22,6 +22,7 @@ limit never gets here (`measures.contract.validate` empties it), so no pattern s
 from __future__ import annotations
 
 import gc
+import logging
 
 import numpy as np
 import pandas as pd
@@ -50,14 +51,26 @@ _MODEL: list = []  # Deduce, while loaded
 def _deduce():
     """Deduce, loaded on first use. Its lists hold about 1 GB: `release` gives that back when a table is done."""
     if not _MODEL:
-        from deduce import Deduce
-
+        Deduce = _import_deduce()
         gc.disable()  # unpickling millions of small objects: 2 s instead of 7 with the collector running
         try:
             _MODEL.append(Deduce())
         finally:
             gc.enable()
     return _MODEL[0]
+
+
+def _import_deduce():
+    """`deduce` calls `logging.basicConfig(stream=sys.stdout, level=DEBUG)` when imported: every library's
+    debug lines would then go to stdout. With a handler in place that call does nothing; it is removed after."""
+    root = logging.getLogger()
+    placeholder = logging.NullHandler()
+    root.addHandler(placeholder)
+    try:
+        from deduce import Deduce
+    finally:
+        root.removeHandler(placeholder)
+    return Deduce
 
 
 def release() -> None:

@@ -21,6 +21,9 @@ from measures.contract.tables import TABLES
 from toc.errors import UserError
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
+#: The share of a required table's rows that may be quarantined before a delivery is refused
+#: (`measures.contract.usability`; `pilot run --max-quarantine-share`).
+MAX_QUARANTINE_SHARE = 0.5
 
 
 @dataclass(frozen=True)

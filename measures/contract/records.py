@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from measures.contract.arrow_text import TEXT
 from measures.contract.read import RawTable
 from measures.contract.tables import Column
 
@@ -16,7 +17,8 @@ _MALFORMED = {"too_many_fields": "more fields than the header", "too_few_fields"
 
 
 def empty_records(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object") for c in columns})
+    """No records, with typed columns (text, not object: a table created from it gets VARCHAR, not NULL)."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else TEXT) for c in columns})
 
 
 def _frame(raw: RawTable, rows: np.ndarray, column, reason, detail) -> pd.DataFrame:

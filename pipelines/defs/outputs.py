@@ -1,7 +1,7 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and
-report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
+effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, warnings.csv, ingest.json, run.json
+and report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
 drop gives the same bytes; run.json says what produced them.
 """
 
@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
+from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS, IngestSummary
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.panels import Panels
 from measures.evaluation.trends import TREND_COLUMNS
@@ -35,6 +35,7 @@ OUTPUT_FILES = (
     "event_study.csv",
     "balance.csv",
     "quarantine.csv",
+    "warnings.csv",
     "ingest.json",
     "run.json",
     "report.html",
@@ -45,7 +46,7 @@ OUTPUT_FILES = (
     group_name="outputs",
     kinds={"html", "csv"},
     deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, warnings.csv, ingest.json, run.json and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -54,7 +55,7 @@ def evaluation_outputs(
     folder = out_dir(delivery, options)
     folder.mkdir(parents=True, exist_ok=True)
     tables = warehouse.read_many(
-        ["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key
+        ["effects", "trends", "event_study", "balance", "quarantine", "warnings", "ingest_summary"], delivery.key
     )
     _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
     _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
@@ -63,6 +64,7 @@ def evaluation_outputs(
     _csv(
         tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
     )
+    _csv(tables["warnings"].sort_values(["table", "row"], kind="stable"), WARNING_COLUMNS, folder / "warnings.csv")
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     _json(_run_info(context, delivery, options), folder / "run.json")
@@ -123,7 +125,7 @@ def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) 
         "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
         "input_files": file_checksums(drop),
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
-        "dagster_run_id": context.run_id,
+        "dagster_run_id": context.run.run_id,
     }
 
 
