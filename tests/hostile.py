@@ -206,3 +206,46 @@ def planted_anywhere() -> set[str]:
 
 def frames_text(frames: dict[str, pd.DataFrame]) -> str:
     return "\n".join(f.to_csv(index=False) for f in frames.values())
+
+
+def _composite(drop: Path) -> Path:
+    """Many findings in one drop that still loads (for `pilot run`): identifiers as ids of different
+    employees, every free-text form in the approaches, an identifier as a header, a Windows-1252 cases file
+    with a malformed row holding a name and a BSN."""
+    employees = [r[0] for r in read_rows(drop, "cases")[1:]]
+    ids = [f"{BSN}.0", "123.456.782", "１２３４５６７８２", "jan.devries@voorbeeld.nl", "Jan de Vries", "06-41234567"]
+    for employee, value in zip(employees, ids, strict=False):
+        for table in ("cases", "admin", "survey"):
+            replace_value(drop, table, "employee_id", employee, value)
+    texts = [
+        "Jan de Vries belde; Dhr. J. de Vries; Mr. Ömer Çelik; geboren 14-03-1967",
+        "BSN 123.456.782, rekeningen BE68539007547034 en DE89 3704 0044 0532 0130 00",
+        "woont op 3511ab 12, adres Kerkstraat 12, mail jan(at)voorbeeld(dot)nl",
+        "bel 06 - 123 456 78 of +32 470 12 34 56",
+    ]
+    for row, text in enumerate(texts, start=2):
+        set_cell(drop, "employers", row, "approach", text)
+    add_column(drop, "employers", f"Jan de Vries {BSN}", "x")
+    return _latin1_with_malformed_row(drop)
+
+
+#: What the composite plants (each must be found in no stored byte, no output and no log).
+COMPOSITE_PLANTED = (
+    BSN,
+    "123.456.782",
+    "１２３４５６７８２",
+    "devries",
+    "Vries",
+    "41234567",
+    "Ömer",
+    "Çelik",
+    "1967",
+    "539007547034",
+    "0532 0130",
+    "3511",
+    "Kerkstraat",
+    "jan(at)",
+    "123 456 78",
+    "470 12 34",
+    "Vriës",
+)

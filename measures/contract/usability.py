@@ -5,7 +5,7 @@ A delivery is refused, with one message that names the root cause (file, row, co
 - a required table lost more than `max_share` of its rows to the quarantine (default `MAX_QUARANTINE_SHARE`,
   half): such a delivery is broken, not merely imperfect, and its estimates would describe the rows that
   happened to survive;
-- no case or no administrative month was loaded;
+- no employer, no case or no administrative month was loaded;
 - one of the two groups has no employer with a loaded case (a design without a comparison, or without an
   intervention, has no difference to estimate).
 
@@ -23,27 +23,30 @@ from measures.contract.validate import DropResult, TableResult
 from toc.errors import UserError
 
 
+#: Tables without which nothing can be estimated: at least one row of each must load.
+NEEDED = ("employers", "cases", "admin")
+
+
 class UnusableDelivery(UserError):
     """A delivery that leaves nothing (or too little) to evaluate; the message names the root cause."""
 
 
 def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE) -> None:
-    """Raise `UnusableDelivery` with the first reason the delivery cannot be evaluated."""
+    """Raise `UnusableDelivery` with the first reason the delivery cannot be evaluated, in load order (the
+    employers before their cases, the cases before their months), so that the root cause comes first."""
     for name, table in TABLES.items():
         found = result.tables.get(name)
-        if found is None or not table.required or not found.rows_in:
+        if found is None or not table.required:
             continue
         lost = len(found.quarantine)
+        if name in NEEDED and not len(found.loaded):
+            cause = _first_cause(found) if lost else "the file holds no rows"
+            raise UnusableDelivery(f"{found.source_file}: no usable row; {cause}")
         if lost > max_share * found.rows_in:
             raise UnusableDelivery(
                 f"{found.source_file}: {lost} of {found.rows_in} rows quarantined, more than {max_share:.0%}; "
                 f"{_first_cause(found)} (`pilot validate` lists every row)"
             )
-    for name in ("cases", "admin"):
-        found = result.tables.get(name)
-        if found is not None and not len(found.loaded):
-            cause = _first_cause(found) if len(found.quarantine) else "the file holds no rows"
-            raise UnusableDelivery(f"{found.source_file}: no usable row; {cause}")
     _check_groups(result)
 
 
