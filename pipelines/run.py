@@ -98,11 +98,16 @@ def run_drop(
 PID_TAG, HOST_TAG = "pilot/pid", "pilot/host"
 
 
-def writable(folder: Path, label: str) -> None:
-    """One line, before any computation, when `folder` cannot be created or written."""
+def writable(folder: Path, label: str, create: bool = True) -> None:
+    """One line, before any computation, when `folder` cannot be written (or created). Without `create`, a
+    folder that does not exist yet is left uncreated: its nearest existing parent must be writable."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        probe = next(p for p in (folder, *folder.parents) if p.exists())
+        if not probe.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as exc:
         raise UserError(f"{label} {folder}: cannot write there ({exc.strerror or type(exc).__name__})") from None
@@ -120,7 +125,7 @@ def check_out(out: Path, drop: Path) -> None:
             raise UserError(
                 f"--out {out}: holds a link ({link.relative_to(out)}); outputs are never written through links"
             )
-    writable(out, "--out")
+    writable(out, "--out", create=False)
 
 
 def fail_dead_runs(inst: dg.DagsterInstance) -> list[str]:

@@ -163,12 +163,12 @@ HOSTILE: dict[str, Hostile] = {
     "text-name-untitled": Hostile(_approach("Jan de Vries belde over de aanpak"), ("Vries",)),
     "text-name-initials": Hostile(_approach("Overleg met Dhr. J. de Vries"), ("Vries",)),
     "text-name-diacritics": Hostile(_approach("Mr. Ömer Çelik kwam langs"), ("Ömer", "Çelik")),
-    "text-birth-date": Hostile(_approach("geboren 14-03-1967, in dienst sinds 2001"), ("1967",)),
+    "text-birth-date": Hostile(_approach("geboren 14-03-1967, in dienst sinds 2001"), ("14-03-1967", "1967")),
     "text-bsn-dots": Hostile(_approach("BSN 123.456.782 staat in het dossier"), ("123.456.782",)),
     "text-iban-be-de": Hostile(
         _approach("rekeningen BE68539007547034 en DE89 3704 0044 0532 0130 00"), ("539007547034", "0532 0130")
     ),
-    "text-postcode": Hostile(_approach("woont op 3511ab 12"), ("3511",)),
+    "text-postcode": Hostile(_approach("woont op 3511ab 12"), ("3511ab", "3511")),
     "text-street": Hostile(_approach("adres Kerkstraat 12"), ("Kerkstraat",)),
     "text-email-obfuscated": Hostile(_approach("mail jan(at)voorbeeld(dot)nl"), ("jan(at)", "voorbeeld")),
     "text-phone-spaced": Hostile(_approach("bel 06 - 123 456 78"), ("123 456 78",)),
@@ -213,7 +213,8 @@ def _composite(drop: Path) -> Path:
     employees, every free-text form in the approaches, an identifier as a header, a Windows-1252 cases file
     with a malformed row holding a name and a BSN."""
     employees = [r[0] for r in read_rows(drop, "cases")[1:]]
-    ids = [f"{BSN}.0", "123.456.782", "１２３４５６７８２", "jan.devries@voorbeeld.nl", "Jan de Vries", "06-41234567"]
+    # (no full-width digits here: the cases file becomes Windows-1252, which has none)
+    ids = [f"{BSN}.0", "123.456.782", "NL 123 456 782", "jan.devries@voorbeeld.nl", "Jan de Vries", "06-41234567"]
     for employee, value in zip(employees, ids, strict=False):
         for table in ("cases", "admin", "survey"):
             replace_value(drop, table, "employee_id", employee, value)
@@ -233,16 +234,16 @@ def _composite(drop: Path) -> Path:
 COMPOSITE_PLANTED = (
     BSN,
     "123.456.782",
-    "１２３４５６７８２",
+    "123 456 782",
     "devries",
     "Vries",
     "41234567",
     "Ömer",
     "Çelik",
-    "1967",
+    "14-03-1967",
     "539007547034",
     "0532 0130",
-    "3511",
+    "3511ab",
     "Kerkstraat",
     "jan(at)",
     "123 456 78",
