@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -205,6 +206,30 @@ def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: Js
         table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
     console.print(table)
     console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="A ToC as a causal DAG for other tools, on stdout.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("dagitty")
+@friendly_errors
+def export_dagitty(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """dagitty syntax (dagitty.net, R dagitty): intervention as exposure, long-term effects as outcomes."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_dagitty
+
+    sys.stdout.write(to_dagitty(pilot_dag(resolve(toc_id))))
+
+
+@export_app.command("gml")
+@friendly_errors
+def export_gml(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """GML (DoWhy, networkx, Gephi): the same DAG, with roles, layers, labels and `observed` per node."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_gml
+
+    sys.stdout.write(to_gml(pilot_dag(resolve(toc_id))))
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import plots
+from report.identification import identification_rows
 from report.text import SOURCE, TEXT
 from toc.lang import Lang, checked_lang, number, translated
 from toc.load import load_shipped
@@ -99,6 +100,7 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "literature": business_case(daily_wage=DAILY_WAGE),
         "daily_wage": DAILY_WAGE,
         "balance_threshold": BALANCE_THRESHOLD,
+        "identification": identification_rows(inputs.effects, inputs.toc_svgs.keys(), lang),
         "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS, IngestSummary
+from measures.evaluation.calendar import run_calendar
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.panels import Panels
 from measures.evaluation.trends import TREND_COLUMNS
@@ -67,7 +68,7 @@ def evaluation_outputs(
     _csv(tables["warnings"].sort_values(["table", "row"], kind="stable"), WARNING_COLUMNS, folder / "warnings.csv")
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, delivery, options), folder / "run.json")
+    _json(_run_info(context, delivery, options) | {"calendar": run_calendar(panels.admin)}, folder / "run.json")
     inputs = ReportInputs(
         delivery=delivery.key,
         cutoff=delivery.cutoff,
