@@ -22,7 +22,6 @@ from measures.contract.tables import GROUPS, TABLES
 from measures.contract.validate import DropResult, TableResult
 from toc.errors import UserError
 
-
 #: Tables without which nothing can be estimated: at least one row of each must load.
 NEEDED = ("employers", "cases", "admin")
 
