@@ -14,7 +14,7 @@ from cli.common import console, err_console, friendly_errors, print_json, run_an
 from toc.diff import diff_tocs
 from toc.errors import TocError
 from toc.graph import pathway_record, pathways
-from toc.load import load_shipped, parse_toc, resolve, shipped_paths
+from toc.load import load_shipped, load_toc, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
 from toc.overlay import RESULT_STYLES
 from toc.render import FORMATS, render
@@ -97,11 +97,18 @@ def validate(
     ] = None,
 ) -> None:
     """Exit 0 when valid; otherwise one line per problem and exit 1."""
-    problems = [str(p) for p in validate_paths(paths or shipped_paths())]
-    if not paths:
-        from measures.indicators.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
+    files = paths or shipped_paths()
+    problems = [str(p) for p in validate_paths(files)]
+    from measures.evaluation.assumptions import validate_checks  # checks name measures of the evaluation
+    from measures.indicators.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
 
-        with contextlib.suppress(TocError):  # a shipped ToC that does not load: its problems are listed above
+    loaded = {}
+    for path in files:
+        with contextlib.suppress(TocError):  # a file that does not load: its problems are listed above
+            loaded[str(path)] = load_toc(path)
+    problems += validate_checks(loaded)
+    if not paths:
+        with contextlib.suppress(TocError):
             problems += validate_catalogue()
     for line in problems:
         err_console.print(line, markup=False, highlight=False)

@@ -252,3 +252,15 @@ def test_unknown_node_for_paths_is_one_line():
     proc = toc("paths", "werknemer-vroegtijdig", "--from", "nope")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == ["error: ToC werknemer-vroegtijdig has no node 'nope'"]
+
+
+def test_validate_names_the_file_of_a_check_with_an_unknown_measure(tmp_path):
+    text = (DATA_DIR / "werkgever-vroegtijdig.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "checked.yaml"
+    path.write_text(text.replace("measure: max_abs_std_diff", "measure: largest_gap"), encoding="utf-8")
+    proc = toc("validate", str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        f"{path}: node 'equal_variation_in_comparison_groups': check: unknown measure 'largest_gap'"
+        " (neither derived nor an indicator)"
+    )
