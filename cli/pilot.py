@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -56,17 +57,17 @@ def validate(
     result = validate_drop(drop, drop_reference())
     quarantine = result.quarantine()
     if as_json:
-        print_json({"tables": result.summary(), "bad_rows": quarantine.to_dict("records")})
+        print_json(
+            {
+                "tables": {n: s.as_json() | {"sha256": s.sha256} for n, s in result.summary().items()},
+                "bad_rows": quarantine.to_dict("records"),
+            }
+        )
     else:
         table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
         for name, s in result.summary().items():
             table.add_row(
-                name,
-                s["source_file"],
-                str(s["rows_in"]),
-                str(s["loaded"]),
-                str(s["quarantined"]),
-                ", ".join(s["dropped_columns"]),
+                name, s.source_file, str(s.rows_in), str(s.loaded), str(s.quarantined), ", ".join(s.dropped_columns)
             )
         console.print(table)
         for r in quarantine.itertuples():
@@ -79,16 +80,19 @@ def validate(
 @friendly_errors
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the drop into (truth.json goes beside the tables).")],
-    seed: int = 20200501,
-    employers: Annotated[int, typer.Option(help="Number of employers, alternately intervention and comparison.")] = 10,
-    employees_per_employer: int = 20,
+    seed: Annotated[int | None, typer.Option(help="Seed of every draw (default: the toolkit's seed).")] = None,
+    employers: Annotated[
+        int | None, typer.Option(help="Number of employers, alternately intervention and comparison (default 10).")
+    ] = None,
+    employees_per_employer: Annotated[int | None, typer.Option(help="Employees per employer (default 20).")] = None,
     effect_ao: Annotated[
-        float, typer.Option(help="Planted effect on AO% in percentage points (negative = improvement).")
-    ] = -10.0,
+        float | None,
+        typer.Option(help="Planted effect on AO% in percentage points, negative = improvement (default -10)."),
+    ] = None,
     effect_survey: Annotated[
-        float,
+        float | None,
         typer.Option(help="Planted effect on questionnaire indicators at t1/t2, in scale points, towards improvement."),
-    ] = 0.3,
+    ] = None,
     survey_effect: Annotated[
         list[str] | None, typer.Option(help="Per-indicator override ID=EFFECT; repeatable.")
     ] = None,
@@ -102,20 +106,22 @@ def simulate(
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
 
-    overrides = dict(_pair(item) for item in survey_effect or [])
+    given = {
+        "seed": seed,
+        "employers": employers,
+        "employees_per_employer": employees_per_employer,
+        "effect_ao": effect_ao,
+        "effect_survey": effect_survey,
+        "survey_indicators": survey_indicators,
+    }
     spec = SimulationSpec(
-        seed=seed,
-        employers=employers,
-        employees_per_employer=employees_per_employer,
-        effect_ao=effect_ao,
-        effect_survey=effect_survey,
-        survey_effects=overrides,
-        survey_indicators=survey_indicators,
+        **{k: v for k, v in given.items() if v is not None},
+        survey_effects=dict(_pair(item) for item in survey_effect or []),
     )
     truth = write_drop(spec, out, fmt)
     console.print(
-        f"wrote a drop of {employers} employers × {employees_per_employer} employees to {out} "
-        f"(planted AO% effect {effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
+        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {out} "
+        f"(planted AO% effect {spec.effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
     )
 
 
@@ -179,15 +185,18 @@ def did(
 @app.command("business-case")
 @friendly_errors
 def business_case_cmd(
-    daily_wage: float = 176,
-    ad_cost: float = 1000,
-    direct_adjustment: float = 0.56,
+    daily_wage: Annotated[float | None, typer.Option(help="Daily wage in euros (default: the report's).")] = None,
+    ad_cost: Annotated[float | None, typer.Option(help="Cost of the labour expert (default: the report's).")] = None,
+    direct_adjustment: Annotated[
+        float | None, typer.Option(help="Share of cases whose AO% is adjusted directly (default: the report's).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The report's business case (§4.2) to the euro: costs and savings per person."""
     from measures.evaluation.business_case import business_case
 
-    data = business_case(daily_wage=daily_wage, ad_cost=ad_cost, direct_adjustment=direct_adjustment).as_dict()
+    given = {"daily_wage": daily_wage, "ad_cost": ad_cost, "direct_adjustment": direct_adjustment}
+    data = business_case(**{k: v for k, v in given.items() if v is not None}).as_dict()
     if as_json:
         return print_json(data)
     console.print(f"cost per person: €{data['cost_per_person']}")
@@ -233,7 +242,9 @@ def run(
     cutoff: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
     ] = None,
-    min_cell: Annotated[int, typer.Option(help="Suppress cells of fewer people than this.")] = 10,
+    min_cell: Annotated[
+        int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
+    ] = MIN_CELL,
     lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""

@@ -16,7 +16,7 @@ import jinja2
 import pandas as pd
 
 from measures.contract.tables import GROUPS, WAVES
-from measures.evaluation.business_case import MeasuredBusinessCase, business_case, measured_business_case
+from measures.evaluation.business_case import DAILY_WAGE, MeasuredBusinessCase, business_case, measured_business_case
 from measures.evaluation.suppression import suppress_small_cells
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import plots
@@ -26,7 +26,6 @@ from toc.load import load_shipped
 from toc.overlay import RESULT_STYLES, NodeResult, classify
 
 TEMPLATES = Path(__file__).with_name("templates")
-DAILY_WAGE = 176
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from measures.estimation.errors import EstimationError
+from measures.estimation.inference import SEED
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def simulate_power(
     effect_sd: float,
     reps: int = 500,
     alpha: float = 0.05,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> float:
     """Monte-Carlo rejection rate of the cluster-level t-test.
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import sparse
 
+from measures.estimation.inference import SEED
+
 # Webb (2014) six-point distribution: mean 0, variance 1, and 6^G distinct
 # draws, which keeps the bootstrap distribution smooth with very few clusters.
 WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -63,7 +65,7 @@ def wild_cluster_p_value(
     clusters: np.ndarray,
     demean: Callable[[np.ndarray], np.ndarray] | None = None,
     reps: int = 999,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> float:
     """Two-sided WCR wild cluster bootstrap p-value for H0: beta[column] = 0.
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
-from measures.estimation.inference import Estimate, benjamini_hochberg
-from measures.evaluation.suppression import DEFAULT_MIN_CELL
+from measures.estimation.inference import SEED, Estimate, benjamini_hochberg
+from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
 EFFECT_COLUMNS = [
@@ -51,11 +51,10 @@ EVENT_COLUMNS = [
 ]
 #: Relative months shown in the administrative event study; earlier and later months are binned.
 EVENT_WINDOW = (-4, 12)
-SEED = 20200501
 
 
 def effects_table(
-    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL, seed: int = SEED
+    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = MIN_CELL, seed: int = SEED
 ) -> pd.DataFrame:
     """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
     rows = []
@@ -148,7 +147,7 @@ def _bh(p_values: pd.Series) -> pd.Series:
     return q
 
 
-def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = MIN_CELL) -> pd.DataFrame:
     """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
     joint pre-trend test of the administrative indicators."""
     parts = []
@@ -210,7 +209,7 @@ def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
     )
 
 
-def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = MIN_CELL) -> pd.DataFrame:
     """The balance table at baseline; a variable with fewer than `min_n` people in a group is suppressed."""
     present = [v for v in variables if v in baseline and baseline[v].notna().any()]
     table = balance_table(baseline, "treated_group", present)

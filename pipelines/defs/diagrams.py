@@ -8,8 +8,8 @@ import dagster as dg
 
 from measures.indicators.node_results import node_results
 from pipelines.defs.analysis import effects
-from pipelines.defs.common import OWNERS, delivery_of, image, out_dir
-from pipelines.deliveries import DELIVERY_PARTITIONS
+from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.metadata import image
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from toc.load import resolve
@@ -21,11 +21,9 @@ FEATURED = "werknemer-vroegtijdig"
 PREVIEW_DPI = 50
 
 
-@dg.asset(
+@delivery_asset(
     group_name="toc",
-    partitions_def=DELIVERY_PARTITIONS,
     deps=[effects],
-    owners=OWNERS,
     kinds={"graphviz"},
     description="The AKC ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator.",
 )

@@ -10,8 +10,8 @@ import datetime as dt
 import dagster as dg
 
 from pipelines import settings
+from pipelines.defs.jobs import pilot_evaluation
 from pipelines.deliveries import DeliveryError, delivery_for, register
-from pipelines.jobs import pilot_evaluation
 
 TIMEZONE = "Europe/Amsterdam"
 
