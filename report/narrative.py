@@ -15,7 +15,8 @@ the assumptions hold. The rules, so that a reader can check every sentence:
   improved but a step did not (the steps are named); *no evidence*, *contradicted* or *not measured* by the
   long-term effect alone; *not carried out* when no activity of the output was used. Failed assumptions are
   named once per ToC, and each pathway names its weakest link and its grade;
-- pathways are ranked from best to least supported (`toc.graph.rank_pathways`) and listed per output.
+- pathways are ranked from best to least supported (`toc.graph.rank_pathways`), those whose activities were not
+  carried out last, and listed per output.
 
 Templates live in `report.text.NARRATIVE`; no language model, so the same inputs give the same bytes.
 """
@@ -52,7 +53,10 @@ class PathwayStory:
     rank: int  # 1 = the best supported pathway of its ToC
     nodes: tuple[str, ...]
     verdict: str  # supported, partly, no_evidence, contradicted, end_not_measured, not_carried
-    text: str  # Markdown, one paragraph
+    chain: str  # the nodes by number, each with the marker of its result: "1 ▲ → 7 ○ → 14 ▲"
+    weakest: str  # "7 → 14, no source"
+    conclusion: str
+    text: str  # Markdown, one paragraph: all of the above
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class TocStory:
     toc_id: str
     title: str
     assumptions: str  # Markdown: a sentence and a list
+    caveat: str  # Markdown: what the failed assumptions mean for the claims ("" when none failed)
     measured: str  # Markdown: every output and effect (the negative ones too) with its estimate and CI
     outputs: tuple[OutputStory, ...]
 
@@ -81,7 +86,7 @@ def narrative_markdown(tocs: list[TheoryOfChange], inputs: NarrativeInputs, lang
     t = NARRATIVE[checked_lang(lang)]
     parts = [f"# {t['title']}", t["intro"]]
     for story in stories(tocs, inputs, lang):
-        parts += [f"## {story.title}", story.assumptions, story.measured]
+        parts += [f"## {story.title}", story.assumptions, *([story.caveat] if story.caveat else []), story.measured]
         for output in story.outputs:
             parts += [f"### {output.heading}", output.activities]
             if output.pathways:
@@ -99,39 +104,47 @@ def stories(tocs: list[TheoryOfChange], inputs: NarrativeInputs, lang: Lang) -> 
 def _toc_story(toc: TheoryOfChange, inputs: NarrativeInputs, lang: Lang) -> TocStory:
     t = NARRATIVE[lang]
     results = node_results(toc.id, inputs.effects)
-    paths = [p for output in toc.nodes_in("output") for p in pathways(toc, output.id)]
-    rank = {tuple(p): k for k, p in enumerate(rank_pathways(toc, paths, results), 1)}
-    outputs = []
-    for output in sorted(toc.nodes_in("output"), key=lambda n: (n.number is None, n.number, n.id)):
-        feeding = sorted(
-            k.source for k in toc.links if k.target == output.id and toc.node(k.source).layer == "activity"
-        )
-        carried, activity_text = _activities(toc, feeding, inputs, lang)
+    outputs = sorted(toc.nodes_in("output"), key=lambda n: (n.number is None, n.number, n.id))
+    carried = {o.id: _activities(toc, _feeding(toc, o.id), inputs, lang) for o in outputs}
+    paths = [p for output in outputs for p in pathways(toc, output.id)]
+    # a pathway whose activities were not carried out has no support from the data: it ranks below the others
+    idle = [p for p in paths if carried[p[0]][0] is False]
+    ranked = rank_pathways(toc, [p for p in paths if p not in idle], results) + rank_pathways(toc, idle, results)
+    rank = {tuple(p): k for k, p in enumerate(ranked, 1)}
+    told = []
+    for output in outputs:
+        was_carried, activity_text = carried[output.id]
         own = sorted((p for p in paths if p[0] == output.id), key=lambda p: rank[tuple(p)])
-        outputs.append(
+        told.append(
             OutputStory(
                 node=output.id,
                 heading=t["output"].format(label=_label(toc, output.id, lang)),
                 activities=t["activities"].format(text=activity_text),
-                pathways=tuple(_pathway(toc, rank[tuple(p)], len(paths), p, results, carried, lang) for p in own),
+                pathways=tuple(_pathway(toc, rank[tuple(p)], len(paths), p, results, was_carried, lang) for p in own),
             )
         )
     measured = t["measured"].format(text=_results(toc, [n.id for n in toc.nodes_in(*MAIN_LAYERS[1:])], results, lang))
     if negative := [n.id for n in toc.nodes_in("negative_effect")]:
         measured += "\n\n" + t["negative"].format(text=_results(toc, negative, results, lang))
-    return TocStory(toc.id, translated(toc, "title", lang), _assumptions(toc, inputs, lang), measured, tuple(outputs))
+    summary, caveat = _assumptions(toc, inputs, lang)
+    return TocStory(toc.id, translated(toc, "title", lang), summary, caveat, measured, tuple(told))
 
 
-def _assumptions(toc: TheoryOfChange, inputs: NarrativeInputs, lang: Lang) -> str:
+def _feeding(toc: TheoryOfChange, output: str) -> list[str]:
+    """The activities linked into `output`."""
+    return sorted(k.source for k in toc.links if k.target == output and toc.node(k.source).layer == "activity")
+
+
+def _assumptions(toc: TheoryOfChange, inputs: NarrativeInputs, lang: Lang) -> tuple[str, str]:
+    """The assumptions' outcomes (a sentence and a list), and the caveat the failed ones put on every claim."""
     t = NARRATIVE[lang]
     own = [r for r in inputs.assumptions if r.toc_id == toc.id]
     count = {s: sum(r.status == s for r in own) for s in ("holds", "fails", "untested")}
     lines = [t["assumptions"].format(summary=t["assumptions_summary"].format(total=len(own), **count))]
     lines += [f"- {CHECK_STYLES[r.status].marker} {_assumption_item(toc, r, lang)}" for r in own]
     text = "\n".join(lines[:1]) + ("\n\n" + "\n".join(lines[1:]) if own else "")
-    if failed := [f"'{_label(toc, r.item_id, lang)}'" for r in own if r.status == "fails"]:
-        text += "\n\n" + t["failed"].format(items=", ".join(failed))
-    return text
+    failed = [f"'{_label(toc, r.item_id, lang)}'" for r in own if r.status == "fails"]
+    return text, t["failed"].format(items=", ".join(failed)) if failed else ""
 
 
 def _assumption_item(toc: TheoryOfChange, result: AssumptionResult, lang: Lang) -> str:
@@ -220,17 +233,20 @@ def _pathway(
     classes = [classify(results.get(node)) for node in path]
     verdict = _verdict(carried, classes)
     weakest = weakest_link(toc, path)
+    chain = " → ".join(f"{_short(toc, n)} {RESULT_STYLES[c].marker}" for n, c in zip(path, classes, strict=True))
+    conclusion = _conclusion(toc, path, verdict, carried, classes, lang)
+    source, target, grade = _short(toc, weakest.source), _short(toc, weakest.target), t[f"grade_{weakest.grade}"]
     text = t["pathway"].format(
-        chain=" → ".join(f"{_short(toc, n)} {RESULT_STYLES[c].marker}" for n, c in zip(path, classes, strict=True)),
+        chain=chain,
         verdict_label=t[f"label_{verdict}"],
         rank=rank,
         total=total,
-        source=_short(toc, weakest.source),
-        target=_short(toc, weakest.target),
-        grade=t[f"grade_{weakest.grade}"],
-        conclusion=_conclusion(toc, path, verdict, carried, classes, lang),
+        source=source,
+        target=target,
+        grade=grade,
+        conclusion=conclusion,
     )
-    return PathwayStory(rank, tuple(path), verdict, text)
+    return PathwayStory(rank, tuple(path), verdict, chain, f"{source} → {target}, {grade}", conclusion, text)
 
 
 def _verdict(carried: bool | None, classes: list[str]) -> str:

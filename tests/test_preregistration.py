@@ -130,6 +130,18 @@ def test_the_primary_indicator_estimator_and_alpha_are_fixed(setting, value, lin
     assert describe(result.changes[0]) == line
 
 
+def test_planned_cutoffs_are_fixed():
+    assert compare(plan(), plan(cutoffs=["2026-06-30"])).changes == [
+        {
+            "kind": "cutoffs",
+            "id": "cutoffs",
+            "change": "changed",
+            "registered": ["2026-06-30", "2026-12-31"],
+            "current": ["2026-06-30"],
+        }
+    ]
+
+
 def test_families_and_design_are_fixed():
     moved = compare(plan(), plan(families={"all": ["ao_pct", "absence_days"]}))
     assert [c["kind"] for c in moved.changes] == ["families"]

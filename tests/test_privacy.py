@@ -26,7 +26,11 @@ def test_columns_outside_the_contract_are_dropped_and_reported_by_name_only(tmp_
     cases = result.tables["cases"]
     assert cases.dropped_columns == ["naam", "geboortedatum"]
     assert list(cases.loaded.columns) == ["employee_id", "employer_id", "absence_start", "inclusion_date", "end_date"]
-    everything = json.dumps({n: s.as_json() for n, s in result.summary().items()}) + result.quarantine().to_csv() + cases.loaded.to_csv()
+    everything = (
+        json.dumps({n: s.as_json() for n, s in result.summary().items()})
+        + result.quarantine().to_csv()
+        + cases.loaded.to_csv()
+    )
     assert "naam" in everything
     assert "Jan Klaassen" not in everything and "1971" not in everything
     assert len(result.quarantine()) == 0

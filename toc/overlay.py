@@ -47,8 +47,8 @@ RESULT_STYLES: dict[ResultClass, ResultStyle] = {
 
 
 CHECK_STYLES: dict[CheckStatus, ResultStyle] = {
-    "holds": ResultStyle("#009E73", "✓", "houdt stand in de data", "holds in the data"),
-    "fails": ResultStyle("#D55E00", "✗", "houdt geen stand in de data", "fails in the data"),
+    "holds": ResultStyle("#009E73", "✓", "houdt stand", "holds"),
+    "fails": ResultStyle("#D55E00", "✗", "houdt geen stand", "fails"),
     "untested": ResultStyle("#FFFFFF", "?", "niet getoetst", "not tested"),
 }
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from measures.contract.tables import GROUPS, WAVES
 from measures.evaluation.panels import WAVE_MONTHS
-from measures.evaluation.suppression import DEFAULT_MIN_CELL
+from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import RESPONDENT, indicators_by_id
 from toc.lang import Lang, translated
 from toc.models import CHECKED_LAYERS, Check, Node, TheoryOfChange
@@ -81,9 +81,7 @@ class AssumptionResult:
     reason: str = ""  # why untested: no_check, no_data, not_due, small_n
 
 
-def evaluate_assumptions(
-    tocs: list[TheoryOfChange], data: RunData, min_cell: int = DEFAULT_MIN_CELL
-) -> list[AssumptionResult]:
+def evaluate_assumptions(tocs: list[TheoryOfChange], data: RunData, min_cell: int = MIN_CELL) -> list[AssumptionResult]:
     """One result per assumption and precondition of `tocs`, sorted by ToC, kind and item."""
     results = [
         _evaluate(toc, node, data, min_cell) for toc in tocs for node in toc.nodes if node.layer in CHECKED_LAYERS
@@ -92,10 +90,33 @@ def evaluate_assumptions(
 
 
 def assumptions_table(results: list[AssumptionResult]) -> pd.DataFrame:
-    """`assumptions.csv`: toc_id, item_id, kind, status, value, threshold, n."""
-    rows = [{c: getattr(r, c) for c in ASSUMPTION_COLUMNS} for r in results]
-    table = pd.DataFrame(rows, columns=ASSUMPTION_COLUMNS)
+    """`assumptions.csv`'s columns (toc_id, item_id, kind, status, value, threshold, n), and `reason` for the
+    warehouse (why an item is untested)."""
+    columns = [*ASSUMPTION_COLUMNS, "reason"]
+    table = pd.DataFrame([{c: getattr(r, c) for c in columns} for r in results], columns=columns)
     return table.astype({"value": "float64", "threshold": "float64", "n": "Int64"})
+
+
+def results_from_table(table: pd.DataFrame, tocs: Mapping[str, TheoryOfChange]) -> list[AssumptionResult]:
+    """The results back from their table (checks from the ToCs), for the report and the narrative."""
+    found = []
+    for row in table.to_dict("records"):
+        value, threshold, n = (None if pd.isna(row[c]) else row[c] for c in ("value", "threshold", "n"))
+        check = tocs[row["toc_id"]].node(row["item_id"]).check
+        found.append(
+            AssumptionResult(
+                row["toc_id"],
+                row["item_id"],
+                row["kind"],
+                row["status"],
+                value,
+                threshold,
+                n and int(n),
+                check,
+                row.get("reason") or "",
+            )
+        )
+    return found
 
 
 def _evaluate(toc: TheoryOfChange, node: Node, data: RunData, min_cell: int) -> AssumptionResult:

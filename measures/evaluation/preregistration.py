@@ -7,8 +7,8 @@ correction, the estimator, alpha and the planned cut-off dates; and the date and
 Its canonical JSON (sorted keys, no spaces, UTF-8) has a SHA-256 of its own, the plan's identity.
 
 `compare` checks a run against the registered plan: every ToC, node, link, indicator, the design, the primary
-indicator, the families, the estimator, alpha, and the run's cut-off (an interim look at a date that was not
-planned is a change too). The plan is intact when nothing moved. Everything here is a pure function of the
+indicator, the families, the estimator, alpha, the planned cut-offs, and the run's cut-off (an interim look at a
+date that was not planned is a change too). The plan is intact when nothing moved. Everything here is a pure function of the
 bytes and values it is given; the pipeline stores plans and writes them out.
 """
 
@@ -24,7 +24,7 @@ import yaml
 from toc.lang import Lang, checked_lang, number
 from toc.load import SafeLoader, parse_toc
 
-SCALARS = ("primary_indicator", "estimator", "alpha", "families")
+SCALARS = ("primary_indicator", "estimator", "alpha", "families", "cutoffs")
 
 
 @dataclass(frozen=True)
@@ -222,6 +222,9 @@ WORDS: dict[str, dict[str, str]] = {
         "kind_alpha": "alfa",
         "kind_families": "families voor meervoudig toetsen",
         "kind_cutoff": "peildatum",
+        "kind_cutoffs": "geplande peildata",
+        "kind_plan": "analyseplan van studie",
+        "missing": "niet geregistreerd",
         "added": "toegevoegd",
         "removed": "verwijderd",
         "changed": "gewijzigd",
@@ -255,6 +258,9 @@ WORDS: dict[str, dict[str, str]] = {
         "kind_alpha": "alpha",
         "kind_families": "multiple-testing families",
         "kind_cutoff": "cut-off",
+        "kind_cutoffs": "planned cut-offs",
+        "kind_plan": "analysis plan of study",
+        "missing": "not registered",
         "added": "added",
         "removed": "removed",
         "changed": "changed",
