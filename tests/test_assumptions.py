@@ -293,3 +293,12 @@ def test_a_simulated_pilot_evaluates_every_check():
     checked = [r for r in results if r.check is not None and r.status != "untested"]
     assert all(r.value is not None and r.n is not None for r in checked)
     assert table.equals(assumptions_table(evaluate_assumptions([TOCS[t] for t in AKC], run)))  # deterministic
+
+
+def test_the_balance_claim_uses_the_pipelines_balance_threshold():
+    """The ToC files hold their own thresholds; the balance one must say what the balance check says."""
+    from measures.evaluation.thresholds import BALANCE_THRESHOLD
+
+    for toc_id in AKC:
+        check = TOCS[toc_id].node("equal_variation_in_comparison_groups").check
+        assert (check.measure, check.comparator, check.threshold) == ("max_abs_std_diff", "<=", BALANCE_THRESHOLD)
