@@ -114,6 +114,8 @@ def _toc_story(toc: TheoryOfChange, inputs: NarrativeInputs, lang: Lang) -> TocS
     told = []
     for output in outputs:
         was_carried, activity_text = carried[output.id]
+        if was_carried is False:
+            activity_text += " " + t["idle_output"]
         own = sorted((p for p in paths if p[0] == output.id), key=lambda p: rank[tuple(p)])
         told.append(
             OutputStory(
@@ -236,15 +238,19 @@ def _pathway(
     chain = " → ".join(f"{_short(toc, n)} {RESULT_STYLES[c].marker}" for n, c in zip(path, classes, strict=True))
     conclusion = _conclusion(toc, path, verdict, carried, classes, lang)
     source, target, grade = _short(toc, weakest.source), _short(toc, weakest.target), t[f"grade_{weakest.grade}"]
-    text = t["pathway"].format(
-        chain=chain,
-        verdict_label=t[f"label_{verdict}"],
-        rank=rank,
-        total=total,
-        source=source,
-        target=target,
-        grade=grade,
-        conclusion=conclusion,
+    text = (
+        t["pathway"]
+        .format(
+            chain=chain,
+            verdict_label=t[f"label_{verdict}"],
+            rank=rank,
+            total=total,
+            source=source,
+            target=target,
+            grade=grade,
+            conclusion=conclusion,
+        )
+        .rstrip()
     )
     return PathwayStory(rank, tuple(path), verdict, chain, f"{source} → {target}, {grade}", conclusion, text)
 
@@ -267,9 +273,9 @@ def _conclusion(
     toc: TheoryOfChange, path: list[str], verdict: str, carried: bool | None, classes: list[str], lang: Lang
 ) -> str:
     t = NARRATIVE[lang]
+    if verdict == "not_carried":  # said once, for the output
+        return ""
     sentences = [t[f"verdict_{verdict}"].format(end=_label(toc, path[-1], lang), gaps=_gaps(toc, path, classes, lang))]
-    if verdict == "not_carried" and "improvement" in classes:
-        sentences.append(t["elsewhere"])
     if carried is None:
         sentences.append(t["unknown_activities"])
     return " ".join(sentences)
