@@ -204,6 +204,13 @@ def test_pathways_ranked_by_data_then_evidence():
     # a worsening on the long pathway's own nodes only pushes it further down
     worse = better | {"s1": NodeResult("ind2", -0.5, -0.9, -0.1, lower_is_better=False)}
     assert rank_pathways(toc, [long, short], worse) == [short, long]
+    # the long-term effect comes first: an improved end beats more improved steps on the way
+    ending = {"s1": NodeResult("x", 1, 0.5, 1.5, False), "s2": NodeResult("y", 1, 0.5, 1.5, False)}
+    assert rank_pathways(toc, [long, short], ending) == [long, short]
+    ending["l2"] = NodeResult("z", -1, -1.5, -0.5, False)  # the shared end worsens: both rank by their steps
+    assert rank_pathways(toc, [short, long], ending) == [long, short]
+    # the same improved end: the share of improved nodes decides (1 of 4 beats 1 of 6)
+    assert rank_pathways(toc, [long, short], {"l2": NodeResult("z", 1, 0.5, 1.5, False)}) == [short, long]
     measured = pathway_record(toc, long, worse)["measured"]
     assert [(m["node"], m["result"], m["improved"]) for m in measured] == [
         ("a", "not_measured", None),

@@ -107,21 +107,26 @@ def _measured(node: str, result: NodeResult | None) -> dict:
     }
 
 
+#: How a pathway's long-term effect ranks it: improved first, worsened last.
+END_ORDER: dict[str, int] = {"improvement": 0, "no_evidence": 1, "not_measured": 2, "worsening": 3}
+
+
 def rank_pathways(
     toc: TheoryOfChange, paths: list[list[str]], results: Mapping[str, NodeResult] | None = None
 ) -> list[list[str]]:
     """Pathways from best to least supported by the data and the evidence.
 
-    First by what the run measured along the pathway (the share of its nodes that improved minus the share
-    that worsened; without `results` this counts for nothing), then by its weakest link, then by the mean
-    grade of its links; equal pathways keep their order."""
+    First by what the run measured: on the pathway's long-term effect (improved, no evidence, not measured,
+    worsened), then along the whole pathway (the share of its nodes that improved minus the share that worsened);
+    without `results` these count for nothing. Then by its weakest link, then by the mean grade of its links;
+    equal pathways keep their order."""
 
-    def support(path: list[str]) -> tuple[float, int, float]:
+    def support(path: list[str]) -> tuple[int, float, int, float]:
         classes = [classify((results or {}).get(node)) for node in path]
         data = (classes.count("improvement") - classes.count("worsening")) / len(path)
         links = path_links(toc, path)
         weakest = weakest_link(toc, path)
         mean = sum(GRADE_POINTS[k.grade] for k in links) / len(links) if links else 0.0
-        return (-data, -(GRADE_POINTS[weakest.grade] if weakest else 0), -mean)
+        return (END_ORDER[classes[-1]], -data, -(GRADE_POINTS[weakest.grade] if weakest else 0), -mean)
 
     return sorted(paths, key=support)
