@@ -13,18 +13,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from cli.common import console, friendly_errors, print_json, run_and_exit
 from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
+from toc.lang import checked_lang
+
+if TYPE_CHECKING:
+    from measures.estimation.did import Vcov
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
+LangOption = Annotated[str, typer.Option(help="Language of the report: nl or en.")]
+CutoffOption = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
+]
 
 
 @app.command()
@@ -107,7 +115,7 @@ def simulate(
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
 
-    given = {
+    given: dict[str, Any] = {
         "seed": seed,
         "employers": employers,
         "employees_per_employer": employees_per_employer,
@@ -149,7 +157,7 @@ def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> Non
     """The data dictionary of the pilot contract (Markdown)."""
     from measures.contract.templates import data_dictionary
 
-    sys.stdout.write(data_dictionary(lang) + "\n")
+    sys.stdout.write(data_dictionary(checked_lang(lang)) + "\n")
 
 
 @app.command()
@@ -173,7 +181,7 @@ def did(
     data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
     try:
         result = estimate_did(
-            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov
+            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=_vcov(vcov)
         )
     except EstimationError as exc:
         raise UserError(f"{file.name}: {exc}") from None
@@ -181,6 +189,15 @@ def did(
         return print_json(result.as_dict())
     for key, value in result.as_dict().items():
         console.print(f"{key:>13}: {value}", markup=False)
+
+
+def _vcov(value: str) -> Vcov:
+    from measures.estimation.did import Vcov
+
+    choices = get_args(Vcov)
+    if value not in choices:
+        raise typer.BadParameter(f"one of {', '.join(choices)}, not {value!r}", param_hint="--vcov")
+    return value  # type: ignore[return-value]  # one of the Literal's values, checked above
 
 
 @app.command("business-case")
@@ -196,7 +213,7 @@ def business_case_cmd(
     """The report's business case (§4.2) to the euro: costs and savings per person."""
     from measures.evaluation.business_case import business_case
 
-    given = {"daily_wage": daily_wage, "ad_cost": ad_cost, "direct_adjustment": direct_adjustment}
+    given: dict[str, Any] = {"daily_wage": daily_wage, "ad_cost": ad_cost, "direct_adjustment": direct_adjustment}
     data = business_case(**{k: v for k, v in given.items() if v is not None}).as_dict()
     if as_json:
         return print_json(data)
@@ -240,23 +257,16 @@ def power(
 def run(
     data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
-    cutoff: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
-    ] = None,
+    cutoff: CutoffOption = None,
     min_cell: Annotated[
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
     ] = MIN_CELL,
-    lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
+    lang: LangOption = "nl",
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
-    from pipelines.run import PipelineFailed, run_drop
+    from pipelines.run import run_drop
 
-    cut = cutoff.date() if cutoff else None
-    try:
-        outcome = run_drop(data, out, cut, min_cell=min_cell, lang=lang)
-    except PipelineFailed as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
     console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
     console.print(f"outputs in {outcome.out_dir}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html")
 
@@ -367,23 +377,16 @@ def _preregister_demo(drop: Path) -> None:
 def report(
     data: Annotated[Path, typer.Option(help="The drop folder to report on.")],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
-    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
-    cutoff: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim report: data up to YYYY-MM-DD.")
-    ] = None,
+    lang: LangOption = "nl",
+    cutoff: CutoffOption = None,
 ) -> None:
     """The evaluation report of one drop as a single self-contained HTML file."""
     import tempfile
 
-    from pipelines.run import PipelineFailed, run_drop
+    from pipelines.run import run_drop
 
-    cut = cutoff.date() if cutoff else None
     with tempfile.TemporaryDirectory() as scratch:
-        try:
-            run_drop(data, Path(scratch), cut, lang=lang, log_level="WARNING")
-        except PipelineFailed as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(1) from None
+        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang, log_level="WARNING")
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(scratch) / "report.html", out)
     console.print(f"wrote {out}")
@@ -448,6 +451,92 @@ def pseudonymise(
         frame[column] = hmac_pseudonyms(frame[column], key)
     write_panel(frame, target)
     console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="The pilot in other tools' standards: IATI, XLSForm, DHIS2.")
+import_app = typer.Typer(no_args_is_help=True, help="Data collected with other tools, into the contract.")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+
+
+@export_app.command("iati")
+@friendly_errors
+def export_iati(
+    out: Annotated[Path, typer.Option(help="The .xml file to write (IATI 2.03 iati-activities).")],
+    results: Annotated[Path | None, typer.Option(help="The --out folder of a `pilot run`.")] = None,
+    study: Annotated[str | None, typer.Option(help="A study: its latest outputs.")] = None,
+    org_ref: Annotated[str, typer.Option(help="Your IATI organisation identifier.")] = "XX-AD-PILOT",
+    org_name: Annotated[str, typer.Option(help="Your organisation's name.")] = "Evaluator of the AD pilot",
+) -> None:
+    """The results of a run as IATI activities: one per ToC, its outputs and effects as results."""
+    from report.iati import Publisher, iati_activities, read_results
+
+    if study is not None:
+        # TODO(studies, issue 15): resolve to the study's latest outputs folder once `pilot run --study` exists
+        raise UserError(f"study {study}: studies are not available in this version; use --results OUT_DIR")
+    if results is None:
+        raise UserError("give --results OUT_DIR (the --out folder of a `pilot run`) or --study ID")
+    document = iati_activities(read_results(results), Publisher(ref=org_ref, name=org_name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(document)
+    console.print(f"wrote {out}")
+
+
+@export_app.command("xlsform")
+@friendly_errors
+def export_xlsform(
+    wave: Annotated[str, typer.Option(help="t0, t1 or t2.")],
+    respondent: Annotated[str, typer.Option(help="employee or employer.")],
+    out: Annotated[Path, typer.Option(help="The .xlsx file to write.")],
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+) -> None:
+    """The questionnaire of one wave as an XLSForm (ODK, KoboToolbox), built from the indicator catalogue."""
+    from measures.indicators.xlsform import questions, write_xlsform
+
+    path = write_xlsform(out, wave, respondent, lang)
+    console.print(f"wrote {path}: {len(questions(wave, respondent))} questions for the {respondent} at {wave}")
+
+
+@export_app.command("dhis2")
+@friendly_errors
+def export_dhis2(out: Annotated[Path, typer.Option(help="The .json file to write (DHIS2 metadata import).")]) -> None:
+    """The indicator catalogue as DHIS2 metadata: data elements, indicators, indicator types, category combos."""
+    import json
+
+    from measures.indicators.dhis2 import dhis2_metadata
+
+    metadata = dhis2_metadata()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in metadata.items())
+    console.print(f"wrote {out}: {counts} (POST it to /api/metadata)")
+
+
+@import_app.command("xlsform")
+@friendly_errors
+def import_xlsform(
+    exports: Annotated[list[Path], typer.Argument(help="ODK Central or KoboToolbox exports (CSV or XLSX).")],
+    out: Annotated[Path, typer.Option(help="The survey table to write (survey.csv in a drop folder).")],
+    wave: Annotated[str | None, typer.Option(help="The wave, when the export has no 'wave' column.")] = None,
+    respondent: Annotated[str | None, typer.Option(help="employee or employer, when there is no such column.")] = None,
+) -> None:
+    """Answers collected with `pilot export xlsform` as the contract's long survey table."""
+    import pandas as pd
+
+    from measures.indicators.xlsform import survey_rows_from_export
+
+    parts = []
+    for path in exports:
+        imported = survey_rows_from_export(path, wave, respondent)
+        parts.append(imported.rows)
+        console.print(f"{path.name}: {imported.submissions} submissions, {len(imported.rows)} answers")
+        if imported.dropped_columns:
+            console.print(f"  columns left out (not questions): {', '.join(imported.dropped_columns)}", markup=False)
+        if imported.bsn_rows:
+            console.print(f"  rows left out, pseudonym looks like a BSN: {', '.join(map(str, imported.bsn_rows))}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(parts, ignore_index=True).to_csv(out, index=False, lineterminator="\n")
+    console.print(f"wrote {out}")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from cli.common import console, err_console, friendly_errors, print_json, run_an
 from toc.diff import diff_tocs
 from toc.errors import TocError
 from toc.graph import pathway_record, pathways
+from toc.lang import checked_lang
 from toc.load import load_shipped, load_toc, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
 from toc.overlay import RESULT_STYLES
@@ -43,8 +45,8 @@ def list_tocs(as_json: JsonFlag = False) -> None:
     if as_json:
         return print_json(rows)
     table = Table("id", "title", "perspective", "timing", *MAIN_LAYERS)
-    for row in rows:
-        table.add_row(row["id"], row["title"], row["perspective"], row["timing"], *map(str, row["counts"].values()))
+    for t in tocs:
+        table.add_row(t.id, t.title, t.perspective, t.timing, *map(str, t.counts().values()))
     console.print(table)
 
 
@@ -132,7 +134,7 @@ def render_cmd(
 ) -> None:
     """Draw a ToC bottom to top in the report's colours, through Graphviz's dot."""
     toc = resolve(toc_id)
-    path = render(toc, fmt, output, lang=lang, results=_overlay_results(toc, overlay))
+    path = render(toc, fmt, output, lang=checked_lang(lang), results=_overlay_results(toc, overlay))
     console.print(f"wrote {path}")
 
 
@@ -224,6 +226,30 @@ def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: Js
         table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
     console.print(table)
     console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="A ToC as a causal DAG for other tools, on stdout.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("dagitty")
+@friendly_errors
+def export_dagitty(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """dagitty syntax (dagitty.net, R dagitty): intervention as exposure, long-term effects as outcomes."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_dagitty
+
+    sys.stdout.write(to_dagitty(pilot_dag(resolve(toc_id))))
+
+
+@export_app.command("gml")
+@friendly_errors
+def export_gml(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """GML (DoWhy, networkx, Gephi): the same DAG, with roles, layers, labels and `observed` per node."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_gml
+
+    sys.stdout.write(to_gml(pilot_dag(resolve(toc_id))))
 
 
 def main() -> None:

@@ -23,12 +23,13 @@ class RunOptions(dg.ConfigurableResource):
     """Per-run options. The delivery and its cut-off come from the partition key, not from here."""
 
     out_dir: str = Field(
-        "", description="Folder for effects.csv, trends.csv, report.html, ... (default: data/outputs/<delivery>)."
+        default="",
+        description="Folder for effects.csv, trends.csv, report.html, ... (default: data/outputs/<delivery>).",
     )
     min_cell: int = Field(
-        MIN_CELL, ge=MIN_CELL, description="Cells of fewer people are suppressed wherever numbers are shown."
+        default=MIN_CELL, ge=MIN_CELL, description="Cells of fewer people are suppressed wherever numbers are shown."
     )
-    lang: str = Field("nl", description="Language of the report: nl or en.")
+    lang: str = Field(default="nl", description="Language of the report: nl or en.")
 
 
 #: The frames of a `Panels`, each stored as `<name>.parquet`.
@@ -43,7 +44,7 @@ class PanelStore(dg.ConfigurableIOManager):
     """The analysis panels of a delivery, as Parquet files in the data folder (derived data: `pilot erase`
     and a new delivery remove them), handed to every analysis asset as an input."""
 
-    folder: str = Field("", description="Where the panels are kept (default: <data folder>/panels).")
+    folder: str = Field(default="", description="Where the panels are kept (default: <data folder>/panels).")
 
     def _path(self, context: dg.OutputContext | dg.InputContext) -> Path:
         base = Path(self.folder) if self.folder else settings.data_dir() / "panels"

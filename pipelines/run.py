@@ -17,7 +17,7 @@ from filelock import FileLock
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
 from pipelines.definitions import pilot_evaluation_job
-from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
+from pipelines.deliveries import PARTITIONS_NAME, Delivery, delivery_for, register
 from toc.errors import UserError
 
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
@@ -59,7 +59,7 @@ def run_drop(
     delivery = delivery_for(drop, cutoff)
     register(delivery, drop)
     inst = dagster_instance or instance()
-    inst.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
+    inst.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
     out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
     job = dg.reconstructable(pilot_evaluation_job)
     run_config = {

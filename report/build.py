@@ -19,6 +19,7 @@ from measures.contract.tables import GROUPS, WAVES
 from measures.evaluation.assumptions import AssumptionResult
 from measures.evaluation.business_case import DAILY_WAGE, MeasuredBusinessCase, business_case, measured_business_case
 from measures.evaluation.suppression import suppress_small_cells
+from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import integrity, plots
 from report.narrative import NarrativeInputs
@@ -104,6 +105,7 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "business": _business(inputs),
         "literature": business_case(daily_wage=DAILY_WAGE),
         "daily_wage": DAILY_WAGE,
+        "balance_threshold": BALANCE_THRESHOLD,
         "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)
@@ -255,7 +257,7 @@ def _business(inputs: ReportInputs) -> MeasuredBusinessCase | None:
         return None
     r = row.iloc[0]
     # a negative DiD on AO% is a reduction; the business case takes the reduction in points
-    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=int(r["n_employers"]) - 1)
+    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=float(r["df"]))
     return measured_business_case(reduction, daily_wage=DAILY_WAGE)
 
 

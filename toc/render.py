@@ -157,7 +157,7 @@ def _graph(
 def _graph_attrs(placement: Placement | None, label_height: float) -> dict[str, str]:
     attrs = {"fontname": FONT, "labelloc": "t", "pad": "0.3"}
     if placement is None:
-        return attrs | {"rankdir": "BT", "newrank": "true", "nodesep": "0.25", "ranksep": "0.42"}
+        return attrs | {"rankdir": "BT", "newrank": "true", "nodesep": "0.24", "ranksep": "0.42"}
     box = placement.drawing
     top = box.y1 + label_height * POINTS_PER_INCH + 12
     return attrs | {"splines": "spline", "bb": f"{box.x0:.1f},{box.y0:.1f},{box.x1:.1f},{top:.1f}"}

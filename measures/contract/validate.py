@@ -74,17 +74,9 @@ class IngestSummary:
 
     def as_row(self) -> dict:
         """A row of the warehouse's `ingest_summary` (lists and mappings as JSON text)."""
-        return {
-            "table": self.table,
-            "source_file": self.source_file,
-            "sha256": self.sha256,
-            "rows_in": self.rows_in,
-            "loaded": self.loaded,
-            "quarantined": self.quarantined,
-            "dropped_columns": json.dumps(list(self.dropped_columns)),
-            "scrubbed_cells": self.scrubbed_cells,
-            "reasons": json.dumps(dict(sorted(self.reasons.items()))),
-        }
+        data = self.as_json()
+        as_text = {name: json.dumps(data[name]) for name in ("dropped_columns", "reasons")}
+        return {"table": self.table, "sha256": self.sha256} | data | as_text
 
     @classmethod
     def from_row(cls, row: Mapping) -> IngestSummary:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,7 +138,7 @@ def estimate_event_studies(
     Outcomes observed on the same rows share one design: the panel, its event dummies and their demeaning
     are built once (three administrative indicators of a million rows cost little more than one).
     """
-    studies = {}
+    studies: dict[str, EventStudy] = {}
     for group in same_rows(data, outcomes):
         studies |= _event_studies_on_same_rows(
             data, group, entity, time, event_time, treated_group, cluster, reference, window, bin_endpoints, engine
@@ -249,7 +250,7 @@ def balance_table(baseline: pd.DataFrame, group: str, variables: list[str]) -> p
     """
     rows = []
     for var in variables:
-        row: dict[str, object] = {"variable": var}
+        row: dict[str, Any] = {"variable": var}
         for label, value in (("intervention", 1), ("comparison", 0)):
             x = baseline.loc[baseline[group] == value, var].dropna().astype(float)
             row |= {f"mean_{label}": x.mean(), f"sd_{label}": x.std(ddof=1), f"n_{label}": int(x.size)}

@@ -16,18 +16,7 @@ from scipy import special
 SEED = 20200501
 
 # The exact key order a CLI prints; `df` is deliberately not part of it.
-JSON_KEYS = (
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "p_value_wild",
-    "n_obs",
-    "n_entities",
-    "n_clusters",
-    "method",
-)
+JSON_KEYS = tuple("estimate se ci_low ci_high p_value p_value_wild n_obs n_entities n_clusters method".split())
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from measures.estimation.inference import t_inference
 
@@ -86,7 +86,7 @@ class BusinessCase:
     replacement_savings: float
     scenarios: tuple[WageScenario, ...]
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """Whole-euro figures as the report prints them; months after the ramp
         are summed into one period, e.g. "6-12"."""
         by_month = dict(self.savings_by_month)
@@ -204,7 +204,7 @@ class MeasuredBusinessCase:
     net_benefit: Interval
     level: float
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """Whole euros; the AO% reduction stays in percentage points."""
         pp = self.ao_reduction_pp
         return {

@@ -27,20 +27,9 @@ PRIMARY_INDICATOR = "ao_pct"
 #: it; an effects table with an `estimator` column says per row what a run used instead.
 ESTIMATOR = "twfe"
 
-EFFECT_COLUMNS = [
-    "indicator_id",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "p_value_wild",
-    "q_value",
-    "n_employers",
-    "n_employees",
-    "n_obs",
-    "method",
-]
+EFFECT_COLUMNS = (
+    "indicator_id estimate se ci_low ci_high p_value p_value_wild q_value n_employers n_employees n_obs method".split()
+)
 EVENT_COLUMNS = [
     "indicator_id",
     "event_time",
@@ -68,11 +57,11 @@ def effects_table(
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     for group in same_rows(admin, indicators):  # together where they can share a panel; a failure stays in its group
         together = functools.cache(
-            lambda g=tuple(group): estimate_dids(
-                admin, g, "employee_id", "rel", "treated", cluster="employer_id", seed=seed
+            functools.partial(
+                estimate_dids, admin, tuple(group), "employee_id", "rel", "treated", cluster="employer_id", seed=seed
             )
         )
-        rows += [_row(ind, admin, admin_smallest, min_n, lambda f, i=ind, t=together: t()[i]) for ind in group]
+        rows += [_row(ind, admin, admin_smallest, min_n, _one_of(together, ind)) for ind in group]
     if len(rtw):
         rows.append(
             _row(
@@ -95,9 +84,15 @@ def effects_table(
                 ),
             )
         )
-    table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "q_value"])
+    # effects.csv's columns, and the t degrees of freedom behind each interval (kept in the warehouse)
+    table = pd.DataFrame(rows, columns=[*(c for c in EFFECT_COLUMNS if c != "q_value"), "df"])
     table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
     return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
+
+
+def _one_of(fits: Callable[[], dict[str, Estimate]], indicator: str) -> Callable[[pd.DataFrame], Estimate]:
+    """The fit of one indicator from a fit of its group (made once, on first use)."""
+    return lambda _frame: fits()[indicator]
 
 
 def _smallest_group(frame: pd.DataFrame) -> int:
@@ -128,6 +123,7 @@ def _row(
                 "n_employees": est.n_entities,
                 "n_obs": est.n_obs,
                 "method": est.method,
+                "df": est.df,
             }
     return {
         "indicator_id": indicator,
@@ -141,6 +137,7 @@ def _row(
         "n_employees": frame["employee_id"].nunique(),
         "n_obs": len(frame),
         "method": method,
+        "df": None,
     }
 
 
@@ -184,6 +181,7 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = MI
         parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _smallest_group(answers) >= min_n:
+            study: EventStudy | Exception
             try:
                 study = estimate_wave_effects(
                     answers, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"]

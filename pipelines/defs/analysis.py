@@ -4,6 +4,8 @@ Each asset takes the delivery's panels, calls one function of `measures`, and st
 suppressed) result in the warehouse, with the numbers the UI plots across runs as metadata.
 """
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -59,22 +61,8 @@ def effects(
     warehouse.replace(delivery_of(context).key, {"effects": table})
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
-    metadata = {
-        "effects": markdown_table(
-            table[
-                [
-                    "indicator_id",
-                    "estimate",
-                    "ci_low",
-                    "ci_high",
-                    "p_value",
-                    "p_value_wild",
-                    "q_value",
-                    "n_employers",
-                    "n_employees",
-                ]
-            ]
-        ),
+    metadata: dict[str, Any] = {
+        "effects": markdown_table(table[[c for c in table.columns if c not in ("se", "n_obs", "method", "df")]]),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
         "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),

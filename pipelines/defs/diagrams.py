@@ -3,6 +3,7 @@
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -14,6 +15,7 @@ from pipelines.metadata import image
 from pipelines.preregistration import STUDY_TOCS
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
+from toc.lang import checked_lang
 from toc.load import resolve
 from toc.render import DPI, render
 
@@ -51,11 +53,12 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
 
     def draw(job) -> Path:
         toc, fmt, name, (node_results_, statuses_), dpi = job
-        return render(toc, fmt, folder / name, lang=options.lang, results=node_results_, dpi=dpi, statuses=statuses_)
+        lang = checked_lang(options.lang)
+        return render(toc, fmt, folder / name, lang=lang, results=node_results_, dpi=dpi, statuses=statuses_)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a `dot` process
         paths = list(pool.map(draw, jobs))
-    metadata = {f"{toc_id}_nodes_with_results": len(results[toc_id]) for toc_id in AKC_TOCS}
+    metadata: dict[str, Any] = {f"{toc_id}_nodes_with_results": len(results[toc_id]) for toc_id in AKC_TOCS}
     metadata["results_toc"] = image(paths[-1].read_bytes(), f"{FEATURED} with results")
     metadata["folder"] = dg.MetadataValue.path(str(folder))
     return dg.MaterializeResult(metadata=metadata)

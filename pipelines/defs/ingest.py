@@ -5,6 +5,7 @@ columns and scrubbed. All tables of a delivery are replaced in one transaction.
 """
 
 import time
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -161,7 +162,7 @@ def _table_result(name: str, frame: pd.DataFrame, summary: IngestSummary | None)
             metadata={"columns": ", ".join(frame.columns)},
         ),
     ]
-    metadata = {
+    metadata: dict[str, Any] = {
         "dagster/row_count": len(frame),
         "rows_in": rows_in,
         "quarantined": quarantined,

@@ -16,6 +16,7 @@ import pandas as pd
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
 from measures.evaluation.assumptions import ASSUMPTION_COLUMNS, results_from_table
+from measures.evaluation.calendar import run_calendar
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import plan_markdown
@@ -30,7 +31,7 @@ from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
 from report.narrative import NarrativeInputs, narrative_markdown
-from toc.lang import LANGS
+from toc.lang import LANGS, checked_lang
 from toc.load import resolve
 
 FLOAT_FORMAT = "%.10g"
@@ -86,7 +87,8 @@ def evaluation_outputs(
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
-    _json(_run_info(context, delivery, options) | {"preregistration": comparison}, folder / "run.json")
+    provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
+    _json(_run_info(context, delivery, options) | provenance, folder / "run.json")
     _plan_files(warehouse, delivery, folder)
     tocs = [resolve(t) for t in AKC_TOCS]
     checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
@@ -115,7 +117,7 @@ def evaluation_outputs(
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
     )
-    (folder / "report.html").write_text(build_report(inputs, options.lang), encoding="utf-8")
+    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
