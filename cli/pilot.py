@@ -328,8 +328,8 @@ def preregister(
             f"re-registration: replaces version {earlier[-1].version} of {earlier[-1].registered_on} "
             f"({earlier[-1].plan_sha256[:12]}…); both stay in the warehouse"
         )
-        for change in moved or [None]:
-            console.print(f"  moved: {describe(change)}" if change else "  nothing moved", markup=False)
+        for line in [f"  moved: {describe(change)}" for change in moved] or ["  nothing moved"]:
+            console.print(line, markup=False)
     console.print(f"plan in {folder}: preregistration.json, preregistration.nl.md, preregistration.en.md")
 
 

@@ -23,6 +23,7 @@ Templates live in `report.text.NARRATIVE`; no language model, so the same inputs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -155,6 +156,7 @@ def _assumption_item(toc: TheoryOfChange, result: AssumptionResult, lang: Lang) 
         reason = reason_text(result, toc, lang)
         return f"{label} — {reason[:1].lower()}{reason[1:]}"
     t, check = NARRATIVE[lang], result.check
+    assert check is not None  # only untested items have no check
     where = ", ".join(w for w in (t[f"group_{check.group}"], t[f"period_{check.period}"]) if w)
     value = t["value"].format(
         measure=measure_label(check.measure, lang),
@@ -235,6 +237,7 @@ def _pathway(
     classes = [classify(results.get(node)) for node in path]
     verdict = _verdict(carried, classes)
     weakest = weakest_link(toc, path)
+    assert weakest is not None  # a pathway from an output has at least one link
     chain = " → ".join(f"{_short(toc, n)} {RESULT_STYLES[c].marker}" for n, c in zip(path, classes, strict=True))
     conclusion = _conclusion(toc, path, verdict, carried, classes, lang)
     source, target, grade = _short(toc, weakest.source), _short(toc, weakest.target), t[f"grade_{weakest.grade}"]
@@ -255,7 +258,7 @@ def _pathway(
     return PathwayStory(rank, tuple(path), verdict, chain, f"{source} → {target}, {grade}", conclusion, text)
 
 
-def _verdict(carried: bool | None, classes: list[str]) -> str:
+def _verdict(carried: bool | None, classes: Sequence[str]) -> str:
     if carried is False:
         return "not_carried"
     end, steps = classes[-1], classes[:-1]
@@ -270,7 +273,7 @@ def _verdict(carried: bool | None, classes: list[str]) -> str:
 
 
 def _conclusion(
-    toc: TheoryOfChange, path: list[str], verdict: str, carried: bool | None, classes: list[str], lang: Lang
+    toc: TheoryOfChange, path: list[str], verdict: str, carried: bool | None, classes: Sequence[str], lang: Lang
 ) -> str:
     t = NARRATIVE[lang]
     if verdict == "not_carried":  # said once, for the output
@@ -281,7 +284,7 @@ def _conclusion(
     return " ".join(sentences)
 
 
-def _gaps(toc: TheoryOfChange, path: list[str], classes: list[str], lang: Lang) -> str:
+def _gaps(toc: TheoryOfChange, path: list[str], classes: Sequence[str], lang: Lang) -> str:
     """The steps before the end that did not improve, by class: 'step 7 showed no improvement and ...'."""
     t = NARRATIVE[lang]
     parts = []

@@ -15,6 +15,7 @@ Coordinates are Graphviz points (1/72 inch), y pointing up, the axis at x = 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from toc.models import MAIN_LAYERS
@@ -51,7 +52,7 @@ class Placement:
     drawing: Box  # everything placed, without the graph's label
 
 
-def stack_bands(layout: dict, layer_of: dict[str, str], links: list[tuple[str, str]]) -> Placement:
+def stack_bands(layout: dict, layer_of: Mapping[str, str], links: list[tuple[str, str]]) -> Placement:
     """Place the nodes of `layer_of` (node id -> layer) from a `dot -Tjson` layout of the same graph.
 
     Nodes of other layers (helpers of the first pass) are ignored. Rows come from `layout`; the order within
@@ -83,7 +84,7 @@ def stack_bands(layout: dict, layer_of: dict[str, str], links: list[tuple[str, s
     return Placement(positions, bands, drawing)
 
 
-def _nodes(layout: dict, layer_of: dict[str, str]) -> tuple[dict[str, tuple[float, float]], dict]:
+def _nodes(layout: dict, layer_of: Mapping[str, str]) -> tuple[dict[str, tuple[float, float]], dict]:
     """Sizes (points) and first-pass centres of the nodes we place."""
     sizes, centres = {}, {}
     for obj in layout.get("objects", []):

@@ -28,6 +28,7 @@ from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import RESPONDENT, indicators_by_id
 from toc.lang import Lang, translated
 from toc.models import CHECKED_LAYERS, Check, Node, TheoryOfChange
+from toc.overlay import CheckStatus
 
 ASSUMPTION_COLUMNS = ["toc_id", "item_id", "kind", "status", "value", "threshold", "n"]
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
@@ -73,7 +74,7 @@ class AssumptionResult:
     toc_id: str
     item_id: str
     kind: str
-    status: str
+    status: CheckStatus
     value: float | None
     threshold: float | None
     n: int | None
@@ -121,27 +122,34 @@ def results_from_table(table: pd.DataFrame, tocs: Mapping[str, TheoryOfChange]) 
 
 def _evaluate(toc: TheoryOfChange, node: Node, data: RunData, min_cell: int) -> AssumptionResult:
     check = node.check
-    base = {"toc_id": toc.id, "item_id": node.id, "kind": node.layer, "check": check}
+
+    def result(status: CheckStatus, value=None, n=None, reason: str = "") -> AssumptionResult:
+        threshold = None if check is None else check.threshold
+        return AssumptionResult(toc.id, node.id, node.layer, status, value, threshold, n, check, reason)
+
     if check is None:
-        return AssumptionResult(**base, status="untested", value=None, threshold=None, n=None, reason="no_check")
-    untested = {"status": "untested", "value": None, "threshold": check.threshold, "n": None}
+        return result("untested", reason="no_check")
     units = measure_units(check.measure)(data, toc, check)
     if isinstance(units, str):
-        return AssumptionResult(**base, **untested, reason=units)
+        return result("untested", reason=units)
     observed = _observed(units, check)
     if observed is None:
-        return AssumptionResult(**base, **untested, reason="no_data")
+        return result("untested", reason="no_data")
     value, n = observed
     if units.people and n < min_cell:
-        return AssumptionResult(**base, **untested, reason="small_n")
-    status = "holds" if COMPARATORS[check.comparator](value, check.threshold) else "fails"
-    return AssumptionResult(**base, status=status, value=value, threshold=check.threshold, n=n)
+        return result("untested", reason="small_n")
+    return result("holds" if COMPARATORS[check.comparator](value, check.threshold) else "fails", value, n)
 
 
 def _observed(units: Units, check: Check) -> tuple[float, int] | None:
     """The value and its n in the check's group; for `each`, the group that does worse against the threshold."""
     rows = units.rows
-    selections = {"intervention": ["intervention"], "comparison": ["comparison"], "all": [None], "each": list(GROUPS)}
+    selections: dict[str, list[str | None]] = {
+        "intervention": ["intervention"],
+        "comparison": ["comparison"],
+        "all": [None],
+        "each": list(GROUPS),
+    }
     found = []
     for group in selections[check.group]:
         part = rows if group is None else rows.loc[rows["group"] == group]
