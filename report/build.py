@@ -22,6 +22,7 @@ from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import integrity, plots
+from report.identification import identification_rows
 from report.narrative import NarrativeInputs
 from report.text import SOURCE, TEXT
 from toc.lang import Lang, checked_lang, number, translated
@@ -106,6 +107,7 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "literature": business_case(daily_wage=DAILY_WAGE),
         "daily_wage": DAILY_WAGE,
         "balance_threshold": BALANCE_THRESHOLD,
+        "identification": identification_rows(inputs.effects, inputs.toc_svgs.keys(), lang),
         "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)

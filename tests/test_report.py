@@ -35,6 +35,7 @@ SECTIONS = (
     "effects",
     "event",
     "toc",
+    "identification",
     "assumptions",
     "contribution",
     "quality",
