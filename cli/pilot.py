@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -317,6 +318,68 @@ def run(
 
 @app.command()
 @friendly_errors
+def preregister(
+    study: Annotated[str, typer.Option(help="Study id (lower case, digits, '-'); a drop on its own: its folder name.")],
+    cutoff: Annotated[
+        list[dt.datetime] | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A planned interim cut-off YYYY-MM-DD; repeatable."),
+    ] = None,
+    primary_indicator: Annotated[str | None, typer.Option(help="Primary indicator (default: the pipeline's).")] = None,
+    estimator: Annotated[str | None, typer.Option(help="Estimator (default: the pipeline's).")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Level of the tests (default: the pipeline's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the plan (default: outputs/preregistration/ID).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Freeze the analysis plan of a study before its effect data are in; a new registration is kept as the next
+    version, and says what moved."""
+    from measures.evaluation.preregistration import canonical_json, compare, describe, plan_markdown
+    from measures.indicators.catalogue import indicators_by_id
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.warehouse import Warehouse
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", study):
+        raise UserError(f"--study: '{study}' is not a study id (lower case letters, digits and '-')")
+    given = {"primary_indicator": primary_indicator, "estimator": estimator, "alpha": alpha}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if primary_indicator is not None and primary_indicator not in indicators_by_id():
+        raise UserError(f"--primary-indicator: '{primary_indicator}' is not in the indicator catalogue")
+    dates = sorted({c.date().isoformat() for c in cutoff or []})
+    plan = prereg.plan_for(study, prereg.today(), prereg.git_commit(), dates, overrides)
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    earlier = prereg.registrations(warehouse, study)
+    registration = prereg.register(warehouse, plan)
+    folder = Path(out) if out else prereg.default_out(study)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "preregistration.json").write_text(canonical_json(plan).decode("utf-8") + "\n", encoding="utf-8")
+    history = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in earlier]
+    for lang in ("nl", "en"):
+        (folder / f"preregistration.{lang}.md").write_text(plan_markdown(plan, lang, history), encoding="utf-8")
+    moved = compare(earlier[-1].plan, plan).changes if earlier else []
+    if as_json:
+        return print_json(
+            {
+                "study": study,
+                "version": registration.version,
+                "plan_sha256": registration.plan_sha256,
+                "replaces": earlier[-1].plan_sha256 if earlier else None,
+                "changes": moved,
+                "folder": str(folder),
+            }
+        )
+    console.print(f"registered version {registration.version} of the plan of study {study}: {registration.plan_sha256}")
+    if earlier:
+        console.print(
+            f"re-registration: replaces version {earlier[-1].version} of {earlier[-1].registered_on} "
+            f"({earlier[-1].plan_sha256[:12]}…); both stay in the warehouse"
+        )
+        for line in [f"  moved: {describe(change)}" for change in moved] or ["  nothing moved"]:
+            console.print(line, markup=False)
+    console.print(f"plan in {folder}: preregistration.json, preregistration.nl.md, preregistration.en.md")
+
+
+@app.command()
+@friendly_errors
 def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
@@ -328,6 +391,7 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     if drop.exists():
         shutil.rmtree(drop)
     truth = write_drop(SimulationSpec(), drop)
+    _preregister_demo(drop)
     outcome = run_drop(drop, results)
     effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
     ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
@@ -338,6 +402,19 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     )
     console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
+
+
+def _preregister_demo(drop: Path) -> None:
+    """The demo's study gets a plan before its data are evaluated, as a real pilot's should."""
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.deliveries import delivery_for
+    from pipelines.warehouse import Warehouse
+
+    study = prereg.study_of(delivery_for(drop))
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    if not prereg.registrations(warehouse, study):
+        prereg.register(warehouse, prereg.plan_for(study, prereg.today(), prereg.git_commit(), []))
 
 
 @app.command()
