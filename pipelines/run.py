@@ -5,18 +5,26 @@ executed in this process, so it shows in `pilot ui` afterwards. `pilot run --dat
 the drop as a delivery (of study ID, or of a study of its own) and evaluates the study as of that delivery;
 `pilot run --study ID` evaluates the study as of its newest delivery again. A cut-off makes a partition of its
 own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensors), never by a schedule.
+
+Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
+(outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
+console output is silenced: a failure becomes one line (`PipelineFailed`), its stack trace stays in the
+run's event log. A run whose process was killed (-9) stays STARTED in Dagster; the next run marks it failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 from filelock import FileLock
 
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
 from pipelines.definitions import pilot_evaluation_job
@@ -58,10 +66,11 @@ def run_drop(
     min_cell: int = MIN_CELL,
     lang: str = "nl",
     dagster_instance: dg.DagsterInstance | None = None,
-    log_level: str = "INFO",
+    log_level: str = "CRITICAL",
+    max_quarantine_share: float = MAX_QUARANTINE_SHARE,
 ) -> RunOutcome:
     """Evaluate a drop on its own (a study of its own)."""
-    return run_study(None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level)
+    return run_study(None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level, max_quarantine_share)
 
 
 def run_study(
@@ -73,27 +82,47 @@ def run_study(
     min_cell: int = MIN_CELL,
     lang: str = "nl",
     dagster_instance: dg.DagsterInstance | None = None,
-    log_level: str = "INFO",
+    log_level: str = "CRITICAL",
+    max_quarantine_share: float = MAX_QUARANTINE_SHARE,
 ) -> RunOutcome:
     """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
     or as of its newest one when no drop is given."""
+    writable(settings.data_dir(), "the data folder")
     if drop is not None:
-        delivery = register(Path(drop), study, delivered)
+        drop = Path(drop).resolve()
+        if out is not None:
+            check_out(Path(out), drop)
+        delivery = register(drop, study, delivered)
     elif study is not None:
-        delivery = latest(check_study_id(study) if not study.startswith("drop-") else study)
+        delivery = latest(study if study.startswith("drop-") else check_study_id(study))
     else:
         raise UserError("give a drop (--data), a study (--study) or both")
     evaluation = delivery.with_cutoff(cutoff)
+    out = Path(out).resolve() if out else settings.outputs_dir() / evaluation.key
     inst = dagster_instance or instance()
+    fail_dead_runs(inst)
     _forget_stale_partitions(inst)
     inst.add_dynamic_partitions(PARTITIONS_NAME, [evaluation.key])
-    out = Path(out).resolve() if out else settings.outputs_dir() / evaluation.key
     job = dg.reconstructable(pilot_evaluation_job)
     run_config = {
-        "resources": {"options": {"config": {"out_dir": str(out), "min_cell": min_cell, "lang": lang}}},
+        "resources": {
+            "options": {
+                "config": {
+                    "out_dir": str(out),
+                    "min_cell": min_cell,
+                    "lang": lang,
+                    "max_quarantine_share": max_quarantine_share,
+                }
+            }
+        },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study}
+    tags = {
+        "dagster/partition": evaluation.key,
+        "pilot/study": evaluation.study,
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+    }
     result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
     if not result.success:
         raise PipelineFailed(describe_failure(result))
@@ -117,6 +146,64 @@ def _forget_stale_partitions(inst: dg.DagsterInstance) -> None:
             Delivery.parse(key)
         except DeliveryError:
             inst.delete_dynamic_partition(PARTITIONS_NAME, key)
+
+
+PID_TAG, HOST_TAG = "pilot/pid", "pilot/host"
+
+
+def writable(folder: Path, label: str, create: bool = True) -> None:
+    """One line, before any computation, when `folder` cannot be written (or created). Without `create`, a
+    folder that does not exist yet is left uncreated: its nearest existing parent must be writable."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        probe = next(p for p in (folder, *folder.parents) if p.exists())
+        if not probe.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UserError(f"{label} {folder}: cannot write there ({exc.strerror or type(exc).__name__})") from None
+
+
+def check_out(out: Path, drop: Path) -> None:
+    """OUT lies outside the drop, is no link and holds none; and it can be written."""
+    if out.resolve().is_relative_to(drop) or drop.is_relative_to(out.resolve()):
+        raise UserError(f"--out {out}: lies inside the drop (or holds it); choose a folder outside the delivery")
+    if out.is_symlink():
+        raise UserError(f"--out {out}: is a link; outputs are never written through links")
+    if out.is_dir():
+        link = next((p for p in sorted(out.rglob("*")) if p.is_symlink()), None)
+        if link is not None:
+            raise UserError(
+                f"--out {out}: holds a link ({link.relative_to(out)}); outputs are never written through links"
+            )
+    writable(out, "--out", create=False)
+
+
+def fail_dead_runs(inst: dg.DagsterInstance) -> list[str]:
+    """Runs of `pilot run` on this machine that are still STARTED although their process is gone (killed
+    with -9, a power cut): marked failed, so that Dagster does not show them running forever."""
+    dead = []
+    for record in inst.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if not pid or host != socket.gethostname() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        inst.report_run_failed(run)
+        inst.report_engine_event(f"run {run.run_id}: its process {pid} is gone (killed); marked failed", run)
+        dead.append(run.run_id)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def describe_failure(result: dg.ExecutionResult) -> str:

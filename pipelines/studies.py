@@ -20,7 +20,7 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 
-from measures.contract.tables import GROUPS, TABLES
+from measures.contract.tables import TABLES
 from measures.contract.validate import DropResult, IngestSummary
 from measures.evaluation.results import DELIVERIES, EFFECTS_OVER_TIME
 from pipelines.deliveries import Delivery, DeliveryError, deliveries
@@ -154,6 +154,7 @@ def load_delivery(
         for name, table in result.tables.items():
             write(conn, name, key, table.loaded)
         write(conn, "quarantine", key, result.quarantine())
+        write(conn, "warnings", key, result.warnings())
         for name in summary:
             revised, unchanged = count_changes(conn, name, key, prior)
             summary[name] = replace(summary[name], revised=revised, unchanged=unchanged)
@@ -165,27 +166,3 @@ def stored_summary(warehouse: Warehouse, delivery: Delivery) -> dict[str, Ingest
     """The ingest summary of a loaded delivery, by table."""
     rows = warehouse.read("ingest_summary", delivery.delivery_key).to_dict("records")
     return {row["table"]: IngestSummary.from_row(row) for row in rows}
-
-
-def unusable(result: DropResult, standalone: bool) -> str | None:
-    """Why a validated delivery must not be stored at all (None: it may). Checked before anything is written,
-    so that a refused delivery leaves the warehouse as it was.
-
-    Here: a delivered table of which not one row could be loaded, and, for a drop evaluated on its own (which
-    no later delivery can complete), a group without an employer with a case. The fuller check of issue 15
-    item 2 (`measures.contract.usability`: quarantine shares, root causes) takes this function's place."""
-    for table in result.tables.values():
-        if table.rows_in and not len(table.loaded):
-            reasons = table.quarantine["reason"].astype(str).value_counts()
-            first = table.quarantine.loc[table.quarantine["reason"].astype(str) == reasons.index[0]].iloc[0]
-            return (
-                f"{table.source_file}: none of its {table.rows_in} rows could be loaded; most often "
-                f"{reasons.index[0]} (first row {first['row']}, column {first['column']})"
-            )
-    employers, cases = result.tables.get("employers"), result.tables.get("cases")
-    if standalone and employers is not None and cases is not None:
-        with_cases = employers.loaded.loc[employers.loaded["employer_id"].isin(cases.loaded["employer_id"]), "group"]
-        for group in GROUPS:
-            if not (with_cases == group).any():
-                return f"no employer in the {group} group with a loaded case: the drop has nothing to compare"
-    return None

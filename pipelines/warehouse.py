@@ -53,11 +53,14 @@ _RESULT_SQL = {"text": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date
 #: Result tables kept in the warehouse, with the column that scopes their rows.
 _STORED_RESULTS = {
     "quarantine": "delivery",
+    "warnings": "delivery",
     "ingest_summary": "delivery",
     "trends": "evaluation",
     "effects": "evaluation",
     "event_study": "evaluation",
     "balance": "evaluation",
+    "assumptions": "evaluation",
+    "preregistration": "evaluation",
     "erasures": None,
 }
 

@@ -17,7 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from measures.contract.validate import QUARANTINE_COLUMNS
+from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS
+from measures.evaluation.assumptions import ASSUMPTION_COLUMNS
 from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from toc.lang import Lang, number
 
@@ -314,6 +315,67 @@ QUARANTINE = ResultTable(
     ),
 )
 
+_WARNING_MEANING: dict[str, tuple[str, str, ResultType]] = _QUARANTINE_MEANING | {
+    "column": ("Kolom van de cel.", "Column of the cell.", "text"),
+    "reason": (
+        "Code van de waarschuwing (cel geleegd of omgezet, rij behouden).",
+        "Code of the warning (cell emptied or mapped, row kept).",
+        "text",
+    ),
+    "detail": (
+        "Wat er met de cel gebeurde; nooit de waarde zelf.",
+        "What happened to the cell; never its value.",
+        "text",
+    ),
+}
+
+WARNINGS = ResultTable(
+    name="warnings",
+    file="warnings.csv",
+    description_nl="Cellen die geleegd of omgezet zijn terwijl hun rij geladen werd, met bestand, rij, kolom en reden.",
+    description_en="Cells emptied or mapped while their row was loaded, each with file, row, column and reason.",
+    columns=tuple(_c(name, _WARNING_MEANING[name][2], *_WARNING_MEANING[name][:2]) for name in WARNING_COLUMNS),
+)
+
+_ASSUMPTION_MEANING: dict[str, tuple[str, str, ResultType]] = {
+    "toc_id": ("Theory of Change.", "Theory of Change.", "text"),
+    "item_id": (
+        "Aanname of randvoorwaarde (knoop van de ToC).",
+        "Assumption or precondition (node of the ToC).",
+        "text",
+    ),
+    "kind": ("assumption of precondition.", "assumption or precondition.", "text"),
+    "status": ("holds, fails of untested.", "holds, fails or untested.", "text"),
+    "value": ("De gemeten waarde.", "The measured value.", "number"),
+    "threshold": ("De drempel uit de ToC.", "The threshold from the ToC.", "number"),
+    "n": ("Aantal personen of werkgevers achter de waarde.", "People or employers behind the value.", "integer"),
+}
+
+ASSUMPTIONS = ResultTable(
+    name="assumptions",
+    file="assumptions.csv",
+    description_nl="Elke aanname en randvoorwaarde van de ToC's getoetst op de gegevens van de evaluatie.",
+    description_en="Each assumption and precondition of the ToCs tested on the evaluation's data.",
+    columns=(
+        *(_c(name, _ASSUMPTION_MEANING[name][2], *_ASSUMPTION_MEANING[name][:2]) for name in ASSUMPTION_COLUMNS),
+        _c(
+            "reason",
+            "text",
+            "Waarom ongetoetst (no_check, no_data, not_due, small_n).",
+            "Why untested (no_check, no_data, not_due, small_n).",
+            csv=False,
+        ),
+    ),
+)
+
+PREREGISTRATION = ResultTable(
+    name="preregistration",
+    file=None,  # run.json's `preregistration`
+    description_nl="De evaluatie vergeleken met het vooraf geregistreerde analyseplan van de studie.",
+    description_en="The evaluation compared with the study's pre-registered analysis plan.",
+    columns=(_c("comparison", "text", "De vergelijking (JSON).", "The comparison (JSON)."),),
+)
+
 _COUNTS = (
     _c("rows_in", "integer", "Niet-lege datarijen in het bestand.", "Non-blank data rows in the file."),
     _c(
@@ -371,6 +433,8 @@ INGEST_SUMMARY = ResultTable(
             "Free-text cells scrubbed of identifying details.",
         ),
         _c("reasons", "text", "Rijen in quarantaine per reden (JSON).", "Rows quarantined per reason (JSON)."),
+        _c("warnings", "integer", "Cellen geleegd of omgezet, rij behouden.", "Cells emptied or mapped, row kept."),
+        _c("warning_reasons", "text", "Waarschuwingen per reden (JSON).", "Warnings per reason (JSON)."),
     ),
 )
 
@@ -448,7 +512,10 @@ RESULTS: dict[str, ResultTable] = {
         EFFECTS,
         EVENT_STUDY,
         BALANCE,
+        ASSUMPTIONS,
+        PREREGISTRATION,
         QUARANTINE,
+        WARNINGS,
         INGEST_SUMMARY,
         DELIVERIES,
         EFFECTS_OVER_TIME,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from measures.contract.read import DropError
 from measures.contract.tables import TABLES
+from measures.contract.usability import UnusableDelivery, check_usable
 from measures.contract.validate import IngestSummary, read_drop, validate_tables
 from measures.evaluation.results import QUARANTINE
 from measures.indicators.catalogue import drop_reference
@@ -22,7 +23,8 @@ from pipelines.deliveries import Delivery, as_of, drop_of, file_checksums, files
 from pipelines.delivery_assets import OWNERS, delivery_asset, delivery_multi_asset, delivery_of
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.metadata import markdown_table, result_schema, table_schema
-from pipelines.studies import is_loaded, load_delivery, stored_summary, study_tables, unusable
+from pipelines.resources import RunOptions
+from pipelines.studies import is_loaded, load_delivery, stored_summary, study_tables
 from pipelines.warehouse import DECLARED, Warehouse
 
 #: The tables other tables refer to: a delivery's references are checked against the study's rows of these.
@@ -118,41 +120,46 @@ def _checks() -> list[dg.AssetCheckSpec]:
     description="Read, project, scrub and validate the delivery against the study's earlier deliveries; load it in "
     "one transaction (once: a loaded delivery is not read again).",
 )
-def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions):
     delivery = delivery_of(context).delivery
     clock = _Stopwatch()
     if is_loaded(warehouse, delivery):
         context.log.info(f"delivery {delivery.delivery_key} is loaded already: its stored rows stand")
         summary, quarantine = stored_summary(warehouse, delivery), warehouse.read("quarantine", delivery.delivery_key)
     else:
-        summary, quarantine = _load(warehouse, delivery, clock)
+        summary, quarantine = _load(warehouse, delivery, clock, options.max_quarantine_share)
     for name in TABLES:
         yield _table_result(name, summary.get(name))
     yield _quarantine_result(quarantine, clock.seconds)
 
 
-def _load(warehouse: Warehouse, delivery: Delivery, clock: _Stopwatch) -> tuple[dict[str, IngestSummary], pd.DataFrame]:
-    """Read, validate and store a delivery; a delivery that cannot be stored leaves the warehouse as it was."""
+def _load(
+    warehouse: Warehouse, delivery: Delivery, clock: _Stopwatch, max_share: float
+) -> tuple[dict[str, IngestSummary], pd.DataFrame]:
+    """Read, validate and store a delivery. A delivery that leaves nothing usable is refused before anything is
+    written (the warehouse stays byte for byte as it was; the reason is in the run log): for a drop on its own
+    also when a group has no employer with a case, while a study may still receive them in a later delivery
+    (its evaluation waits for them: `panels`)."""
     drop = drop_of(delivery)
     prior = [d.delivery_key for d in as_of(delivery)[:-1]]
     known = None if delivery.standalone else study_tables(warehouse, REFERENCED, prior)
     try:
-        raws = clock.time("read", read_drop, drop, delivery.standalone)
-    except DropError as exc:
-        refuse(delivery)
+        raws = clock.time("read", read_drop, drop, None, delivery.standalone)
+        result = clock.time("validate", validate_tables, raws, drop_reference(), None, known)
+        check_usable(result, max_share, groups=delivery.standalone)
+    except (DropError, UnusableDelivery) as exc:
+        refuse(delivery)  # on record, left out of the study's evaluations
         raise dg.Failure(description=f"delivery {delivery.delivery_key} not loaded: {exc}") from None
-    result = clock.time("validate", validate_tables, raws, drop_reference(), known)
-    refused = unusable(result, delivery.standalone)
-    if refused:
-        refuse(delivery)  # on record, left out of the study's evaluations; the warehouse is not touched
-        raise dg.Failure(description=f"delivery {delivery.delivery_key} not loaded: {refused}")
     checksums = file_checksums(drop)
     register_files(warehouse, delivery.delivery_key, drop, checksums)
     summary = clock.time("load", load_delivery, warehouse, delivery, prior, result)
     record_outcomes(
         warehouse,
         delivery.delivery_key,
-        {s.source_file: (s.sha256, f"loaded {s.loaded}, quarantined {s.quarantined}") for s in summary.values()},
+        {
+            s.source_file: (s.sha256, f"loaded {s.loaded}, quarantined {s.quarantined}, warnings {s.warnings}")
+            for s in summary.values()
+        },
     )
     return summary, result.quarantine()
 
@@ -179,9 +186,11 @@ def _table_result(name: str, summary: IngestSummary | None) -> dg.MaterializeRes
         metadata |= {k: counts[k] for k in ("rows_in", "quarantined", "new", "revised", "unchanged")}
         metadata["source_file"] = summary.source_file
     if summary and summary.dropped_columns:
-        metadata["dropped_columns"] = ", ".join(summary.dropped_columns)  # names only, never values
+        metadata["dropped_columns"] = ", ".join(summary.dropped_columns)  # positions only, never names or values
     if summary and summary.scrubbed_cells:
         metadata["scrubbed_cells"] = summary.scrubbed_cells
+    if summary and summary.warnings:
+        metadata["warnings"] = summary.warnings
     return dg.MaterializeResult(asset_key=name, metadata=metadata, check_results=checks)
 
 

@@ -1,17 +1,18 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, deliveries.csv,
-effects_over_time.csv, run.json and report.html. Columns come from the declared result tables
-(`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format, so
-that the same deliveries give the same bytes; run.json says what produced them.
+effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, ingest.json,
+deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html (and the study's
+pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns come from the declared result
+tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format,
+so that the same deliveries give the same bytes; run.json says what produced them and whether the run kept to the
+plan.
 
-ingest.json and quarantine.csv describe the evaluation's own delivery (the newest it assembles);
+ingest.json, quarantine.csv and warnings.csv describe the evaluation's own delivery (the newest it assembles);
 deliveries.csv lists every delivery of the study up to it, with what each added and revised;
 effects_over_time.csv the main effects of every evaluation of the study up to this one.
 """
 
 import json
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -20,19 +21,24 @@ import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import IngestSummary
+from measures.evaluation.assumptions import results_from_table
 from measures.evaluation.calendar import run_calendar
 from measures.evaluation.panels import Panels
+from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.results import RESULTS, ResultTable
-from pipelines import settings
 from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
+from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
-from toc.lang import checked_lang
+from report.narrative import NarrativeInputs, narrative_markdown
+from toc.lang import LANGS, checked_lang
+from toc.load import resolve
 
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
@@ -40,11 +46,15 @@ OUTPUT_FILES = (
     "trends.csv",
     "event_study.csv",
     "balance.csv",
+    "assumptions.csv",
     "quarantine.csv",
+    "warnings.csv",
     "ingest.json",
     "deliveries.csv",
     "effects_over_time.csv",
     "run.json",
+    "narrative.nl.md",
+    "narrative.en.md",
     "report.html",
 )
 
@@ -52,9 +62,9 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, deliveries.csv, "
-    "effects_over_time.csv, run.json and report.html.",
+    deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, "
+    "ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -62,16 +72,26 @@ def evaluation_outputs(
     evaluation = delivery_of(context)
     folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = warehouse.read_many(["effects", "trends", "event_study", "balance"], evaluation.key)
-    tables |= warehouse.read_many(["quarantine", "ingest_summary"], evaluation.delivery_key)
+    results = ["effects", "trends", "event_study", "balance", "assumptions", "preregistration"]
+    tables = warehouse.read_many(results, evaluation.key)
+    tables |= warehouse.read_many(["quarantine", "warnings", "ingest_summary"], evaluation.delivery_key)
     tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
     tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
-    for name in ("effects", "trends", "event_study", "balance", "deliveries", "effects_over_time"):
+    for name in ("effects", "trends", "event_study", "balance", "assumptions", "deliveries", "effects_over_time"):
         _csv(tables[name], RESULTS[name], folder)
-    _csv(tables["quarantine"].sort_values(["table", "row"], kind="stable"), RESULTS["quarantine"], folder)
+    for name in ("quarantine", "warnings"):
+        _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, evaluation, options) | {"calendar": run_calendar(panels.admin)}, folder / "run.json")
+    comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
+    provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
+    _json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
+    _plan_files(warehouse, evaluation, folder)
+    tocs = [resolve(t) for t in AKC_TOCS]
+    checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
+    story = NarrativeInputs(tables["effects"], panels.tables["employers"], panels.tables["activities"], checked)
+    for lang in LANGS:
+        (folder / f"narrative.{lang}.md").write_text(narrative_markdown(tocs, story, lang), encoding="utf-8")
     inputs = ReportInputs(
         delivery=evaluation.key,
         cutoff=evaluation.cutoff,
@@ -86,6 +106,8 @@ def evaluation_outputs(
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
+        assumptions=checked,
+        preregistration=comparison,
         toc_svgs={
             t: (folder / "toc" / f"{t}-results.svg").read_text(encoding="utf-8")
             for t in AKC_TOCS
@@ -127,11 +149,22 @@ def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     return {r.table: r.as_json() for r in records}
 
 
+def _plan_files(warehouse: Warehouse, delivery: Delivery, folder: Path) -> None:
+    """The study's registered plan, readable, beside the results it governs (none: no files)."""
+    history = registrations(warehouse, study_of(delivery))
+    if not history:
+        return
+    earlier = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in history[:-1]]
+    for lang in LANGS:
+        text = plan_markdown(history[-1].plan, lang, earlier)
+        (folder / f"preregistration.{lang}.md").write_text(text, encoding="utf-8")
+
+
 def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: RunOptions) -> dict:
     return {
         "package": "ad-pilot-toolkit",
         "version": _version(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "contract_version": CONTRACT_VERSION,
         "study": evaluation.study,
         "delivery": evaluation.key,
@@ -142,7 +175,7 @@ def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: 
             for d in as_of(evaluation)
         ],
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
-        "dagster_run_id": context.run_id,
+        "dagster_run_id": context.run.run_id,
     }
 
 
@@ -151,13 +184,3 @@ def _version() -> str:
         return metadata.version("ad-pilot-toolkit")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
