@@ -150,6 +150,6 @@ def test_a_delivery_with_nothing_usable_leaves_the_warehouse_byte_identical(data
 
     alone = read_drop(whole)
     alone["employers"] = alone["employers"].assign(group="intervention")  # nobody to compare with
-    with pytest.raises(PipelineFailed, match="no employer in the comparison group"):
+    with pytest.raises(PipelineFailed, match="no usable employer in the comparison group"):
         _run(None, write_drop(tmp_path / "d3", alone), tmp_path / "out3", instance)
     assert warehouse.read_bytes() == before

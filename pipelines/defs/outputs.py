@@ -31,6 +31,7 @@ from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.metadata import markdown_table
 from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.studies import delivery_table, effects_over_time
@@ -126,7 +127,11 @@ def evaluation_outputs(
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
             "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "none (final)",
             "study": evaluation.study,
-            "deliveries": len(tables["deliveries"]["delivery"].unique()),
+            "n_deliveries": int(tables["deliveries"]["delivery"].nunique()),
+            # the study's deliveries up to this evaluation, with what each added and revised (deliveries.csv)
+            "deliveries": markdown_table(
+                tables["deliveries"].assign(delivery_date=tables["deliveries"]["delivery_date"].dt.date), max_rows=100
+            ),
         }
     )
 
