@@ -1,7 +1,10 @@
-"""Run the whole evaluation of one drop headless, recorded in the persistent Dagster instance.
+"""Run an evaluation headless, recorded in the persistent Dagster instance (what `pilot run` does).
 
-The run is the same job the UI, the sensor and the schedules launch (same code location, same partition
-of the delivery), executed in this process, so it shows in `pilot ui` afterwards.
+The run is the same job the UI, the sensor and the schedules launch (same code location, same partitions),
+executed in this process, so it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
+the drop as a delivery (of study ID, or of a study of its own) and evaluates the study as of that delivery;
+`pilot run --study ID` evaluates the study as of its newest delivery again. A cut-off makes a partition of its
+own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensors), never by a schedule.
 
 Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
 (outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
@@ -25,7 +28,8 @@ from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
 from pipelines.definitions import pilot_evaluation_job
-from pipelines.deliveries import PARTITIONS_NAME, Delivery, delivery_for, register
+from pipelines.defs.panels import NOT_EVALUABLE
+from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, check_study_id, latest, register
 from toc.errors import UserError
 
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
@@ -38,8 +42,9 @@ class PipelineFailed(UserError):
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
-    delivery: Delivery
+    delivery: Delivery  # the evaluation (partition) that ran
     out_dir: Path
+    not_evaluable: str | None = None  # why the study could not be evaluated yet (the delivery is stored)
 
 
 def instance() -> dg.DagsterInstance:
@@ -64,16 +69,40 @@ def run_drop(
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
 ) -> RunOutcome:
-    drop = Path(drop).resolve()
+    """Evaluate a drop on its own (a study of its own)."""
+    return run_study(None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level, max_quarantine_share)
+
+
+def run_study(
+    study: str | None,
+    drop: Path | None = None,
+    out: Path | None = None,
+    cutoff: dt.date | None = None,
+    delivered: dt.date | None = None,
+    min_cell: int = MIN_CELL,
+    lang: str = "nl",
+    dagster_instance: dg.DagsterInstance | None = None,
+    log_level: str = "CRITICAL",
+    max_quarantine_share: float = MAX_QUARANTINE_SHARE,
+) -> RunOutcome:
+    """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
+    or as of its newest one when no drop is given."""
     writable(settings.data_dir(), "the data folder")
-    if out is not None:
-        check_out(Path(out), drop)
-    delivery = delivery_for(drop, cutoff)
-    out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
-    register(delivery, drop)
+    if drop is not None:
+        drop = Path(drop).resolve()
+        if out is not None:
+            check_out(Path(out), drop)
+        delivery = register(drop, study, delivered)
+    elif study is not None:
+        delivery = latest(study if study.startswith("drop-") else check_study_id(study))
+    else:
+        raise UserError("give a drop (--data), a study (--study) or both")
+    evaluation = delivery.with_cutoff(cutoff)
+    out = Path(out).resolve() if out else settings.outputs_dir() / evaluation.key
     inst = dagster_instance or instance()
     fail_dead_runs(inst)
-    inst.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
+    _forget_stale_partitions(inst)
+    inst.add_dynamic_partitions(PARTITIONS_NAME, [evaluation.key])
     job = dg.reconstructable(pilot_evaluation_job)
     run_config = {
         "resources": {
@@ -88,11 +117,35 @@ def run_drop(
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    tags = {"dagster/partition": delivery.key, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    tags = {
+        "dagster/partition": evaluation.key,
+        "pilot/study": evaluation.study,
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+    }
     result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
     if not result.success:
         raise PipelineFailed(describe_failure(result))
-    return RunOutcome(run_id=result.run_id, delivery=delivery, out_dir=out)
+    return RunOutcome(result.run_id, evaluation, out, _not_evaluable(result))
+
+
+def _not_evaluable(result: dg.ExecutionResult) -> str | None:
+    for event in result.all_events:
+        if event.is_asset_observation:
+            metadata = event.asset_observation_data.asset_observation.metadata
+            if NOT_EVALUABLE in metadata:
+                return str(metadata[NOT_EVALUABLE].value)
+    return None
+
+
+def _forget_stale_partitions(inst: dg.DagsterInstance) -> None:
+    """Partition keys of an older version (`<folder name>-<digest>`) can never run again: remove them, so that
+    the UI shows no partition that can only fail."""
+    for key in inst.get_dynamic_partitions(PARTITIONS_NAME):
+        try:
+            Delivery.parse(key)
+        except DeliveryError:
+            inst.delete_dynamic_partition(PARTITIONS_NAME, key)
 
 
 PID_TAG, HOST_TAG = "pilot/pid", "pilot/host"

@@ -11,19 +11,25 @@ import pandas as pd
 
 from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
 from measures.evaluation.panels import Panels
+from measures.evaluation.results import BALANCE, EFFECTS, EVENT_STUDY, TRENDS
 from measures.evaluation.thresholds import BALANCE_THRESHOLD, PRETREND_ALPHA
 from measures.evaluation.trends import indicator_trends as compute_trends
 from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from pipelines.delivery_assets import delivery_asset, delivery_of
-from pipelines.metadata import image, markdown_table
+from pipelines.metadata import image, markdown_table, result_schema
 from pipelines.resources import RunOptions
+from pipelines.studies import effects_over_time
 from pipelines.warehouse import Warehouse
 from report import plots
+
+#: The effects followed from one evaluation to the next (the report's and the UI's estimate over time).
+MAIN_EFFECTS = (*ADMIN_MONTHLY, "rtw_12m")
 
 
 @delivery_asset(
     group_name="trends",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(TRENDS), "dagster/table_name": "warehouse.trends"},
     description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are "
     "suppressed.",
 )
@@ -46,6 +52,7 @@ def indicator_trends(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(EFFECTS), "dagster/table_name": "warehouse.effects"},
     check_specs=[
         dg.AssetCheckSpec(
             "ao_pct_estimated", asset="effects", description="The main administrative effect (AO%) could be estimated."
@@ -57,8 +64,10 @@ def indicator_trends(
 def effects(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    evaluation = delivery_of(context)
     table = effects_table(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
-    warehouse.replace(delivery_of(context).key, {"effects": table})
+    warehouse.replace(evaluation.key, {"effects": table})
+    over_time = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata: dict[str, Any] = {
@@ -66,6 +75,14 @@ def effects(
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
         "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
+        # the interim results of the study so far: one point per delivery or cut-off, dated
+        "effects_over_time": image(
+            plots.png(plots.over_time_figure(over_time, MAIN_EFFECTS, labels("nl"), units("nl"))), "effects over time"
+        ),
+        "evaluations": markdown_table(
+            over_time.loc[over_time["indicator_id"] == "ao_pct"].assign(date=over_time["date"].dt.date),
+            floatfmt=".4g",
+        ),
     }
     if estimated:
         row = ao.iloc[0]
@@ -88,6 +105,7 @@ def effects(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(EVENT_STUDY), "dagster/table_name": "warehouse.event_study"},
     check_specs=[
         dg.AssetCheckSpec(
             "parallel_pre_trends",
@@ -126,6 +144,7 @@ def event_study(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(BALANCE), "dagster/table_name": "warehouse.balance"},
     check_specs=[
         dg.AssetCheckSpec(
             "baseline_balance",
