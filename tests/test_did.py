@@ -223,9 +223,24 @@ def test_as_dict_has_exactly_the_cli_keys():
         "n_entities",
         "n_clusters",
         "method",
+        "estimator",
+        "p_value_ri",
+        "n_treated_clusters",
+        "n_comparison_clusters",
+        "flags",
     ]
     with pytest.raises(AttributeError):
         est.estimate = 0.0  # frozen
+
+
+@pytest.mark.parametrize("engine", ["panelols", "within"])
+def test_a_treatment_absorbed_by_the_fixed_effects_raises_the_same_error_in_both_engines(engine):
+    from measures.estimation.errors import EstimationError
+
+    data = simulate_panel(seed=9)
+    data["always"] = data["group"]  # constant within each employee: the employee effects absorb it
+    with pytest.raises(EstimationError, match="always collinear with the fixed effects"):
+        estimate_did(data, "y", "employee", "period", "always", "employer", engine=engine, wild=False)
 
 
 def test_planted_effect_recovered_within_two_se():
