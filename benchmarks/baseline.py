@@ -26,7 +26,7 @@ from linearmodels.panel import PanelOLS
 from scipy import stats
 
 ADMIN_INDICATORS = ("ao_pct", "absence_days", "loonwaarde_pct")
-MIN_CELL = 10
+MIN_CELL = 10  # the analyst's own script: deliberately written without the toolkit
 
 PANEL_SQL = """
 CREATE TABLE panel AS

@@ -12,17 +12,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from cli.common import console, friendly_errors, print_json, run_and_exit
+from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
+from toc.lang import checked_lang
+
+if TYPE_CHECKING:
+    from measures.estimation.did import Vcov
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
+LangOption = Annotated[str, typer.Option(help="Language of the report: nl or en.")]
+CutoffOption = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
+]
 
 
 @app.command()
@@ -56,17 +65,17 @@ def validate(
     result = validate_drop(drop, drop_reference())
     quarantine = result.quarantine()
     if as_json:
-        print_json({"tables": result.summary(), "bad_rows": quarantine.to_dict("records")})
+        print_json(
+            {
+                "tables": {n: s.as_json() | {"sha256": s.sha256} for n, s in result.summary().items()},
+                "bad_rows": quarantine.to_dict("records"),
+            }
+        )
     else:
         table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
         for name, s in result.summary().items():
             table.add_row(
-                name,
-                s["source_file"],
-                str(s["rows_in"]),
-                str(s["loaded"]),
-                str(s["quarantined"]),
-                ", ".join(s["dropped_columns"]),
+                name, s.source_file, str(s.rows_in), str(s.loaded), str(s.quarantined), ", ".join(s.dropped_columns)
             )
         console.print(table)
         for r in quarantine.itertuples():
@@ -79,16 +88,19 @@ def validate(
 @friendly_errors
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the drop into (truth.json goes beside the tables).")],
-    seed: int = 20200501,
-    employers: Annotated[int, typer.Option(help="Number of employers, alternately intervention and comparison.")] = 10,
-    employees_per_employer: int = 20,
+    seed: Annotated[int | None, typer.Option(help="Seed of every draw (default: the toolkit's seed).")] = None,
+    employers: Annotated[
+        int | None, typer.Option(help="Number of employers, alternately intervention and comparison (default 10).")
+    ] = None,
+    employees_per_employer: Annotated[int | None, typer.Option(help="Employees per employer (default 20).")] = None,
     effect_ao: Annotated[
-        float, typer.Option(help="Planted effect on AO% in percentage points (negative = improvement).")
-    ] = -10.0,
+        float | None,
+        typer.Option(help="Planted effect on AO% in percentage points, negative = improvement (default -10)."),
+    ] = None,
     effect_survey: Annotated[
-        float,
+        float | None,
         typer.Option(help="Planted effect on questionnaire indicators at t1/t2, in scale points, towards improvement."),
-    ] = 0.3,
+    ] = None,
     survey_effect: Annotated[
         list[str] | None, typer.Option(help="Per-indicator override ID=EFFECT; repeatable.")
     ] = None,
@@ -102,20 +114,22 @@ def simulate(
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
 
-    overrides = dict(_pair(item) for item in survey_effect or [])
+    given: dict[str, Any] = {
+        "seed": seed,
+        "employers": employers,
+        "employees_per_employer": employees_per_employer,
+        "effect_ao": effect_ao,
+        "effect_survey": effect_survey,
+        "survey_indicators": survey_indicators,
+    }
     spec = SimulationSpec(
-        seed=seed,
-        employers=employers,
-        employees_per_employer=employees_per_employer,
-        effect_ao=effect_ao,
-        effect_survey=effect_survey,
-        survey_effects=overrides,
-        survey_indicators=survey_indicators,
+        **{k: v for k, v in given.items() if v is not None},
+        survey_effects=dict(_pair(item) for item in survey_effect or []),
     )
     truth = write_drop(spec, out, fmt)
     console.print(
-        f"wrote a drop of {employers} employers × {employees_per_employer} employees to {out} "
-        f"(planted AO% effect {effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
+        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {out} "
+        f"(planted AO% effect {spec.effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
     )
 
 
@@ -142,7 +156,7 @@ def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> Non
     """The data dictionary of the pilot contract (Markdown)."""
     from measures.contract.templates import data_dictionary
 
-    sys.stdout.write(data_dictionary(lang) + "\n")
+    sys.stdout.write(data_dictionary(checked_lang(lang)) + "\n")
 
 
 @app.command()
@@ -166,7 +180,7 @@ def did(
     data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
     try:
         result = estimate_did(
-            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=vcov
+            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=_vcov(vcov)
         )
     except EstimationError as exc:
         raise UserError(f"{file.name}: {exc}") from None
@@ -176,18 +190,30 @@ def did(
         console.print(f"{key:>13}: {value}", markup=False)
 
 
+def _vcov(value: str) -> Vcov:
+    from measures.estimation.did import Vcov
+
+    choices = get_args(Vcov)
+    if value not in choices:
+        raise typer.BadParameter(f"one of {', '.join(choices)}, not {value!r}", param_hint="--vcov")
+    return value  # type: ignore[return-value]  # one of the Literal's values, checked above
+
+
 @app.command("business-case")
 @friendly_errors
 def business_case_cmd(
-    daily_wage: float = 176,
-    ad_cost: float = 1000,
-    direct_adjustment: float = 0.56,
+    daily_wage: Annotated[float | None, typer.Option(help="Daily wage in euros (default: the report's).")] = None,
+    ad_cost: Annotated[float | None, typer.Option(help="Cost of the labour expert (default: the report's).")] = None,
+    direct_adjustment: Annotated[
+        float | None, typer.Option(help="Share of cases whose AO% is adjusted directly (default: the report's).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The report's business case (§4.2) to the euro: costs and savings per person."""
     from measures.evaluation.business_case import business_case
 
-    data = business_case(daily_wage=daily_wage, ad_cost=ad_cost, direct_adjustment=direct_adjustment).as_dict()
+    given: dict[str, Any] = {"daily_wage": daily_wage, "ad_cost": ad_cost, "direct_adjustment": direct_adjustment}
+    data = business_case(**{k: v for k, v in given.items() if v is not None}).as_dict()
     if as_json:
         return print_json(data)
     console.print(f"cost per person: €{data['cost_per_person']}")
@@ -230,21 +256,16 @@ def power(
 def run(
     data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
-    cutoff: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
-    ] = None,
-    min_cell: Annotated[int, typer.Option(help="Suppress cells of fewer people than this.")] = 10,
-    lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = "nl",
+    cutoff: CutoffOption = None,
+    min_cell: Annotated[
+        int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
+    ] = MIN_CELL,
+    lang: LangOption = "nl",
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
-    from pipelines.run import PipelineFailed, run_drop
+    from pipelines.run import run_drop
 
-    cut = cutoff.date() if cutoff else None
-    try:
-        outcome = run_drop(data, out, cut, min_cell=min_cell, lang=lang)
-    except PipelineFailed as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
     console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
     console.print(f"outputs in {outcome.out_dir}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html")
 
@@ -279,23 +300,16 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
 def report(
     data: Annotated[Path, typer.Option(help="The drop folder to report on.")],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
-    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
-    cutoff: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim report: data up to YYYY-MM-DD.")
-    ] = None,
+    lang: LangOption = "nl",
+    cutoff: CutoffOption = None,
 ) -> None:
     """The evaluation report of one drop as a single self-contained HTML file."""
     import tempfile
 
-    from pipelines.run import PipelineFailed, run_drop
+    from pipelines.run import run_drop
 
-    cut = cutoff.date() if cutoff else None
     with tempfile.TemporaryDirectory() as scratch:
-        try:
-            run_drop(data, Path(scratch), cut, lang=lang, log_level="WARNING")
-        except PipelineFailed as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(1) from None
+        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang, log_level="WARNING")
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(scratch) / "report.html", out)
     console.print(f"wrote {out}")

@@ -13,6 +13,7 @@ from cli.common import console, err_console, friendly_errors, print_json, run_an
 from toc.diff import diff_tocs
 from toc.errors import TocError
 from toc.graph import pathways
+from toc.lang import checked_lang
 from toc.load import load_shipped, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
 from toc.render import FORMATS, render
@@ -41,8 +42,8 @@ def list_tocs(as_json: JsonFlag = False) -> None:
     if as_json:
         return print_json(rows)
     table = Table("id", "title", "perspective", "timing", *MAIN_LAYERS)
-    for row in rows:
-        table.add_row(row["id"], row["title"], row["perspective"], row["timing"], *map(str, row["counts"].values()))
+    for t in tocs:
+        table.add_row(t.id, t.title, t.perspective, t.timing, *map(str, t.counts().values()))
     console.print(table)
 
 
@@ -127,7 +128,7 @@ def render_cmd(
         from measures.indicators.node_results import node_results_from_effects_csv
 
         results = node_results_from_effects_csv(toc.id, overlay)
-    path = render(toc, fmt, output, lang=lang, results=results)
+    path = render(toc, fmt, output, lang=checked_lang(lang), results=results)
     console.print(f"wrote {path}")
 
 

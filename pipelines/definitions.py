@@ -1,22 +1,18 @@
-"""The Dagster code location: loaded by workspace.yaml, `dagster` and `dg` from the repository root."""
+"""The Dagster code location: loaded by workspace.yaml, `dagster` and `dg` from the repository root.
+
+Everything is collected from the `pipelines/defs/` folder the Dagster way (assets, checks, the job, the
+schedules, the sensor and the resources, one module per stage).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import analysis, diagrams, ingest, outputs
-from pipelines.jobs import pilot_evaluation
-from pipelines.resources import default_resources
-from pipelines.schedules import monthly_interim, weekly_refresh
-from pipelines.sensors import landing_sensor
+from pipelines import settings
 
-_modules = [ingest, analysis, diagrams, outputs]
+defs = dg.load_from_defs_folder(project_root=settings.PROJECT_ROOT)
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules(_modules),
-    asset_checks=dg.load_asset_checks_from_modules(_modules),
-    jobs=[pilot_evaluation],
-    schedules=[weekly_refresh, monthly_interim],
-    sensors=[landing_sensor],
-    resources=default_resources(),
-)
+
+def pilot_evaluation_job() -> dg.JobDefinition:
+    """The evaluation job, resolved from the code location (what `pilot run` executes, reconstructably)."""
+    return defs.resolve_job_def("pilot_evaluation")

@@ -22,7 +22,8 @@ from measures.contract.read import is_table_file, sha256_of
 from pipelines import settings
 from toc.errors import UserError
 
-DELIVERY_PARTITIONS = dg.DynamicPartitionsDefinition(name="delivery")
+PARTITIONS_NAME = "delivery"
+DELIVERY_PARTITIONS = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 
 
 class DeliveryError(UserError):

@@ -22,25 +22,27 @@ DDL = """CREATE TABLE IF NOT EXISTS manifest (
 
 def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: dict[str, str]) -> pd.DataFrame:
     """Register the drop's files; returns one row per file with its version and whether it is new."""
-    drop = str(Path(drop).resolve())
+    drop_path = str(Path(drop).resolve())
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, sha in sorted(checksums.items()):
             known = conn.execute(
-                "SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?", [drop, name, sha]
+                "SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
+                [drop_path, name, sha],
             ).fetchone()
             if known:
                 rows.append({"file_name": name, "sha256": sha, "version": known[0], "new": False})
                 continue
             version = conn.execute(
-                "SELECT coalesce(max(version), 0) + 1 FROM manifest WHERE drop_path = ? AND file_name = ?", [drop, name]
-            ).fetchone()[0]
+                "SELECT coalesce(max(version), 0) + 1 FROM manifest WHERE drop_path = ? AND file_name = ?",
+                [drop_path, name],
+            ).fetchall()[0][0]
             size = (Path(drop) / name).stat().st_size
             conn.execute(
                 "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                [sha, name, drop, size, version, delivery, now],
+                [sha, name, drop_path, size, version, delivery, now],
             )
             rows.append({"file_name": name, "sha256": sha, "version": version, "new": True})
     return pd.DataFrame(rows, columns=["file_name", "sha256", "version", "new"])
@@ -48,11 +50,11 @@ def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: d
 
 def record_outcomes(warehouse: Warehouse, drop: Path, outcomes: dict[str, tuple[str, str]]) -> None:
     """outcomes: file name -> (sha256, outcome text)."""
-    drop = str(Path(drop).resolve())
+    drop_path = str(Path(drop).resolve())
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, (sha, outcome) in outcomes.items():
             conn.execute(
                 "UPDATE manifest SET outcome = ? WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
-                [outcome, drop, name, sha],
+                [outcome, drop_path, name, sha],
             )

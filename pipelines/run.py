@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
 from filelock import FileLock
 
+from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
-from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
+from pipelines.definitions import pilot_evaluation_job
+from pipelines.deliveries import PARTITIONS_NAME, Delivery, delivery_for, register
 from toc.errors import UserError
 
-JOB = "pilot_evaluation"
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
@@ -50,7 +50,7 @@ def run_drop(
     drop: Path,
     out: Path | None = None,
     cutoff: dt.date | None = None,
-    min_cell: int = settings.DEFAULT_MIN_CELL,
+    min_cell: int = MIN_CELL,
     lang: str = "nl",
     dagster_instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
@@ -59,11 +59,9 @@ def run_drop(
     delivery = delivery_for(drop, cutoff)
     register(delivery, drop)
     inst = dagster_instance or instance()
-    inst.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
+    inst.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
     out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
-    job = ReconstructableRepository.for_module(
-        "pipelines.definitions", "defs", working_directory=str(settings.PROJECT_ROOT)
-    ).get_reconstructable_job(JOB)
+    job = dg.reconstructable(pilot_evaluation_job)
     run_config = {
         "resources": {"options": {"config": {"out_dir": str(out), "min_cell": min_cell, "lang": lang}}},
         "loggers": {"console": {"config": {"log_level": log_level}}},

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MIN_CELL = 10
 
 
 def data_dir() -> Path:

@@ -16,8 +16,9 @@ import jinja2
 import pandas as pd
 
 from measures.contract.tables import GROUPS, WAVES
-from measures.evaluation.business_case import MeasuredBusinessCase, business_case, measured_business_case
+from measures.evaluation.business_case import DAILY_WAGE, MeasuredBusinessCase, business_case, measured_business_case
 from measures.evaluation.suppression import suppress_small_cells
+from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
 from report import plots
 from report.text import SOURCE, TEXT
@@ -26,7 +27,6 @@ from toc.load import load_shipped
 from toc.overlay import RESULT_STYLES, NodeResult, classify
 
 TEMPLATES = Path(__file__).with_name("templates")
-DAILY_WAGE = 176
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "business": _business(inputs),
         "literature": business_case(daily_wage=DAILY_WAGE),
         "daily_wage": DAILY_WAGE,
+        "balance_threshold": BALANCE_THRESHOLD,
         "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)
@@ -240,7 +241,7 @@ def _business(inputs: ReportInputs) -> MeasuredBusinessCase | None:
         return None
     r = row.iloc[0]
     # a negative DiD on AO% is a reduction; the business case takes the reduction in points
-    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=int(r["n_employers"]) - 1)
+    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=float(r["df"]))
     return measured_business_case(reduction, daily_wage=DAILY_WAGE)
 
 

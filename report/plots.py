@@ -7,6 +7,7 @@ bytes for the UI or inline markup for the report. The two groups look the same e
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -35,7 +36,7 @@ matplotlib.rcParams.update(
 )
 
 
-def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, object]:
+def _figure(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, Any]:
     """A figure and its axes, as `pyplot.subplots` gives them (rendered by savefig through Agg or SVG)."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(*grid, **kwargs)

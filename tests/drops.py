@@ -110,7 +110,7 @@ def only_problem(result: DropResult, table: str) -> dict:
 def assert_balanced(result: DropResult) -> None:
     """rows_in = loaded + quarantined in every table."""
     for name, s in result.summary().items():
-        assert s["rows_in"] == s["loaded"] + s["quarantined"], (name, s)
+        assert s.rows_in == s.loaded + s.quarantined, (name, s)
 
 
 def replace_value(folder: Path, table: str, column: str, old: str, new: str) -> int:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -65,3 +70,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def dagster_process(command: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Popen]:
+    """A Dagster server (webserver, daemon) started for real in a session of its own, its output in `log`;
+    on exit the whole process group goes (the server and the code server it started)."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield proc
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)

@@ -12,7 +12,7 @@ from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = {"drop", "warehouse", "trends", "effects", "toc", "outputs"}
+STAGES = {"drop", "warehouse", "panels", "trends", "effects", "toc", "outputs"}
 
 
 def test_definitions_are_loadable():

@@ -35,7 +35,7 @@ def test_the_base_drop_is_clean(base):
     result = validate(base)
     assert len(result.quarantine()) == 0
     assert_balanced(result)
-    assert all(s["rows_in"] > 0 for s in result.summary().values())
+    assert all(s.rows_in > 0 for s in result.summary().values())
 
 
 RULES = [
@@ -84,7 +84,7 @@ def test_a_bad_value_is_quarantined_with_its_position_and_reason(drop, table, co
     if value:
         assert value not in quarantine_text(result)  # reasons name the rule, never the value
     assert_balanced(result)
-    assert result.summary()[table]["reasons"] == {reason: 1}
+    assert result.summary()[table].reasons == {reason: 1}
 
 
 def test_a_quarantined_case_takes_its_admin_and_survey_rows_along(drop):
@@ -94,7 +94,7 @@ def test_a_quarantined_case_takes_its_admin_and_survey_rows_along(drop):
     assert result.tables["cases"].quarantine["reason"].tolist() == ["bad_date"]
     admin_rows = sum(1 for r in read_rows(drop, "admin")[1:] if r[0] == employee)
     assert admin_rows > 0
-    assert result.summary()["admin"]["reasons"] == {"unknown_employee": admin_rows}
+    assert result.summary()["admin"].reasons == {"unknown_employee": admin_rows}
     assert employee not in set(result.tables["admin"].loaded["employee_id"])
     assert_balanced(result)
 
@@ -192,7 +192,7 @@ def test_several_problems_in_one_table_each_get_a_row_and_the_counts_add_up(drop
     q = result.tables["admin"].quarantine
     assert q[["row", "reason"]].values.tolist() == [[3, "out_of_range"], [10, "bad_month"]]
     summary = result.summary()["admin"]
-    assert summary["rows_in"] == len(read_rows(drop, "admin")) - 2  # minus header and the blank line
+    assert summary.rows_in == len(read_rows(drop, "admin")) - 2  # minus header and the blank line
     assert_balanced(result)
 
 

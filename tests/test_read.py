@@ -194,8 +194,8 @@ def test_blank_lines_are_skipped_and_rows_keep_the_numbers_the_deliverer_sees(dr
     q = result.tables["admin"].quarantine
     assert q[["row", "reason"]].values.tolist() == [[6, "too_many_fields"], [12, "out_of_range"]]
     summary = result.summary()["admin"]
-    assert summary["rows_in"] == lines - 1 + 1  # the data rows plus the malformed one; blanks not counted
-    assert summary["loaded"] == lines - 1 - 1
+    assert summary.rows_in == lines - 1 + 1  # the data rows plus the malformed one; blanks not counted
+    assert summary.loaded == lines - 1 - 1
     assert_balanced(result)
 
 

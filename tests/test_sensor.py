@@ -9,8 +9,8 @@ import dagster as dg
 import pandas as pd
 from pipeline_support import isolate, simulate
 
+from pipelines.defs.sensors import SETTLE_SECONDS, landing_sensor
 from pipelines.deliveries import delivery_for
-from pipelines.sensors import SETTLE_SECONDS, landing_sensor
 
 
 def _land(landing, name, seed):

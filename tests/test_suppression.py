@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cells
+from measures.evaluation.suppression import suppress_small_cells
+from measures.evaluation.thresholds import MIN_CELL
 
 
 def _table(counts: list[int], sets: list[str] | None = None) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def _table(counts: list[int], sets: list[str] | None = None) -> pd.DataFrame:
 
 
 def test_the_default_minimum_is_ten():
-    assert DEFAULT_MIN_CELL == 10
+    assert MIN_CELL == 10
     out = suppress_small_cells(_table([9, 10, 11]), values=["mean"])
     assert out["suppressed"].tolist() == [1, 0, 0]
 

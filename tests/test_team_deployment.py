@@ -8,7 +8,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
-from pipeline_support import free_port, isolate, simulate
+from pipeline_support import dagster_process, free_port, isolate, simulate
 
 from pipelines.deliveries import DELIVERY_PARTITIONS, delivery_for, register
 
@@ -117,24 +116,12 @@ def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeyp
     [run] = instance.get_runs(filters=dg.RunsFilter(job_name="pilot_evaluation"))
     assert run.status == dg.DagsterRunStatus.QUEUED  # nothing runs until the daemon takes it
 
-    log = open(tmp_path / "daemon.log", "w")
-    daemon = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    command = [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]
+    with dagster_process(command, tmp_path / "daemon.log", ROOT) as daemon:
         deadline = time.time() + 600
         while time.time() < deadline and not instance.get_run_by_id(run.run_id).is_finished:
             assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-2000:]
             time.sleep(2)
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)  # the daemon and the code server it started
-        daemon.wait(timeout=60)
-        log.close()
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS
 
     with psycopg2.connect(postgres) as conn, conn.cursor() as cur:

@@ -4,8 +4,6 @@ effects metadata is read back through GraphQL."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pipeline_support import free_port, isolate, simulate
+from pipeline_support import dagster_process, free_port, isolate, simulate
 
 from pipelines.deliveries import delivery_for, register
 
@@ -43,30 +41,10 @@ def webserver(monkeypatch, tmp_path):
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text(TEST_INSTANCE)
     port = free_port()
-    log = open(tmp_path / "webserver.log", "w")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("dagster-webserver")),
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    command = [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml"]
+    with dagster_process([*command, "-h", "127.0.0.1", "-p", str(port)], tmp_path / "webserver.log", ROOT) as proc:
         _wait_until_up(port, proc, tmp_path / "webserver.log")
         yield GraphQL(port), data
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the webserver and the code server it started
-        proc.wait(timeout=60)
-        log.close()
 
 
 def _wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:

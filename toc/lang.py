@@ -26,7 +26,7 @@ def checked_lang(lang: str) -> Lang:
     """`lang` as a `Lang`, or a UserError that lists the choices."""
     if lang not in LANGS:
         raise UserError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def number(value: float | int | None, digits: int = 2, lang: Lang = "nl", sign: bool = False) -> str:

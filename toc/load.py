@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from toc.errors import TocError
 from toc.models import TheoryOfChange
@@ -95,7 +96,7 @@ def parse_toc(text: str, name: str) -> TheoryOfChange:
         raise TocFileError([_problem_from_error(name, raw, err) for err in exc.errors()]) from exc
 
 
-def _problem_from_error(name: str, raw: dict, err: dict) -> Problem:
+def _problem_from_error(name: str, raw: dict, err: ErrorDetails) -> Problem:
     """Turn one pydantic error into a Problem that names the node (or link) it is about."""
     loc = err["loc"]
     field = ".".join(str(part) for part in loc)

@@ -45,10 +45,12 @@ RESULT_STYLES: dict[ResultClass, ResultStyle] = {
 
 def classify(result: NodeResult | None) -> ResultClass:
     """Improvement or worsening when the 95% CI excludes zero, in the indicator's direction."""
-    if result is None or not _finite(result.estimate, result.ci_low, result.ci_high):
+    interval = _interval(result)
+    if result is None or interval is None:
         return "not_measured"
-    if result.ci_low > 0 or result.ci_high < 0:
-        better = (result.estimate < 0) if result.lower_is_better else (result.estimate > 0)
+    estimate, low, high = interval
+    if low > 0 or high < 0:
+        better = (estimate < 0) if result.lower_is_better else (estimate > 0)
         return "improvement" if better else "worsening"
     return "no_evidence"
 
@@ -57,14 +59,21 @@ def annotation(result: NodeResult | None, lang: Lang = "nl") -> str:
     """The line drawn on the node: marker, estimate and CI (decimal comma in Dutch)."""
     cls = classify(result)
     marker = RESULT_STYLES[cls].marker
-    if cls == "not_measured":
+    interval = _interval(result)
+    if result is None or interval is None:
         return f"{marker} {translated(RESULT_STYLES[cls], 'label', lang)}"
-    text = f"{marker} {result.indicator}: {_num(result.estimate, lang)} [{_num(result.ci_low, lang)}; {_num(result.ci_high, lang)}]"
-    return text
+    estimate, low, high = interval
+    return f"{marker} {result.indicator}: {_num(estimate, lang)} [{_num(low, lang)}; {_num(high, lang)}]"
 
 
-def _finite(*values: float | None) -> bool:
-    return all(v is not None and math.isfinite(v) for v in values)
+def _interval(result: NodeResult | None) -> tuple[float, float, float] | None:
+    """(estimate, ci_low, ci_high) when all three are finite numbers, else None."""
+    if result is None:
+        return None
+    values = (result.estimate, result.ci_low, result.ci_high)
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    return values  # type: ignore[return-value]  # checked above: three floats
 
 
 def _num(value: float, lang: Lang) -> str:

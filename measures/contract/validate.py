@@ -9,6 +9,7 @@ rule, never the offending value.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,54 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class IngestSummary:
+    """What became of one delivered table. The one record behind `pilot validate --json`, the warehouse's
+    `ingest_summary` table and ingest.json; names of dropped columns only, never values."""
+
+    table: str
+    source_file: str
+    sha256: str
+    rows_in: int
+    loaded: int
+    quarantined: int
+    dropped_columns: tuple[str, ...] = ()
+    scrubbed_cells: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> rows
+
+    def as_json(self) -> dict:
+        """The per-table object of ingest.json (keyed by table there; `pilot validate --json` adds sha256)."""
+        return {
+            "rows_in": self.rows_in,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "source_file": self.source_file,
+            "dropped_columns": list(self.dropped_columns),
+            "scrubbed_cells": self.scrubbed_cells,
+            "reasons": dict(sorted(self.reasons.items())),
+        }
+
+    def as_row(self) -> dict:
+        """A row of the warehouse's `ingest_summary` (lists and mappings as JSON text)."""
+        data = self.as_json()
+        as_text = {name: json.dumps(data[name]) for name in ("dropped_columns", "reasons")}
+        return {"table": self.table, "sha256": self.sha256} | data | as_text
+
+    @classmethod
+    def from_row(cls, row: Mapping) -> IngestSummary:
+        return cls(
+            table=row["table"],
+            source_file=row["source_file"],
+            sha256=row.get("sha256") or "",
+            rows_in=int(row["rows_in"]),
+            loaded=int(row["loaded"]),
+            quarantined=int(row["quarantined"]),
+            dropped_columns=tuple(json.loads(row["dropped_columns"])),
+            scrubbed_cells=int(row["scrubbed_cells"]),
+            reasons=json.loads(row["reasons"]),
+        )
+
+
+@dataclass(frozen=True)
 class TableResult:
     name: str
     source_file: str
@@ -55,24 +104,26 @@ class TableResult:
     dropped_columns: list[str] = field(default_factory=list)
     scrubbed_cells: int = 0
 
-    def summary(self) -> dict:
-        return {
-            "rows_in": self.rows_in,
-            "loaded": len(self.loaded),
-            "quarantined": len(self.quarantine),
-            "source_file": self.source_file,
-            "sha256": self.sha256,
-            "dropped_columns": self.dropped_columns,
-            "scrubbed_cells": self.scrubbed_cells,
-            "reasons": self.quarantine["reason"].value_counts().sort_index().to_dict(),
-        }
+    def summary(self) -> IngestSummary:
+        reasons = self.quarantine["reason"].value_counts().sort_index()
+        return IngestSummary(
+            table=self.name,
+            source_file=self.source_file,
+            sha256=self.sha256,
+            rows_in=self.rows_in,
+            loaded=len(self.loaded),
+            quarantined=len(self.quarantine),
+            dropped_columns=tuple(self.dropped_columns),
+            scrubbed_cells=self.scrubbed_cells,
+            reasons={str(k): int(v) for k, v in reasons.items()},
+        )
 
 
 @dataclass(frozen=True)
 class DropResult:
     tables: dict[str, TableResult]
 
-    def summary(self) -> dict[str, dict]:
+    def summary(self) -> dict[str, IngestSummary]:
         return {name: result.summary() for name, result in self.tables.items()}
 
     def quarantine(self) -> pd.DataFrame:

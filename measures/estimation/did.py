@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import linalg, sparse
 
 from measures.estimation.errors import EstimationError
-from measures.estimation.inference import Estimate, t_inference
+from measures.estimation.inference import SEED, Estimate, t_inference
 from measures.estimation.linear import LinearEstimator, cluster_sums
 from measures.estimation.wild_bootstrap import ols_estimator, wild_bootstrap_test, wild_weights
 
@@ -366,7 +366,7 @@ def estimate_did(
     vcov: Vcov = "cluster",
     wild: bool | None = None,
     wild_reps: int = 999,
-    seed: int = 20200501,
+    seed: int = SEED,
     engine: Engine = "auto",
 ) -> Estimate:
     """TWFE difference-in-differences: coefficient of ``treated`` (0/1, "treatment
@@ -396,7 +396,7 @@ def estimate_dids(
     vcov: Vcov = "cluster",
     wild: bool | None = None,
     wild_reps: int = 999,
-    seed: int = 20200501,
+    seed: int = SEED,
     engine: Engine = "auto",
 ) -> dict[str, Estimate]:
     """:func:`estimate_did` for each outcome, each on its own complete cases; outcomes observed on the

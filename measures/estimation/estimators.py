@@ -32,7 +32,7 @@ from measures.estimation.absorb import codes_of
 from measures.estimation.did import prepare_panel, same_rows, twfe_estimator
 from measures.estimation.errors import EstimationError
 from measures.estimation.imputation import imputation_estimator
-from measures.estimation.inference import Estimate, TestResult
+from measures.estimation.inference import SEED, Estimate, TestResult
 from measures.estimation.linear import LinearEstimator, cluster_codes
 from measures.estimation.randomization import (
     RI_DRAWS,
@@ -52,7 +52,6 @@ ESTIMATORS = ("twfe", "imputation", "sun_abraham")
 FEW_CLUSTERS = 2
 #: Randomisation inference by default only while assignments x rows stay below this.
 RI_ROW_BUDGET = 2_000_000
-SEED = 20200501
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,15 @@ def _design(
                 return imputation_estimator(codes, D_a, clusters, labels, names)
             return sun_abraham_estimator(codes[0], codes[1], D_a, clusters, labels, codes[2:])
 
-    types, treatment_for = _reassignment(assignment, extra_values, clusters, time_codes, D, len(labels))
+    types, treatment_for = _reassignment(assignment, extra_values, clusters, time_codes, D, _n_labels(labels))
     return _Design(Y.reshape(len(D), -1), D, build, types, treatment_for, cluster)
+
+
+def _n_labels(labels: np.ndarray | None) -> int:
+    """The number of clusters (the panel always holds its labels)."""
+    if labels is None:
+        raise EstimationError("cluster labels missing")
+    return len(labels)
 
 
 def _reassignment(assignment, extra_values, clusters, time_codes, D, n_clusters):
@@ -189,7 +195,8 @@ def _estimates(design: _Design, inference: Inference) -> list[Estimate]:
         )
         ri = ri_tests[j] if ri_tests else None
         uses_ri = ri_is_method and ri is not None
-        primary = replace(ri if uses_ri else wild, clusters=tuple(str(label) for label in est.cluster_labels))
+        chosen = ri if (uses_ri and ri is not None) else wild
+        primary = replace(chosen, clusters=tuple(str(label) for label in est.cluster_labels))
         flags = _flags(n_treated, n_comparison, primary, inference.interval)
         wild_text = f"wild cluster bootstrap (WCR, Webb, B={inference.wild_reps}, seed {inference.seed})"
         method = (

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from measures.estimation.did import Engine, Panel, TwfeFit, demean_two_way, fit_twfe_each, prepare_panel, same_rows
 from measures.estimation.errors import EstimationError
-from measures.estimation.inference import f_survival, t_inference
+from measures.estimation.inference import SEED, f_survival, t_inference
 from measures.estimation.wild_bootstrap import wild_wald_test, wild_weights
 
 
@@ -117,7 +118,7 @@ def estimate_event_study(
     bin_endpoints: bool = True,
     engine: Engine = "auto",
     wild_reps: int | None = None,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> EventStudy:
     """Estimate effects by event time relative to ``reference``.
 
@@ -158,14 +159,14 @@ def estimate_event_studies(
     bin_endpoints: bool = True,
     engine: Engine = "auto",
     wild_reps: int | None = None,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> dict[str, EventStudy]:
     """:func:`estimate_event_study` for each outcome, each on its own complete cases.
 
     Outcomes observed on the same rows share one design: the panel, its event dummies and their demeaning
     are built once (three administrative indicators of a million rows cost little more than one).
     """
-    studies = {}
+    studies: dict[str, EventStudy] = {}
     for group in same_rows(data, outcomes):
         studies |= _event_studies_on_same_rows(
             data,
@@ -308,7 +309,7 @@ def balance_table(baseline: pd.DataFrame, group: str, variables: list[str]) -> p
     """
     rows = []
     for var in variables:
-        row: dict[str, object] = {"variable": var}
+        row: dict[str, Any] = {"variable": var}
         for label, value in (("intervention", 1), ("comparison", 0)):
             x = baseline.loc[baseline[group] == value, var].dropna().astype(float)
             row |= {f"mean_{label}": x.mean(), f"sd_{label}": x.std(ddof=1), f"n_{label}": int(x.size)}

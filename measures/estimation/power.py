@@ -20,6 +20,7 @@ from scipy import stats
 
 from measures.estimation.errors import EstimationError
 from measures.estimation.estimators import Inference, estimate_robust
+from measures.estimation.inference import SEED
 from measures.estimation.pilot_panel import PanelSpec, simulate_pilot_panel
 
 
@@ -87,7 +88,7 @@ def simulate_power(
     effect_sd: float,
     reps: int = 500,
     alpha: float = 0.05,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> float:
     """Monte-Carlo rejection rate of the cluster-level t-test.
 
@@ -167,7 +168,7 @@ def simulate_did_power(
     reps: int = 200,
     alpha: float = 0.05,
     wild_reps: int = 199,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> SimulatedPower:
     """Rejection rate of ``estimator`` (imputation with calendar-month and absence-duration fixed effects,
     as the pipeline's primary estimate; or twfe with relative-month effects, the published model) on

@@ -153,9 +153,11 @@ def randomization_tests(
         p = _p_value(t_all, exact)
         if interval:
             se = float(np.sqrt(np.sum(draws.S[0, :, j] ** 2)))
-            ci = invert(
-                lambda tau0, j=j: _p_value(draws.statistics(j, tau0), exact), float(draws.e[0, j]), se, 1 - level
-            )
+
+            def p_at(tau0: float, j: int = j) -> float:
+                return _p_value(draws.statistics(j, tau0), exact)
+
+            ci = invert(p_at, float(draws.e[0, j]), se, 1 - level)
         else:
             ci = (float("nan"), float("nan"))
         results.append(TestResult(p, ci[0], ci[1], float(t_all[0]), t_all[1:], exact=exact, kind="ri"))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from measures.estimation.errors import EstimationError
+from measures.estimation.inference import SEED
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def rmst_difference(
     cluster: str,
     horizon: float,
     reps: int = 999,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> RmstDifference:
     """RMST(intervention) - RMST(comparison) within ``horizon`` (``group`` 1 and 0), with the clustered
     bootstrap interval (see the module docstring)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from measures.estimation.inference import TestResult, invert, p_value_from_draws
+from measures.estimation.inference import SEED, TestResult, invert, p_value_from_draws
 from measures.estimation.linear import LinearEstimator, cluster_codes, cluster_sums
 
 # Webb (2014) six-point distribution: mean 0, variance 1, and 6^G distinct
@@ -77,7 +77,7 @@ def wild_cluster_p_value(
     clusters: np.ndarray,
     demean: Callable[[np.ndarray], np.ndarray] | None = None,
     reps: int = 999,
-    seed: int = 20200501,
+    seed: int = SEED,
 ) -> float:
     """Two-sided WCR p-value for H0: beta[column] = 0 in an OLS of ``y`` on ``X`` (n x k), both already
     demeaned by the fixed effects; ``demean`` is the fixed-effect annihilator (None without fixed effects)."""

@@ -24,11 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from measures.estimation.inference import t_inference
 
 WORKING_DAYS_PER_MONTH = 260 / 12
+#: The report's assumptions (§4.2.2): the daily wage of its main case and of its table, the cost of the
+#: labour expert, and the share of cases where the AO% can be adjusted directly.
+DAILY_WAGE = 176
+DAILY_WAGES = (DAILY_WAGE, 120, 90)
+AD_COST = 1000
+DIRECT_ADJUSTMENT = 0.56
 LAST_MONTH = 12  # savings are counted up to one year of absence
 
 
@@ -80,7 +86,7 @@ class BusinessCase:
     replacement_savings: float
     scenarios: tuple[WageScenario, ...]
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """Whole-euro figures as the report prints them; months after the ramp
         are summed into one period, e.g. "6-12"."""
         by_month = dict(self.savings_by_month)
@@ -112,15 +118,15 @@ def cost_per_person(ad_cost: float, direct_adjustment: float) -> float:
 
 
 def business_case(
-    daily_wage: float = 176,
-    ad_cost: float = 1000,
-    direct_adjustment: float = 0.56,
+    daily_wage: float = DAILY_WAGE,
+    ad_cost: float = AD_COST,
+    direct_adjustment: float = DIRECT_ADJUSTMENT,
     ao_reduction: float = 0.30,
     ramp_months: tuple[int, ...] = (4, 5),
     working_days_per_month: float = WORKING_DAYS_PER_MONTH,
     replacement_cost_per_day: float = 200,
     replacement_share: float = 0.30,
-    daily_wages: tuple[float, ...] = (176, 120, 90),
+    daily_wages: tuple[float, ...] = DAILY_WAGES,
 ) -> BusinessCase:
     """The report's business case (section 4.2.2) per absent worker.
 
@@ -198,7 +204,7 @@ class MeasuredBusinessCase:
     net_benefit: Interval
     level: float
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """Whole euros; the AO% reduction stays in percentage points."""
         pp = self.ao_reduction_pp
         return {
@@ -221,9 +227,9 @@ class MeasuredBusinessCase:
 def measured_business_case(
     ao_reduction: EstimateLike,
     months_saved: EstimateLike | None = None,
-    daily_wage: float = 176,
-    ad_cost: float = 1000,
-    direct_adjustment: float = 0.56,
+    daily_wage: float = DAILY_WAGE,
+    ad_cost: float = AD_COST,
+    direct_adjustment: float = DIRECT_ADJUSTMENT,
     ramp_months: tuple[int, ...] = (4, 5),
     working_days_per_month: float = WORKING_DAYS_PER_MONTH,
     applies_to_share: float = 1.0,

@@ -17,24 +17,13 @@ import pandas as pd
 
 from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
-from measures.estimation.inference import Estimate, benjamini_hochberg
-from measures.evaluation.suppression import DEFAULT_MIN_CELL
+from measures.estimation.inference import SEED, Estimate, benjamini_hochberg
+from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
-EFFECT_COLUMNS = [
-    "indicator_id",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "p_value_wild",
-    "q_value",
-    "n_employers",
-    "n_employees",
-    "n_obs",
-    "method",
-]
+EFFECT_COLUMNS = (
+    "indicator_id estimate se ci_low ci_high p_value p_value_wild q_value n_employers n_employees n_obs method".split()
+)
 EVENT_COLUMNS = [
     "indicator_id",
     "event_time",
@@ -51,11 +40,10 @@ EVENT_COLUMNS = [
 ]
 #: Relative months shown in the administrative event study; earlier and later months are binned.
 EVENT_WINDOW = (-4, 12)
-SEED = 20200501
 
 
 def effects_table(
-    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL, seed: int = SEED
+    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = MIN_CELL, seed: int = SEED
 ) -> pd.DataFrame:
     """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
     rows = []
@@ -63,11 +51,11 @@ def effects_table(
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
     for group in same_rows(admin, indicators):  # together where they can share a panel; a failure stays in its group
         together = functools.cache(
-            lambda g=tuple(group): estimate_dids(
-                admin, g, "employee_id", "rel", "treated", cluster="employer_id", seed=seed
+            functools.partial(
+                estimate_dids, admin, tuple(group), "employee_id", "rel", "treated", cluster="employer_id", seed=seed
             )
         )
-        rows += [_row(ind, admin, admin_smallest, min_n, lambda f, i=ind, t=together: t()[i]) for ind in group]
+        rows += [_row(ind, admin, admin_smallest, min_n, _one_of(together, ind)) for ind in group]
     if len(rtw):
         rows.append(
             _row(
@@ -90,9 +78,15 @@ def effects_table(
                 ),
             )
         )
-    table = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "q_value"])
+    # effects.csv's columns, and the t degrees of freedom behind each interval (kept in the warehouse)
+    table = pd.DataFrame(rows, columns=[*(c for c in EFFECT_COLUMNS if c != "q_value"), "df"])
     table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
     return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
+
+
+def _one_of(fits: Callable[[], dict[str, Estimate]], indicator: str) -> Callable[[pd.DataFrame], Estimate]:
+    """The fit of one indicator from a fit of its group (made once, on first use)."""
+    return lambda _frame: fits()[indicator]
 
 
 def _smallest_group(frame: pd.DataFrame) -> int:
@@ -123,6 +117,7 @@ def _row(
                 "n_employees": est.n_entities,
                 "n_obs": est.n_obs,
                 "method": est.method,
+                "df": est.df,
             }
     return {
         "indicator_id": indicator,
@@ -136,6 +131,7 @@ def _row(
         "n_employees": frame["employee_id"].nunique(),
         "n_obs": len(frame),
         "method": method,
+        "df": None,
     }
 
 
@@ -148,7 +144,7 @@ def _bh(p_values: pd.Series) -> pd.Series:
     return q
 
 
-def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = MIN_CELL) -> pd.DataFrame:
     """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
     joint pre-trend test of the administrative indicators."""
     parts = []
@@ -179,6 +175,7 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = DE
         parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
         if _smallest_group(answers) >= min_n:
+            study: EventStudy | Exception
             try:
                 study = estimate_wave_effects(
                     answers, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"]
@@ -210,7 +207,7 @@ def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
     )
 
 
-def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = MIN_CELL) -> pd.DataFrame:
     """The balance table at baseline; a variable with fewer than `min_n` people in a group is suppressed."""
     present = [v for v in variables if v in baseline and baseline[v].notna().any()]
     table = balance_table(baseline, "treated_group", present)

@@ -9,10 +9,13 @@ answers as it does to months.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from measures.contract.arrow_text import positions
+from measures.contract.arrow_text import TEXT, positions
 from measures.contract.tables import WAVES
 
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
@@ -30,7 +33,7 @@ def _month_index(values: pd.Series) -> np.ndarray:
 
 def case_frame(employers: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """Cases with their employer's group and the 0/1 `treated_group`."""
-    group = cases["employer_id"].map(employers.set_index("employer_id")["group"])
+    group = cases["employer_id"].map(employers.set_index("employer_id")["group"]).astype(TEXT)
     return cases.assign(group=group, treated_group=(group == "intervention").astype(int))
 
 
@@ -42,7 +45,7 @@ def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd
     # all known (the usual case): no selection, which would copy every row of every column
     joined = (rows if known.all() else rows.loc[known]).reset_index(drop=True)
     for column in columns:
-        joined[column] = cases[column].to_numpy()[position[known]]
+        joined[column] = cases[column].array.take(position[known])  # keeps the dtype (Arrow text stays Arrow)
     return joined
 
 
@@ -105,4 +108,31 @@ def baseline_frame(
     )
     return base.merge(before, on="employee_id", how="left").merge(
         t0, left_on="employee_id", right_index=True, how="left"
+    )
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The analysis panels of one evaluation, with its cut-off applied: what every analysis step reads."""
+
+    tables: dict[str, pd.DataFrame]  # the small contract tables: employers, activities, cases
+    admin: pd.DataFrame
+    survey: pd.DataFrame
+    rtw: pd.DataFrame
+    baseline: pd.DataFrame
+
+
+#: The contract tables the panels are built from.
+SOURCE_TABLES = ("employers", "activities", "cases", "admin", "survey")
+
+
+def build_panels(tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None = None) -> Panels:
+    """All panels from the loaded contract tables (`SOURCE_TABLES`); data after `cutoff` are left out."""
+    employers, cases = tables["employers"], tables["cases"]
+    admin = admin_panel(employers, cases, tables["admin"], cutoff)
+    survey = survey_panel(employers, cases, tables["survey"], cutoff)
+    rtw = rtw_frame(employers, cases, tables["admin"], cutoff)
+    small = {name: tables[name] for name in ("employers", "activities", "cases")}
+    return Panels(
+        tables=small, admin=admin, survey=survey, rtw=rtw, baseline=baseline_frame(employers, cases, admin, survey)
     )

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from measures.contract.tables import TABLES, WAVES
+from measures.estimation.inference import SEED
 from measures.indicators.catalogue import Indicator, load_catalogue
 from toc.load import resolve
 
@@ -42,7 +43,7 @@ MAX_COUNT = 40  # an open count (contacts, deployments) never goes above this in
 
 @dataclass(frozen=True)
 class SimulationSpec:
-    seed: int = 20200501
+    seed: int = SEED
     employers: int = 10
     employees_per_employer: int = 20
     effect_ao: float = -10.0  # percentage points of AO% after inclusion at intervention employers

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-DEFAULT_MIN_CELL = 10
+from measures.evaluation.thresholds import MIN_CELL
 
 
 def suppress_small_cells(
     table: pd.DataFrame,
     n: str = "n",
     values: Sequence[str] = (),
-    min_n: int = DEFAULT_MIN_CELL,
+    min_n: int = MIN_CELL,
     margins: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A copy with `suppressed` (0/1) and the `values` and `n` of suppressed cells emptied.

@@ -12,14 +12,15 @@ import pandas as pd
 
 from measures.contract.tables import WAVES
 from measures.estimation.inference import t_quantile
-from measures.evaluation.suppression import DEFAULT_MIN_CELL, suppress_small_cells
+from measures.evaluation.suppression import suppress_small_cells
+from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
 TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
 
 
 def indicator_trends(
-    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = DEFAULT_MIN_CELL
+    admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = MIN_CELL
 ) -> pd.DataFrame:
     """All trends of a run, sorted by indicator, group and period, with small cells suppressed."""
     parts = [_summarise(admin, ind, "rel").assign(indicator_id=ind) for ind in ADMIN_MONTHLY if ind in admin]

@@ -1,41 +1,37 @@
-"""Stage 4-5: indicator trends per group, and the effects (DiD, event study, baseline balance).
+"""Stage 5: indicator trends per group, and the effects (DiD, event study, baseline balance).
 
-Each asset reads its delivery's tables, calls one function of `measures`, and stores the (already
+Each asset takes the delivery's panels, calls one function of `measures`, and stores the (already
 suppressed) result in the warehouse, with the numbers the UI plots across runs as metadata.
 """
+
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
+from measures.evaluation.panels import Panels
+from measures.evaluation.thresholds import BALANCE_THRESHOLD, PRETREND_ALPHA
 from measures.evaluation.trends import indicator_trends as compute_trends
 from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
-from pipelines.defs.common import CONTRACT_ASSETS, OWNERS, delivery_of, image, markdown_table, panels_of_run
-from pipelines.deliveries import DELIVERY_PARTITIONS
+from pipelines.delivery_assets import delivery_asset, delivery_of
+from pipelines.metadata import image, markdown_table
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
 
-#: A standardised baseline difference above this is worth a warning (a common rule of thumb).
-BALANCE_THRESHOLD = 0.25
-PRETREND_ALPHA = 0.05
 
-
-@dg.asset(
+@delivery_asset(
     group_name="trends",
-    partitions_def=DELIVERY_PARTITIONS,
-    deps=CONTRACT_ASSETS,
-    owners=OWNERS,
     kinds={"pandas", "duckdb"},
-    description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are suppressed.",
+    description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are "
+    "suppressed.",
 )
 def indicator_trends(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions
+    context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    p = panels_of_run(context, warehouse)
-    trends = compute_trends(p.admin, p.survey, p.rtw, min_n=options.min_cell)
-    warehouse.replace(delivery.key, {"trends": trends})
+    trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    warehouse.replace(delivery_of(context).key, {"trends": trends})
     fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
     return dg.MaterializeResult(
         metadata={
@@ -47,11 +43,8 @@ def indicator_trends(
     )
 
 
-@dg.asset(
+@delivery_asset(
     group_name="effects",
-    partitions_def=DELIVERY_PARTITIONS,
-    deps=CONTRACT_ASSETS,
-    owners=OWNERS,
     kinds={"pandas", "duckdb"},
     check_specs=[
         dg.AssetCheckSpec(
@@ -61,29 +54,15 @@ def indicator_trends(
     description="One difference-in-differences per indicator: employee and period fixed effects, treated × post, "
     "CR1 clustered by employer, t(G−1), wild cluster bootstrap p when G < 30, BH q-values.",
 )
-def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    p = panels_of_run(context, warehouse)
-    table = effects_table(p.admin, p.survey, p.rtw, min_n=options.min_cell)
-    warehouse.replace(delivery.key, {"effects": table})
+def effects(
+    context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
+) -> dg.MaterializeResult:
+    table = effects_table(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    warehouse.replace(delivery_of(context).key, {"effects": table})
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
-    metadata = {
-        "effects": markdown_table(
-            table[
-                [
-                    "indicator_id",
-                    "estimate",
-                    "ci_low",
-                    "ci_high",
-                    "p_value",
-                    "p_value_wild",
-                    "q_value",
-                    "n_employers",
-                    "n_employees",
-                ]
-            ]
-        ),
+    metadata: dict[str, Any] = {
+        "effects": markdown_table(table[[c for c in table.columns if c not in ("se", "n_obs", "method", "df")]]),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
         "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
@@ -106,11 +85,8 @@ def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: Ru
     return dg.MaterializeResult(metadata=metadata, check_results=[check])
 
 
-@dg.asset(
+@delivery_asset(
     group_name="effects",
-    partitions_def=DELIVERY_PARTITIONS,
-    deps=CONTRACT_ASSETS,
-    owners=OWNERS,
     kinds={"pandas", "duckdb"},
     check_specs=[
         dg.AssetCheckSpec(
@@ -119,37 +95,36 @@ def effects(context: dg.AssetExecutionContext, warehouse: Warehouse, options: Ru
             description=f"No joint pre-trend in the administrative indicators (p ≥ {PRETREND_ALPHA}).",
         )
     ],
-    description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint pre-trend test.",
+    description="Effects per month relative to inclusion (reference month −1) and per wave, with the joint "
+    "pre-trend test.",
 )
-def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    p = panels_of_run(context, warehouse)
-    table = event_study_table(p.admin, p.survey, min_n=options.min_cell)
-    warehouse.replace(delivery.key, {"event_study": table})
+def event_study(
+    context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
+) -> dg.MaterializeResult:
+    table = event_study_table(panels.admin, panels.survey, min_n=options.min_cell)
+    warehouse.replace(delivery_of(context).key, {"event_study": table})
     tests = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].groupby("indicator_id")["pretrend_p"].first().dropna()
     rejected = tests[tests < PRETREND_ALPHA]
+    pretrend_p = {f"{k}_pretrend_p": float(v) for k, v in tests.items()}
     check = dg.AssetCheckResult(
         check_name="parallel_pre_trends",
         passed=rejected.empty,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={f"{k}_pretrend_p": float(v) for k, v in tests.items()},
+        metadata=pretrend_p,
     )
     fig = plots.event_figure(table, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
             "ao_pct_event_study": image(plots.png(fig), "event study"),
-            **{f"{k}_pretrend_p": float(v) for k, v in tests.items()},
+            **pretrend_p,
         },
         check_results=[check],
     )
 
 
-@dg.asset(
+@delivery_asset(
     group_name="effects",
-    partitions_def=DELIVERY_PARTITIONS,
-    deps=CONTRACT_ASSETS,
-    owners=OWNERS,
     kinds={"pandas", "duckdb"},
     check_specs=[
         dg.AssetCheckSpec(
@@ -158,30 +133,25 @@ def event_study(context: dg.AssetExecutionContext, warehouse: Warehouse, options
             description=f"Standardised baseline differences below {BALANCE_THRESHOLD}.",
         )
     ],
-    description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and standardised differences.",
+    description="Baseline means per group (month before inclusion, t0 answers, months of absence at inclusion) and "
+    "standardised differences.",
 )
-def balance(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    p = panels_of_run(context, warehouse)
-    variables = ["months_absent_at_inclusion", *ADMIN_MONTHLY, *sorted(p.survey["indicator_id"].unique())]
-    table = baseline_balance(p.baseline, variables, min_n=options.min_cell)
-    warehouse.replace(delivery.key, {"balance": table})
+def balance(
+    context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
+) -> dg.MaterializeResult:
+    variables = ["months_absent_at_inclusion", *ADMIN_MONTHLY, *sorted(panels.survey["indicator_id"].unique())]
+    table = baseline_balance(panels.baseline, variables, min_n=options.min_cell)
+    warehouse.replace(delivery_of(context).key, {"balance": table})
     worst = table["std_diff"].abs().max()
+    worst = float(worst) if pd.notna(worst) else 0.0
     imbalanced = table.loc[table["std_diff"].abs() > BALANCE_THRESHOLD, "variable"].tolist()
     check = dg.AssetCheckResult(
         check_name="baseline_balance",
         passed=not imbalanced,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "imbalanced": ", ".join(imbalanced) or "none",
-            "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0,
-        },
+        metadata={"imbalanced": ", ".join(imbalanced) or "none", "max_abs_std_diff": worst},
     )
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "balance": markdown_table(table),
-            "max_abs_std_diff": float(worst) if pd.notna(worst) else 0.0,
-        },
+        metadata={"dagster/row_count": len(table), "balance": markdown_table(table), "max_abs_std_diff": worst},
         check_results=[check],
     )

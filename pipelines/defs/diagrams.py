@@ -3,15 +3,17 @@
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from measures.indicators.node_results import node_results
 from pipelines.defs.analysis import effects
-from pipelines.defs.common import OWNERS, delivery_of, image, out_dir
-from pipelines.deliveries import DELIVERY_PARTITIONS
+from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.metadata import image
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
+from toc.lang import checked_lang
 from toc.load import resolve
 from toc.render import DPI, render
 
@@ -21,11 +23,9 @@ FEATURED = "werknemer-vroegtijdig"
 PREVIEW_DPI = 50
 
 
-@dg.asset(
+@delivery_asset(
     group_name="toc",
-    partitions_def=DELIVERY_PARTITIONS,
     deps=[effects],
-    owners=OWNERS,
     kinds={"graphviz"},
     description="The AKC ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator.",
 )
@@ -47,11 +47,11 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
 
     def draw(job) -> Path:
         toc, fmt, name, node_results_, dpi = job
-        return render(toc, fmt, folder / name, lang=options.lang, results=node_results_, dpi=dpi)
+        return render(toc, fmt, folder / name, lang=checked_lang(options.lang), results=node_results_, dpi=dpi)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a `dot` process
         paths = list(pool.map(draw, jobs))
-    metadata = {f"{toc_id}_nodes_with_results": len(results[toc_id]) for toc_id in AKC_TOCS}
+    metadata: dict[str, Any] = {f"{toc_id}_nodes_with_results": len(results[toc_id]) for toc_id in AKC_TOCS}
     metadata["results_toc"] = image(paths[-1].read_bytes(), f"{FEATURED} with results")
     metadata["folder"] = dg.MetadataValue.path(str(folder))
     return dg.MaterializeResult(metadata=metadata)

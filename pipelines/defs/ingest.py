@@ -4,51 +4,25 @@ The raw files are read in memory only; the first thing stored is already project
 columns and scrubbed. All tables of a delivery are replaced in one transaction.
 """
 
-import json
 import time
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from measures.contract.read import DropError
 from measures.contract.tables import TABLES, Table
-from measures.contract.validate import QUARANTINE_COLUMNS, DropResult, read_drop, validate_tables
+from measures.contract.validate import QUARANTINE_COLUMNS, DropResult, IngestSummary, read_drop, validate_tables
 from measures.indicators.catalogue import drop_reference
-from pipelines.defs.common import OWNERS, delivery_of, markdown_table
-from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
+from pipelines.deliveries import drop_of, file_checksums
+from pipelines.delivery_assets import OWNERS, delivery_asset, delivery_multi_asset, delivery_of
 from pipelines.manifest import record_outcomes, register_files
-from pipelines.resources import RunOptions
+from pipelines.metadata import markdown_table, table_schema
 from pipelines.warehouse import Warehouse
 
-_TYPES = {
-    "id": "string",
-    "enum": "string",
-    "text": "string",
-    "date": "date",
-    "month": "date (month)",
-    "number": "double",
-}
 
-
-def table_schema(table: Table) -> dg.TableSchema:
-    """The contract as the column schema the Dagster UI shows."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                c.name,
-                _TYPES[c.kind],
-                description=f"{c.description_nl} / {c.description_en}",
-                constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule("en")]),
-            )
-            for c in table.columns
-        ]
-    )
-
-
-@dg.asset(
+@delivery_asset(
     group_name="drop",
-    partitions_def=DELIVERY_PARTITIONS,
-    owners=OWNERS,
     kinds={"python"},
     description="The files of a delivery, registered by SHA-256 in the warehouse manifest (never copied).",
 )
@@ -67,51 +41,59 @@ def drop_files(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     )
 
 
-_TABLE_SPECS = [
-    dg.AssetSpec(
-        name,
+def _specs() -> list[dg.AssetSpec]:
+    """The contract tables and the quarantine, as specs of the one ingest step (built here, not at module
+    level, where the defs loader would take each spec for an asset of its own)."""
+    tables = [
+        dg.AssetSpec(
+            name,
+            group_name="warehouse",
+            deps=[drop_files],
+            owners=OWNERS,
+            kinds={"duckdb"},
+            description=f"{t.description_en} Validated rows of the delivery (contract columns, scrubbed).",
+            metadata={"dagster/column_schema": table_schema(t), "dagster/table_name": f"warehouse.{name}"},
+        )
+        for name, t in TABLES.items()
+    ]
+    quarantine = dg.AssetSpec(
+        "quarantine",
         group_name="warehouse",
         deps=[drop_files],
         owners=OWNERS,
         kinds={"duckdb"},
-        description=f"{t.description_en} Validated rows of the delivery (contract columns, scrubbed).",
-        metadata={"dagster/column_schema": table_schema(t), "dagster/table_name": f"warehouse.{name}"},
+        description="Rows that were not loaded, each with table, file, row, column and reason (never the value).",
+        metadata={
+            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in QUARANTINE_COLUMNS])
+        },
     )
-    for name, t in TABLES.items()
-]
-_QUARANTINE_SPEC = dg.AssetSpec(
-    "quarantine",
-    group_name="warehouse",
-    deps=[drop_files],
-    owners=OWNERS,
-    kinds={"duckdb"},
-    description="Rows that were not loaded, each with table, file, row, column and reason (never the value).",
-    metadata={
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in QUARANTINE_COLUMNS])
-    },
-)
-_CHECKS = [
-    dg.AssetCheckSpec(
-        "rows_accounted",
-        asset=name,
-        blocking=True,
-        description="Every input row is loaded or quarantined: rows_in = loaded + quarantined.",
-    )
-    for name in TABLES
-] + [
-    dg.AssetCheckSpec("contract_columns", asset=name, description="The stored columns are exactly the contract's.")
-    for name in TABLES
-]
+    return [*tables, quarantine]
 
 
-@dg.multi_asset(
-    specs=[*_TABLE_SPECS, _QUARANTINE_SPEC],
-    check_specs=_CHECKS,
-    partitions_def=DELIVERY_PARTITIONS,
+def _checks() -> list[dg.AssetCheckSpec]:
+    accounted = [
+        dg.AssetCheckSpec(
+            "rows_accounted",
+            asset=name,
+            blocking=True,
+            description="Every input row is loaded or quarantined: rows_in = loaded + quarantined.",
+        )
+        for name in TABLES
+    ]
+    columns = [
+        dg.AssetCheckSpec("contract_columns", asset=name, description="The stored columns are exactly the contract's.")
+        for name in TABLES
+    ]
+    return accounted + columns
+
+
+@delivery_multi_asset(
+    specs=_specs(),
+    check_specs=_checks(),
     name="ingest_drop",
     description="Read, project, scrub and validate a drop; load it in one transaction.",
 )
-def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions):
+def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse):
     delivery = delivery_of(context)
     drop = drop_of(delivery)
     clock = _Stopwatch()
@@ -132,10 +114,7 @@ def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options
     record_outcomes(
         warehouse,
         drop,
-        {
-            s["source_file"]: (s["sha256"], f"loaded {s['loaded']}, quarantined {s['quarantined']}")
-            for s in summary.values()
-        },
+        {s.source_file: (s.sha256, f"loaded {s.loaded}, quarantined {s.quarantined}") for s in summary.values()},
     )
     for name in TABLES:
         yield _table_result(name, loaded[name], summary.get(name))
@@ -160,27 +139,14 @@ def _empty(table: Table) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in table.column_names})
 
 
-def _summary_frame(summary: dict[str, dict]) -> pd.DataFrame:
-    rows = [
-        {
-            "table": t,
-            "source_file": s["source_file"],
-            "rows_in": s["rows_in"],
-            "loaded": s["loaded"],
-            "quarantined": s["quarantined"],
-            "dropped_columns": json.dumps(s["dropped_columns"]),
-            "scrubbed_cells": s["scrubbed_cells"],
-            "reasons": json.dumps(s["reasons"], sort_keys=True),
-        }
-        for t, s in summary.items()
-    ]
-    return pd.DataFrame(rows)
+def _summary_frame(summary: dict[str, IngestSummary]) -> pd.DataFrame:
+    return pd.DataFrame([s.as_row() for s in summary.values()])
 
 
-def _table_result(name: str, frame: pd.DataFrame, summary: dict | None) -> dg.MaterializeResult:
+def _table_result(name: str, frame: pd.DataFrame, summary: IngestSummary | None) -> dg.MaterializeResult:
     table = TABLES[name]
-    rows_in = summary["rows_in"] if summary else 0
-    quarantined = summary["quarantined"] if summary else 0
+    rows_in = summary.rows_in if summary else 0
+    quarantined = summary.quarantined if summary else 0
     accounted = rows_in == len(frame) + quarantined
     checks = [
         dg.AssetCheckResult(
@@ -196,16 +162,16 @@ def _table_result(name: str, frame: pd.DataFrame, summary: dict | None) -> dg.Ma
             metadata={"columns": ", ".join(frame.columns)},
         ),
     ]
-    metadata = {
+    metadata: dict[str, Any] = {
         "dagster/row_count": len(frame),
         "rows_in": rows_in,
         "quarantined": quarantined,
-        "source_file": summary["source_file"] if summary else "(not delivered)",
+        "source_file": summary.source_file if summary else "(not delivered)",
     }
-    if summary and summary["dropped_columns"]:
-        metadata["dropped_columns"] = ", ".join(summary["dropped_columns"])  # names only, never values
-    if summary and summary["scrubbed_cells"]:
-        metadata["scrubbed_cells"] = summary["scrubbed_cells"]
+    if summary and summary.dropped_columns:
+        metadata["dropped_columns"] = ", ".join(summary.dropped_columns)  # names only, never values
+    if summary and summary.scrubbed_cells:
+        metadata["scrubbed_cells"] = summary.scrubbed_cells
     return dg.MaterializeResult(asset_key=name, metadata=metadata, check_results=checks)
 
 

@@ -14,17 +14,19 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS
+from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.evaluation.panels import Panels
 from measures.evaluation.trends import TREND_COLUMNS
 from pipelines import settings
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
-from pipelines.defs.common import OWNERS, delivery_of, out_dir, panels_of_run
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
-from pipelines.deliveries import DELIVERY_PARTITIONS, drop_of, file_checksums
+from pipelines.deliveries import drop_of, file_checksums
+from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
+from toc.lang import checked_lang
 
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
@@ -39,16 +41,14 @@ OUTPUT_FILES = (
 )
 
 
-@dg.asset(
+@delivery_asset(
     group_name="outputs",
-    partitions_def=DELIVERY_PARTITIONS,
-    owners=OWNERS,
     kinds={"html", "csv"},
     deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
     description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
 )
 def evaluation_outputs(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions
+    context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     folder = out_dir(delivery, options)
@@ -66,15 +66,14 @@ def evaluation_outputs(
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     _json(_run_info(context, delivery, options), folder / "run.json")
-    p = panels_of_run(context, warehouse)
     inputs = ReportInputs(
         delivery=delivery.key,
         cutoff=delivery.cutoff,
         min_cell=options.min_cell,
-        employers=p.tables["employers"],
-        activities=p.tables["activities"],
-        cases=p.tables["cases"],
-        survey=p.survey,
+        employers=panels.tables["employers"],
+        activities=panels.tables["activities"],
+        cases=panels.tables["cases"],
+        survey=panels.survey,
         trends=tables["trends"],
         effects=tables["effects"],
         event_study=tables["event_study"],
@@ -87,7 +86,7 @@ def evaluation_outputs(
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
     )
-    (folder / "report.html").write_text(build_report(inputs, options.lang), encoding="utf-8")
+    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
@@ -108,19 +107,9 @@ def _json(data: dict, path: Path) -> None:
 
 
 def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
-    """Per table: rows_in, loaded, quarantined, dropped columns (names only), scrubbed cells, reasons."""
-    return {
-        r["table"]: {
-            "source_file": r["source_file"],
-            "rows_in": int(r["rows_in"]),
-            "loaded": int(r["loaded"]),
-            "quarantined": int(r["quarantined"]),
-            "dropped_columns": json.loads(r["dropped_columns"]),
-            "scrubbed_cells": int(r["scrubbed_cells"]),
-            "reasons": json.loads(r["reasons"]),
-        }
-        for r in summary.sort_values("table").to_dict("records")
-    }
+    """ingest.json: per table what became of its rows (names of dropped columns only, never values)."""
+    records = [IngestSummary.from_row(r) for r in summary.sort_values("table").to_dict("records")]
+    return {r.table: r.as_json() for r in records}
 
 
 def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:

@@ -14,8 +14,8 @@ import dagster as dg
 
 from measures.contract.read import is_table_file
 from pipelines import settings
+from pipelines.defs.jobs import pilot_evaluation
 from pipelines.deliveries import DELIVERY_PARTITIONS, delivery_for, register
-from pipelines.jobs import pilot_evaluation
 
 SETTLE_SECONDS = 10
 

@@ -10,8 +10,8 @@ import datetime as dt
 import dagster as dg
 
 from pipelines import settings
-from pipelines.deliveries import DeliveryError, delivery_for, register
-from pipelines.jobs import pilot_evaluation
+from pipelines.defs.jobs import pilot_evaluation
+from pipelines.deliveries import PARTITIONS_NAME, DeliveryError, delivery_for, register
 
 TIMEZONE = "Europe/Amsterdam"
 
@@ -33,7 +33,7 @@ def _requests(
         except DeliveryError:
             continue
         register(delivery, drop)
-        context.instance.add_dynamic_partitions("delivery", [delivery.key])
+        context.instance.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
         stamp = context.scheduled_execution_time.date().isoformat()
         requests.append(
             dg.RunRequest(
