@@ -27,7 +27,20 @@ ARGS = [
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the screenshot goes, for a person to look at (data/ is not in git).
 ARTIFACTS = Path(os.environ.get("AD_PILOT_ARTIFACTS", ROOT / "data" / "test-artifacts"))
-SECTIONS = ("design", "approaches", "balance", "trends", "effects", "event", "toc", "quality", "business", "methods")
+SECTIONS = (
+    "design",
+    "approaches",
+    "balance",
+    "trends",
+    "effects",
+    "estimates",
+    "rtw",
+    "event",
+    "toc",
+    "quality",
+    "business",
+    "methods",
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +110,10 @@ def test_report_is_self_contained_and_complete(evaluated):
         "Verschil-in-verschillen",
         "Arbeidsongeschiktheidspercentage",
         "Overlap van activiteiten",
-        "Toets op verschil in trend",
+        "Gezamenlijke toets op verschil in trend",
+        "Wat geschat wordt: het gemiddelde effect op de behandelde werknemer-maanden",
+        "Robuustheid: dezelfde effecten met andere schatters",
+        "Beperkte gemiddelde tijd tot werkhervatting",
         "Netto opbrengst per werknemer",
         "Impact Centre Erasmus",
     ):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from measures.estimation.absorb import codes_of
-from measures.estimation.did import prepare_panel, same_rows, twfe_estimator
+from measures.estimation.did import Vcov, estimate_did, prepare_panel, same_rows, twfe_estimator
 from measures.estimation.errors import EstimationError
 from measures.estimation.imputation import imputation_estimator
 from measures.estimation.inference import SEED, Estimate, TestResult
@@ -45,7 +45,7 @@ from measures.estimation.randomization import (
     randomization_tests,
 )
 from measures.estimation.sun_abraham import sun_abraham_estimator
-from measures.estimation.wild_bootstrap import wild_bootstrap_test, wild_weights
+from measures.estimation.wild_bootstrap import ols_estimator, wild_bootstrap_test, wild_weights
 
 ESTIMATORS = ("twfe", "imputation", "sun_abraham")
 #: Either arm with at most this many clusters raises the few_treated_clusters flag.
@@ -106,6 +106,90 @@ def estimate_robust(
         )
         results |= dict(zip(group, _estimates(design, inference), strict=True))
     return {outcome: results[outcome] for outcome in outcomes}
+
+
+def estimate_did_any(
+    data: pd.DataFrame,
+    outcome: str,
+    entity: str,
+    time: str,
+    treated: str,
+    cluster: str | None = None,
+    estimator: str = "twfe",
+    fixed_effects: Sequence[str] = (),
+    covariates: Sequence[str] = (),
+    vcov: Vcov = "cluster",
+    inference: Inference = Inference(),
+) -> Estimate:
+    """What ``pilot did`` reports. ``twfe``: the published model (:func:`~measures.estimation.did.estimate_did`:
+    CR1 t(G-1), the wild p when G < 30), with the design's flags, cluster counts and, when clustered, the
+    randomisation p; ``imputation`` and ``sun_abraham``: the robust inference of :func:`estimate_robust`."""
+    if estimator != "twfe":
+        if vcov != "cluster":
+            raise EstimationError(f"{estimator} is clustered; --vcov {vcov} applies to twfe only")
+        return estimate_robust(
+            data, [outcome], entity, time, treated, cluster, estimator, fixed_effects, covariates, inference=inference
+        )[outcome]
+    if fixed_effects:
+        raise EstimationError("twfe has entity and time fixed effects only; further ones need imputation")
+    published = estimate_did(
+        data,
+        outcome,
+        entity,
+        time,
+        treated,
+        cluster,
+        covariates,
+        vcov,
+        wild_reps=inference.wild_reps,
+        seed=inference.seed,
+    )
+    if vcov != "cluster":
+        return published
+    design = replace(inference, wild_reps=0, interval=False)  # the counts, flags and RI; the wild p is the above
+    robust = estimate_robust(data, [outcome], entity, time, treated, cluster, "twfe", (), covariates, inference=design)
+    extra = robust[outcome]
+    method = published.method
+    if extra.p_value_ri is not None:
+        method += f"; p_value_ri: randomisation inference over {cluster or entity}s (the t statistic under reassigned clusters)"
+    return replace(
+        published,
+        p_value_ri=extra.p_value_ri,
+        n_treated_clusters=extra.n_treated_clusters,
+        n_comparison_clusters=extra.n_comparison_clusters,
+        flags=tuple(f for f in extra.flags if f != "ci_unbounded"),
+        method=method,
+    )
+
+
+def estimate_difference_robust(
+    data: pd.DataFrame, outcome: str, group: str, cluster: str, inference: Inference = Inference()
+) -> Estimate:
+    """Difference in means between ``group`` 1 and 0 (one row per unit, e.g. rtw_12m per employee) with the same
+    robust inference: OLS on a constant and the group, CR1 clustered, the wild bootstrap, and randomisation
+    inference over the clusters' groups."""
+    frame = data[[outcome, group, cluster]].dropna()
+    if not frame[group].isin([0, 1]).all():
+        raise EstimationError(f"{group} must be 0/1")
+    y, D = frame[outcome].to_numpy(float), frame[group].to_numpy(float)
+    clusters, labels = cluster_codes(frame[cluster].to_numpy())
+    n, G = len(y), len(labels)
+    factor = G / (G - 1) * (n - 1) / (n - 2) if G > 1 and n > 2 else 1.0
+
+    def build(D_a: np.ndarray) -> LinearEstimator:
+        return ols_estimator(
+            np.column_stack([np.ones(n), D_a]),
+            1,
+            labels[clusters],
+            se_factor=factor,
+            estimator="share_difference",
+            description="Difference in means (OLS on the group)",
+            treatment=D_a,
+        )
+
+    types, treatment_for = _reassignment((group, "one"), np.column_stack([D, np.ones(n)]), clusters, clusters, D, G)
+    design = _Design(y.reshape(n, 1), D, build, types, treatment_for, cluster)
+    return _estimates(design, inference)[0]
 
 
 def _design(
@@ -245,7 +329,7 @@ def _randomization(
     tests, left_out = randomization_tests(
         design.build, design.treatment_for, types, exact, design.Y, inference.level, inference.interval
     )
-    text = f"randomisation inference over {design.cluster_name}s (" + (
+    text = f"randomisation inference over the clusters ({design.cluster_name}; " + (
         f"all {len(types) - left_out} assignments"
         if exact
         else f"{len(types) - 1 - left_out} random assignments, seed {inference.seed}"

@@ -56,8 +56,8 @@ class HonestResult:
 
 
 def honest_breakdown(study: EventStudy, alpha: float = 0.05) -> HonestResult | None:
-    """The smoothness sensitivity of ``study``'s average post-period effect, or None without pre- and
-    post-periods (or more than one pre-period: RR need at least two to see a slope)."""
+    """The smoothness sensitivity of ``study``'s average post-period effect, or None without a pre- and a
+    post-period. The intervals at M = 0 are nan when the effect is not significant (nothing is solved then)."""
     free = [c for c in study.coefficients if not c.reference]
     pre = [c for c in free if c.event_time < study.reference]
     post = [c for c in free if c.event_time > study.reference]
@@ -65,17 +65,15 @@ def honest_breakdown(study: EventStudy, alpha: float = 0.05) -> HonestResult | N
         return None
     beta = np.array([c.estimate for c in free])
     inflate = (float(t_quantile(1 - alpha / 2, study.df)) / Z_975) ** 2 if study.df > 0 else 1.0
-    frontier = _Frontier.solve(study.vcov * inflate, len(pre), len(post), np.full(len(post), 1 / len(post)))
-    low, high = frontier.interval(beta, 0.0, alpha)
     estimate = float(np.mean([c.estimate for c in post]))
-    post_index = np.arange(len(pre), len(free))
-    se = math.sqrt(inflate * frontier_variance(study.vcov, post_index))
-    if abs(estimate) <= Z_975 * se:
-        breakdown = None  # not significant as estimated: nothing to overturn
-    elif low <= 0 <= high:
-        breakdown = 0.0
+    se = math.sqrt(inflate * frontier_variance(study.vcov, np.arange(len(pre), len(free))))
+    nan = float("nan")
+    if abs(estimate) <= Z_975 * se:  # not significant as estimated: nothing to overturn, nothing to solve
+        low, high, breakdown = nan, nan, None
     else:
-        breakdown = _breakdown(frontier, beta, alpha)
+        frontier = _Frontier.solve(study.vcov * inflate, len(pre), len(post), np.full(len(post), 1 / len(post)))
+        low, high = frontier.interval(beta, 0.0, alpha)
+        breakdown = 0.0 if low <= 0 <= high else _breakdown(frontier, beta, alpha)
     curvature = _pre_curvature([c.estimate for c in pre])
     method = (
         f"Rambachan-Roth smoothness restriction Delta^SD(M), FLCI (moderndid), average of {len(post)} post-period "

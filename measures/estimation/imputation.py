@@ -68,7 +68,6 @@ def imputation_estimator(
     weights[imputable] = 1.0 / n_treated
     weights[untreated] = -(treated_per_unit[fit.unit] / fit.unit_counts[fit.unit] + fit.influence(h)) / n_treated
 
-    null_fit = fixed_effects(np.asarray(fe_codes[0]), [dummies(np.asarray(c)) for c in fe_codes[1:]])
     dropped = int((treated & ~imputable).sum())
     description = "imputation (Borusyak-Jaravel-Spiess), fixed effects: " + " + ".join(names or ["unit", "..."])
     if dropped:
@@ -77,7 +76,7 @@ def imputation_estimator(
         estimator="imputation",
         weights=weights,
         residuals=_ImputationResiduals(fit, untreated, imputable, Z_treated, unit_treated),
-        null_residuals=null_fit.residuals,
+        null_residuals=_NullModel(fe_codes),
         treatment=treated.astype(float),
         clusters=clusters,
         cluster_labels=cluster_labels,
@@ -102,6 +101,21 @@ def _columns(codes: Sequence[np.ndarray], rows: np.ndarray, n_levels: Sequence[i
     """The Z columns (dummies without the first level) of the selected rows."""
     blocks = [dummies(c[rows], n) for c, n in zip(codes, n_levels, strict=True)]
     return sparse.hstack(blocks, format="csr") if blocks else sparse.csr_matrix((int(rows.sum()), 0))
+
+
+class _NullModel:
+    """Residuals of the fixed effects fitted on every row (the null model), set up on first use: randomisation
+    inference builds the estimator for hundreds of assignments and never needs it."""
+
+    def __init__(self, fe_codes: Sequence[np.ndarray]):
+        self.fe_codes = fe_codes
+        self.fit: FixedEffects | None = None
+
+    def __call__(self, Y: np.ndarray) -> np.ndarray:
+        if self.fit is None:
+            codes = [np.asarray(c) for c in self.fe_codes]
+            self.fit = fixed_effects(codes[0], [dummies(c) for c in codes[1:]])
+        return self.fit.residuals(Y)
 
 
 class _ImputationResiduals:

@@ -4,9 +4,7 @@
   disclosure control for person-level data; a run may raise it, never lower it below this).
 - `BALANCE_THRESHOLD`: a standardised baseline difference above it is worth a warning (a common rule of thumb,
   Stuart 2010).
-- `PRETREND_ALPHA`: the level of the joint pre-trend test.
 """
 
 MIN_CELL = 10
 BALANCE_THRESHOLD = 0.25
-PRETREND_ALPHA = 0.05

@@ -1,7 +1,7 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and
-report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
+effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json
+and report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
 drop gives the same bytes; run.json says what produced them.
 """
 
@@ -15,11 +15,12 @@ import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
-from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.evaluation.effects import EFFECT_COLUMNS, ESTIMATE_COLUMNS
+from measures.evaluation.event_studies import EVENT_COLUMNS
 from measures.evaluation.panels import Panels
 from measures.evaluation.trends import TREND_COLUMNS
 from pipelines import settings
-from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
+from pipelines.defs.analysis import balance, effects, event_study, indicator_trends, return_to_work
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.deliveries import drop_of, file_checksums
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
@@ -31,6 +32,7 @@ from toc.lang import checked_lang
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
     "effects.csv",
+    "estimates.csv",
     "trends.csv",
     "event_study.csv",
     "balance.csv",
@@ -44,8 +46,9 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
+    deps=[indicator_trends, effects, event_study, return_to_work, balance, toc_diagrams, "quarantine"],
+    description="effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, "
+    "run.json and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -54,9 +57,21 @@ def evaluation_outputs(
     folder = out_dir(delivery, options)
     folder.mkdir(parents=True, exist_ok=True)
     tables = warehouse.read_many(
-        ["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key
+        [
+            "effects",
+            "estimates",
+            "trends",
+            "event_study",
+            "balance",
+            "quarantine",
+            "ingest_summary",
+            "survival_curves",
+            "rmst",
+        ],
+        delivery.key,
     )
     _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
+    _csv(tables["estimates"], ESTIMATE_COLUMNS, folder / "estimates.csv")
     _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
     _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
     _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
@@ -76,7 +91,10 @@ def evaluation_outputs(
         survey=panels.survey,
         trends=tables["trends"],
         effects=tables["effects"],
+        estimates=tables["estimates"],
         event_study=tables["event_study"],
+        survival_curves=tables["survival_curves"],
+        rmst=tables["rmst"],
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
