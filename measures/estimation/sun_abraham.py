@@ -7,7 +7,8 @@ Rules:
   left out (weight 0; no control is left then), as Sun and Abraham prescribe; with a single cohort and no never-treated
   units the estimator does not apply and raises :class:`EstimationError`.
 * One regression: cohort x relative-period indicators for every treated cohort and relative period
-  except -1 (the reference), with unit, period and any further fixed effects
+  except the reference (-1, or the cohort's latest earlier period with rows when -1 has none; a cohort
+  without rows before its treatment is left out), with unit, period and any further fixed effects
   (:mod:`measures.estimation.absorb`). Relative periods count positions in the sorted periods.
 * The estimate is the average of the cohort x period effects at relative periods >= 0, each weighted
   by its share of the treated rows: the average effect on the treated rows, as the imputation
@@ -41,12 +42,15 @@ def sun_abraham_estimator(
     cohort = _cohorts(unit, time, treated)
     control, used = _control_cohort(cohort, time)
     in_cohort = used & (cohort >= 0) & (cohort != control)
-    if not in_cohort.any():
-        raise EstimationError("Sun-Abraham needs a treated cohort besides its control cohort")
     rel = np.where(in_cohort, time - cohort, 0)
+    references = _references(cohort, rel, in_cohort)
+    without = in_cohort & ~pd.Series(cohort).isin(references).to_numpy()
+    used, in_cohort = used & ~without, in_cohort & ~without  # a cohort never seen before its treatment
+    if not in_cohort.any():
+        raise EstimationError("Sun-Abraham needs a treated cohort, seen before its treatment, besides its control")
     cells = pd.factorize(pd.Series(list(zip(cohort[in_cohort], rel[in_cohort], strict=True))), sort=True)
     cell_codes, cell_keys = cells[0], cells[1]
-    reference = np.array([key[1] == -1 for key in cell_keys])
+    reference = np.array([references.get(key[0]) == key[1] for key in cell_keys])
     interaction_codes = np.full(len(unit), -1)
     interaction_codes[in_cohort] = cell_codes
 
@@ -81,7 +85,7 @@ def sun_abraham_estimator(
         cluster_labels=cluster_labels,
         se_factor=len(cluster_labels) / (len(cluster_labels) - 1) if len(cluster_labels) > 1 else 1.0,
         n_entities=int(fit.n_units),
-        description=_description(control, len(unit) - len(rows)),
+        description=_description(control, len(unit) - len(rows), int(without.sum())),
         n_used=len(rows),
     )
 
@@ -94,6 +98,13 @@ def _cohorts(unit: np.ndarray, time: np.ndarray, treated: np.ndarray) -> np.ndar
     if ((cohort >= 0) & (time >= cohort) & ~treated).any():
         raise EstimationError("Sun-Abraham needs a treatment that stays on once it starts")
     return cohort
+
+
+def _references(cohort: np.ndarray, rel: np.ndarray, in_cohort: np.ndarray) -> dict[int, int]:
+    """Each treated cohort's reference period: -1, or its latest period before treatment with rows (an
+    outcome observed only now and then, such as a loonwaarde assessment, may have no row at -1)."""
+    pre = pd.Series(rel[in_cohort & (rel < 0)]).groupby(cohort[in_cohort & (rel < 0)]).max()
+    return {int(c): int(r) for c, r in pre.items()}
 
 
 def _control_cohort(cohort: np.ndarray, time: np.ndarray) -> tuple[int, np.ndarray]:
@@ -117,8 +128,12 @@ def _on_rows(operator, rows: np.ndarray, n: int):
     return apply
 
 
-def _description(control: int, left_out: int) -> str:
+def _description(control: int, left_out: int, unseen: int) -> str:
     text = "interaction-weighted (Sun-Abraham), " + (
         "never-treated units as control" if control < 0 else "last-treated cohort as control"
     )
-    return text + (f"; {left_out} rows from the control cohort's treatment on left out" if left_out else "")
+    if unseen:
+        text += f"; {unseen} rows of cohorts without a period before treatment left out"
+    if left_out - unseen:
+        text += f"; {left_out - unseen} rows from the control cohort's treatment on left out"
+    return text
