@@ -88,7 +88,7 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
             for i in sorted(set(inputs.survey["indicator_id"]))
         ],
         "effects": _effects(inputs, lang),
-        "flag_notes": _flag_notes(inputs, lang),
+        "flag_notes": flag_notes(inputs.effects, lang),
         "estimates": _estimates(inputs, lang),
         "rtw": _rtw(inputs, lang),
         "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),
@@ -211,11 +211,12 @@ def _effects(inputs: ReportInputs, lang: Lang) -> list[dict]:
     return rows
 
 
-def _flag_notes(inputs: ReportInputs, lang: Lang) -> list[str]:
-    """The design flags of the effects, in words: one sentence per flag naming the indicators it concerns."""
+def flag_notes(effects: pd.DataFrame, lang: Lang = "nl") -> list[str]:
+    """The design flags of the effects, in words: one sentence per flag naming the indicators it concerns (the
+    report and the Dagster UI say the same)."""
     names = labels(lang)
     by_flag: dict[str, list[str]] = {}
-    for r in inputs.effects.to_dict("records"):
+    for r in effects.to_dict("records"):
         for flag in str(r.get("flags") or "").split(";"):
             if flag:
                 by_flag.setdefault(flag, []).append(names.get(r["indicator_id"], r["indicator_id"]))

@@ -215,36 +215,44 @@ def wild_wald_test(
     clusters: np.ndarray,
     demean: Callable[[np.ndarray], np.ndarray],
     weights: np.ndarray,
+    chunk: int = 8,
 ) -> tuple[float, float]:
     """Joint WCR test that the coefficients ``tested`` of an OLS of y on X (with the fixed effects that
     ``demean`` sweeps out) are all zero: the Wald statistic with a cluster-robust variance (its
     pseudo-inverse: with few clusters it may be singular), and its bootstrap p-value
     (1 + #{W* >= W}) / (B + 1). The null model drops the tested columns; bootstrap coefficients and
-    cluster scores are linear in the weights, so the B draws cost a few small tensor products.
+    cluster scores are linear in the weights, so the B draws cost a few small tensor products, and the
+    clusters' parts are demeaned a few at a time (a million rows never hold G dense columns).
     ``weights``: B x G for the sorted cluster labels. Returns (W / q, p)."""
     codes, labels = cluster_codes(clusters)
     G = len(labels)
     Xd, yd = demean(X), demean(y)
-    C = np.linalg.pinv(Xd)[tested]  # q x n: the tested coefficients are C y
+    bread = np.linalg.pinv(Xd.T @ Xd)
+    A = bread[tested]  # q x p: the tested coefficients are A X'y
     kept = np.delete(Xd, tested, axis=1)
-    restricted = yd - kept @ (np.linalg.pinv(kept) @ yd) if kept.shape[1] else yd
-    full = np.linalg.pinv(Xd)
+    restricted = yd - kept @ np.linalg.lstsq(kept, yd, rcond=None)[0] if kept.shape[1] else yd
+
+    def scores(e: np.ndarray) -> np.ndarray:  # G x q: each cluster's A X_h' e_h
+        return cluster_sums(Xd, codes, G, weights=e) @ A.T
 
     def residuals(values: np.ndarray) -> np.ndarray:
         within = demean(values)
-        return within - Xd @ (full @ within)
+        return within - Xd @ (bread @ (Xd.T @ within))
 
-    def scores(values: np.ndarray) -> np.ndarray:  # G x q per column of values (n x m -> m x G x q)
-        e = residuals(values).reshape(len(values), -1)
-        return np.stack([cluster_sums(C.T * e[:, [k]], codes, G) for k in range(e.shape[1])])
-
-    b = C @ yd
-    psi = scores(yd)[0]
+    b = A @ (Xd.T @ yd)
+    psi = scores(residuals(yd))
     statistic = float(b @ np.linalg.pinv(psi.T @ psi) @ b)
-    spread = np.zeros((len(yd), G))
-    spread[np.arange(len(yd)), codes] = restricted
-    K = (C @ spread).T  # G x q: the tested coefficients when only cluster g's residuals are kept
-    Psi = scores(spread)  # g x h x q: cluster h's score when only cluster g's residuals are kept
+    K = scores(restricted)  # G x q: the tested coefficients when only cluster g's restricted residuals are kept
+    Psi = np.empty((G, G, len(tested)))  # [g, h]: cluster h's score when only cluster g's residuals are kept
+    for first in range(0, G, chunk):
+        block = range(first, min(first + chunk, G))
+        spread = np.zeros((len(yd), len(block)))
+        for j, g in enumerate(block):
+            rows = codes == g
+            spread[rows, j] = restricted[rows]
+        within = residuals(spread)
+        for j, g in enumerate(block):
+            Psi[g] = scores(within[:, j])
     b_star = weights @ K
     psi_star = np.einsum("bg,ghq->bhq", weights, Psi)
     V_star = np.einsum("bhq,bhr->bqr", psi_star, psi_star)

@@ -21,6 +21,8 @@ from pipelines.metadata import image, markdown_table
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
+from report.build import flag_notes
+from report.text import TEXT
 
 
 @delivery_asset(
@@ -67,6 +69,8 @@ def effects(
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata: dict[str, Any] = {
+        "estimand": TEXT["en"]["estimand"],
+        "warnings": " ".join(flag_notes(table, "en")) or "none",
         "effects": markdown_table(
             table[["indicator_id", "estimate", "ci_low", "ci_high", "p_value", "q_value", "estimator", "flags"]]
         ),
