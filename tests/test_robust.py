@@ -70,12 +70,28 @@ def test_the_interval_is_the_set_of_nulls_the_bootstrap_does_not_reject():
 
 def test_with_many_clusters_the_wild_interval_is_close_to_the_t_interval():
     data = simulate_panel(seed=12, employers=60, employees=4, att=0.5)
-    robust_est = estimate_robust(data, ["y"], "employee", "period", "treated", "employer", "twfe", inference=FAST)["y"]
+    forced = Inference(wild_reps=399, randomization=False, bootstrap=True)
+    robust_est = estimate_robust(data, ["y"], "employee", "period", "treated", "employer", "twfe", inference=forced)[
+        "y"
+    ]
     cr1 = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
     assert robust_est.estimate == pytest.approx(cr1.estimate, abs=1e-10)
     assert robust_est.se == pytest.approx(cr1.se, rel=1e-8)  # the same CR1 variance, as a linear estimator
     assert robust_est.ci_low == pytest.approx(cr1.ci_low, abs=0.15 * cr1.se)
     assert robust_est.ci_high == pytest.approx(cr1.ci_high, abs=0.15 * cr1.se)
+
+
+def test_with_many_clusters_in_each_arm_t_replaces_the_bootstrap():
+    data = simulate_panel(seed=12, employers=60, employees=4, att=0.5)
+    est = estimate_robust(data, ["y"], "employee", "period", "treated", "employer", "twfe", inference=FAST)["y"]
+    cr1 = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
+    assert (est.ci_low, est.ci_high, est.p_value) == pytest.approx((cr1.ci_low, cr1.ci_high, cr1.p_value), rel=1e-9)
+    assert est.p_value_wild is None and "t(G-1)" in est.method
+    few = simulate_panel(seed=12, employers=60, employees=4, att=0.5)
+    few["treated"] = few["treated"] * (few["employer"] < 10)  # 10 treated employers of 60: bootstrap again
+    assert estimate_robust(few, ["y"], "employee", "period", "treated", "employer", "twfe", inference=FAST)[
+        "y"
+    ].p_value_wild
 
 
 def test_bootstrap_weights_follow_the_employer_label():

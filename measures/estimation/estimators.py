@@ -9,7 +9,9 @@ Rules:
 * ``estimate`` and ``se`` are the estimator's, with its cluster-robust variance. ``p_value``, ``ci_low``
   and ``ci_high`` come from the restricted wild cluster bootstrap with an interval by test inversion;
   with a single cluster in an arm from randomisation inference over clusters, and ``method`` says so.
-  ``p_value_wild`` is always given (never 0), ``p_value_ri`` when computed.
+  ``p_value_wild`` is given (never 0) whenever the bootstrap runs: always, unless there are at least
+  :data:`MANY_CLUSTERS` clusters and :data:`MANY_PER_ARM` in each arm, where t(G-1) with the clustered
+  variance holds its size and is used instead. ``p_value_ri`` when computed.
 * Randomisation inference reassigns, with ``assignment=(group, post)``, the 0/1 group per cluster
   (treatment = group x post, as in the pilot: every row has its own post); without it, whole treatment
   paths over periods, when the treatment depends on cluster and period only; otherwise it is not
@@ -32,7 +34,7 @@ from measures.estimation.absorb import codes_of
 from measures.estimation.did import Vcov, estimate_did, prepare_panel, same_rows, twfe_estimator
 from measures.estimation.errors import EstimationError
 from measures.estimation.imputation import imputation_estimator
-from measures.estimation.inference import SEED, Estimate, TestResult
+from measures.estimation.inference import SEED, Estimate, TestResult, t_inference
 from measures.estimation.linear import LinearEstimator, cluster_codes
 from measures.estimation.randomization import (
     RI_DRAWS,
@@ -50,6 +52,10 @@ from measures.estimation.wild_bootstrap import ols_estimator, wild_bootstrap_tes
 ESTIMATORS = ("twfe", "imputation", "sun_abraham")
 #: Either arm with at most this many clusters raises the few_treated_clusters flag.
 FEW_CLUSTERS = 2
+#: From this many clusters, with at least MANY_PER_ARM in each arm, t(G-1) is used instead of the bootstrap
+#: (with fewer treated clusters the clustered t over-rejects even when G is large: MacKinnon and Webb 2017).
+MANY_CLUSTERS = 30
+MANY_PER_ARM = 15
 #: Randomisation inference by default only while assignments x rows stay below this.
 RI_ROW_BUDGET = 2_000_000
 
@@ -57,8 +63,8 @@ RI_ROW_BUDGET = 2_000_000
 @dataclass(frozen=True)
 class Inference:
     """How the robust inference runs: bootstrap draws (0: none, estimates only), seed, randomisation inference
-    (None: when it is the method or cheap), its Monte Carlo draws, the confidence level, and whether to invert
-    for an interval."""
+    (None: when it is the method or cheap), its Monte Carlo draws, the confidence level, whether to invert
+    for an interval, and whether to bootstrap at all (None: unless there are many clusters)."""
 
     wild_reps: int = 999
     seed: int = SEED
@@ -66,6 +72,7 @@ class Inference:
     ri_draws: int = RI_DRAWS
     level: float = 0.95
     interval: bool = True
+    bootstrap: bool | None = None  # None: unless there are many clusters (see ``many_clusters``)
 
 
 @dataclass(frozen=True)
@@ -270,23 +277,29 @@ def _estimates(design: _Design, inference: Inference) -> list[Estimate]:
     ri_is_method = min(n_treated, n_comparison) <= 1
     ri_tests, ri_text = _randomization(design, est, inference, ri_is_method)
     weights = wild_weights(est.cluster_labels, inference.wild_reps, inference.seed)
+    wanted = inference.bootstrap if inference.bootstrap is not None else not many_clusters(n_treated, n_comparison)
+    bootstrap = bool(inference.wild_reps) and wanted
     estimates = []
     for j, y in enumerate(design.Y.T):
-        wild = (
-            wild_bootstrap_test(est, y, weights, inference.level, inference.interval)
-            if inference.wild_reps
-            else _NO_TEST
-        )
+        if bootstrap:
+            wild = wild_bootstrap_test(est, y, weights, inference.level, inference.interval)
+        else:
+            wild = _t_test(est, y, inference.level) if inference.wild_reps else _NO_TEST
         ri = ri_tests[j] if ri_tests else None
         uses_ri = ri_is_method and ri is not None
         chosen = ri if (uses_ri and ri is not None) else wild
         primary = replace(chosen, clusters=tuple(str(label) for label in est.cluster_labels))
         flags = _flags(n_treated, n_comparison, primary, inference.interval)
-        wild_text = f"wild cluster bootstrap (WCR, Webb, B={inference.wild_reps}, seed {inference.seed})"
+        wild_text = (
+            f"the wild cluster bootstrap (WCR, Webb, B={inference.wild_reps}, seed {inference.seed}), CI by test "
+            "inversion"
+            if bootstrap
+            else f"t(G-1) with the clustered variance (at least {MANY_CLUSTERS} clusters and {MANY_PER_ARM} per arm)"
+        )
         method = (
             f"{est.description}; clustered by {design.cluster_name} (G={est.n_clusters}: {n_treated} treated, "
             f"{n_comparison} comparison); p and CI from "
-            + (f"{ri_text} (a single cluster in an arm)" if uses_ri else f"the {wild_text}, CI by test inversion")
+            + (f"{ri_text} (a single cluster in an arm)" if uses_ri else wild_text)
         )
         if ri is not None and not uses_ri:
             method += f"; p_value_ri from {ri_text}"
@@ -297,7 +310,7 @@ def _estimates(design: _Design, inference: Inference) -> list[Estimate]:
                 primary.ci_low,
                 primary.ci_high,
                 primary.p_value,
-                wild.p_value if inference.wild_reps else None,
+                wild.p_value if bootstrap else None,
                 est.n_obs,
                 est.n_entities,
                 est.n_clusters,
@@ -336,6 +349,19 @@ def _randomization(
     )
     text += f", {left_out} not estimable left out)" if left_out else ")"
     return tests, text
+
+
+def many_clusters(n_treated: int, n_comparison: int) -> bool:
+    """Enough clusters, in all and in each arm, for t(G-1) with a clustered variance to hold its size (then the
+    bootstrap, which would agree, is skipped: at a million rows and 40 employers it costs minutes)."""
+    return n_treated + n_comparison >= MANY_CLUSTERS and min(n_treated, n_comparison) >= MANY_PER_ARM
+
+
+def _t_test(est: LinearEstimator, y: np.ndarray, level: float) -> TestResult:
+    """The t(G-1) test and interval of the estimate with its clustered standard error."""
+    estimate, se = float(est.estimate(y)), est.se(y)
+    low, high, p = t_inference(estimate, se, est.n_clusters - 1, level)
+    return TestResult(p, low, high, estimate / se if se > 0 else 0.0, np.zeros(0), kind="t")
 
 
 #: What a skipped bootstrap (``wild_reps=0``: estimates only, as the bias checks need) reports.

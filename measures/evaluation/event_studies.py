@@ -3,7 +3,7 @@
 Administrative indicators: the event study (employee and relative-month fixed effects, event-time x
 intervention dummies, reference month -1, the window binned at its ends) with its joint pre-trend test twice:
 the CR1 F test (as published) and the wild cluster bootstrap p-value (`pretrend_p_wild`), which keeps its size
-with few employers. And the Rambachan-Roth sensitivity of the average post-period effect
+with few employers (it is left out when there are many in each arm, where the F test holds). And the Rambachan-Roth sensitivity of the average post-period effect
 (`measures.estimation.honest`): `breakdown_m`, the largest change of slope per month (in the indicator's units)
 at which its interval still excludes 0 (empty when there is no significant effect to overturn), and
 `pre_curvature`, the largest such change among the pre-period coefficients. A breakdown below the pre-period's
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from measures.estimation.did import same_rows
+from measures.estimation.estimators import many_clusters
 from measures.estimation.event_study import EventStudy, estimate_event_studies, estimate_wave_effects
 from measures.estimation.honest import HonestResult, honest_breakdown
 from measures.estimation.inference import SEED
@@ -63,6 +64,9 @@ def event_study_table(
 def _admin_studies(admin: pd.DataFrame, indicators: list[str], seed: int) -> dict[str, EventStudy | Exception]:
     # the columns it needs (not the whole panel), one copy: a million rows
     columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]].assign(event_time=admin["rel"])
+    arms = admin.groupby("treated_group")["employer_id"].nunique().reindex([1, 0], fill_value=0)
+    # with many employers in each arm the F test holds its size; the bootstrap is for few
+    reps = None if many_clusters(int(arms[1]), int(arms[0])) else PRETREND_WILD_REPS
     studies: dict[str, EventStudy | Exception] = {}
     for group in same_rows(admin, indicators):  # together where they can share a design; a failure stays in its group
         try:
@@ -76,7 +80,7 @@ def _admin_studies(admin: pd.DataFrame, indicators: list[str], seed: int) -> dic
                 "employer_id",
                 reference=-1,
                 window=EVENT_WINDOW,
-                wild_reps=PRETREND_WILD_REPS,
+                wild_reps=reps,
                 seed=seed,
             )
         except (ValueError, np.linalg.LinAlgError) as exc:
