@@ -25,7 +25,14 @@ def test_columns_outside_the_contract_are_dropped_and_reported_by_name_only(tmp_
     result = validate(drop)
     cases = result.tables["cases"]
     assert cases.dropped_columns == ["naam", "geboortedatum"]
-    assert list(cases.loaded.columns) == ["employee_id", "employer_id", "absence_start", "inclusion_date", "end_date"]
+    assert list(cases.loaded.columns) == [
+        "employee_id",
+        "employer_id",
+        "absence_start",
+        "inclusion_date",
+        "end_date",
+        "end_reason",
+    ]
     everything = (
         json.dumps({n: s.as_json() for n, s in result.summary().items()})
         + result.quarantine().to_csv()
