@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 import typer
 from rich.table import Table
 
-from cli.common import console, friendly_errors, print_json, run_and_exit
+from cli.common import console, friendly_errors, plain, print_json, run_and_exit, shown
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
 from toc.lang import checked_lang
@@ -52,35 +54,64 @@ def indicators(as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+MaxRows = Annotated[
+    list[str] | None,
+    typer.Option("--max-rows", help="Row limit of one table, TABLE=N (repeatable); defaults in the contract."),
+]
+Earliest = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Earliest plausible date (default 1990-01-01).")
+]
+Latest = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Latest plausible date (default one year after today)."),
+]
+
+
+def _limits(max_rows: list[str] | None, earliest: dt.datetime | None, latest: dt.datetime | None):
+    from measures.contract.limits import EARLIEST_DATE, Limits, parse_max_rows
+
+    return Limits(
+        max_rows=parse_max_rows(max_rows or []),
+        earliest_date=earliest.date() if earliest else EARLIEST_DATE,
+        latest_date=latest.date() if latest else None,
+    )
+
+
 @app.command()
 @friendly_errors
 def validate(
     drop: Annotated[Path, typer.Argument(help="A drop folder.")],
     strict: Annotated[bool, typer.Option(help="Also exit non-zero when rows would be quarantined.")] = False,
     as_json: JsonFlag = False,
+    max_rows: MaxRows = None,
+    earliest_date: Earliest = None,
+    latest_date: Latest = None,
 ) -> None:
-    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason."""
+    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason,
+    and each warning (a descriptive cell emptied or changed, its row kept)."""
     from measures.contract.validate import validate_drop
     from measures.indicators.catalogue import drop_reference
 
-    result = validate_drop(drop, drop_reference())
-    quarantine = result.quarantine()
+    result = validate_drop(drop, drop_reference(), _limits(max_rows, earliest_date, latest_date))
+    quarantine, warnings = result.quarantine(), result.warnings()
     if as_json:
         print_json(
             {
                 "tables": {n: s.as_json() | {"sha256": s.sha256} for n, s in result.summary().items()},
                 "bad_rows": quarantine.to_dict("records"),
+                "warnings": warnings.to_dict("records"),
             }
         )
     else:
-        table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
+        table = Table("table", "file", "rows", "ok", "bad", "warnings", "dropped columns")
         for name, s in result.summary().items():
-            table.add_row(
-                name, s.source_file, str(s.rows_in), str(s.loaded), str(s.quarantined), ", ".join(s.dropped_columns)
-            )
+            counts = (s.rows_in, s.loaded, s.quarantined, s.warnings)
+            table.add_row(name, shown(s.source_file), *map(str, counts), shown(", ".join(s.dropped_columns)))
         console.print(table)
-        for r in quarantine.itertuples():
-            console.print(f"{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})", markup=False)
+        for kind, records in (("", quarantine), ("warning: ", warnings)):
+            for r in records.itertuples():
+                line = f"{kind}{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})"
+                console.print(plain(line), markup=False, highlight=False)
     if strict and len(quarantine):
         raise typer.Exit(1)
 
@@ -129,7 +160,7 @@ def simulate(
     )
     truth = write_drop(spec, out, fmt)
     console.print(
-        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {out} "
+        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {shown(out)} "
         f"(planted AO% effect {spec.effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
     )
 
@@ -148,7 +179,7 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
     from measures.contract.templates import write_templates
 
     for path in write_templates(out):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {shown(path)}")
 
 
 @app.command()
@@ -222,7 +253,7 @@ def did(
     if as_json:
         return print_json(result.as_dict())
     for key, value in result.as_dict().items():
-        console.print(f"{key:>21}: {value}", markup=False)
+        console.print(plain(f"{key:>21}: {value}"), markup=False)
 
 
 def _vcov(value: str) -> Vcov:
@@ -326,15 +357,91 @@ def run(
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
     ] = MIN_CELL,
     lang: LangOption = "nl",
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="Refuse a delivery that loses more of a required table to the quarantine."
+        ),
+    ] = MAX_QUARANTINE_SHARE,
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
     from pipelines.run import run_drop
 
-    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
-    console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
-    console.print(
-        f"outputs in {outcome.out_dir}: effects.csv, estimates.csv, trends.csv, quarantine.csv, ingest.json, report.html"
+    outcome = run_drop(
+        data,
+        out,
+        cutoff.date() if cutoff else None,
+        min_cell=min_cell,
+        lang=lang,
+        max_quarantine_share=max_quarantine_share,
     )
+    console.print(f"run {outcome.run_id} of delivery {shown(outcome.delivery.key)} succeeded")
+    console.print(
+        f"outputs in {shown(outcome.out_dir)}: effects.csv, estimates.csv, trends.csv, quarantine.csv, ingest.json, "
+        "report.html"
+    )
+
+
+@app.command()
+@friendly_errors
+def preregister(
+    study: Annotated[str, typer.Option(help="Study id (lower case, digits, '-'); a drop on its own: its folder name.")],
+    cutoff: Annotated[
+        list[dt.datetime] | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A planned interim cut-off YYYY-MM-DD; repeatable."),
+    ] = None,
+    primary_indicator: Annotated[str | None, typer.Option(help="Primary indicator (default: the pipeline's).")] = None,
+    estimator: Annotated[str | None, typer.Option(help="Estimator (default: the pipeline's).")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Level of the tests (default: the pipeline's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the plan (default: outputs/preregistration/ID).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Freeze the analysis plan of a study before its effect data are in; a new registration is kept as the next
+    version, and says what moved."""
+    from measures.evaluation.preregistration import canonical_json, compare, describe, plan_markdown
+    from measures.indicators.catalogue import indicators_by_id
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.warehouse import Warehouse
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", study):
+        raise UserError(f"--study: '{study}' is not a study id (lower case letters, digits and '-')")
+    given = {"primary_indicator": primary_indicator, "estimator": estimator, "alpha": alpha}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if primary_indicator is not None and primary_indicator not in indicators_by_id():
+        raise UserError(f"--primary-indicator: '{primary_indicator}' is not in the indicator catalogue")
+    dates = sorted({c.date().isoformat() for c in cutoff or []})
+    plan = prereg.plan_for(study, prereg.today(), prereg.git_commit(), dates, overrides)
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    earlier = prereg.registrations(warehouse, study)
+    registration = prereg.register(warehouse, plan)
+    folder = Path(out) if out else prereg.default_out(study)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "preregistration.json").write_text(canonical_json(plan).decode("utf-8") + "\n", encoding="utf-8")
+    history = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in earlier]
+    for lang in ("nl", "en"):
+        (folder / f"preregistration.{lang}.md").write_text(plan_markdown(plan, lang, history), encoding="utf-8")
+    moved = compare(earlier[-1].plan, plan).changes if earlier else []
+    if as_json:
+        return print_json(
+            {
+                "study": study,
+                "version": registration.version,
+                "plan_sha256": registration.plan_sha256,
+                "replaces": earlier[-1].plan_sha256 if earlier else None,
+                "changes": moved,
+                "folder": str(folder),
+            }
+        )
+    console.print(f"registered version {registration.version} of the plan of study {study}: {registration.plan_sha256}")
+    if earlier:
+        console.print(
+            f"re-registration: replaces version {earlier[-1].version} of {earlier[-1].registered_on} "
+            f"({earlier[-1].plan_sha256[:12]}…); both stay in the warehouse"
+        )
+        for line in [f"  moved: {describe(change)}" for change in moved] or ["  nothing moved"]:
+            console.print(line, markup=False)
+    console.print(f"plan in {folder}: preregistration.json, preregistration.nl.md, preregistration.en.md")
 
 
 @app.command()
@@ -350,17 +457,31 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     if drop.exists():
         shutil.rmtree(drop)
     truth = write_drop(SimulationSpec(), drop)
+    _preregister_demo(drop)
     outcome = run_drop(drop, results)
     with (results / "effects.csv").open(encoding="utf-8", newline="") as handle:
         ao = next(row for row in csv.DictReader(handle) if row["indicator_id"] == "ao_pct")
-    console.print(f"\n[bold]Demo evaluated[/bold]: delivery {outcome.delivery.key}, run {outcome.run_id}")
+    console.print(f"\n[bold]Demo evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}")
     console.print(
         f"AO% effect ({ao['estimator']}): {float(ao['estimate']):+.2f} pp, 95% CI [{float(ao['ci_low']):+.2f}; "
         f"{float(ao['ci_high']):+.2f}] (planted {truth['effect_ao']:+g} while absent; sample ATT over the treated "
         f"months {truth['att']['ao_pct']:+.2f})"
     )
-    console.print(f"drop:    {drop}\noutputs: {results}\nreport:  {results / 'report.html'}")
+    console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
+
+
+def _preregister_demo(drop: Path) -> None:
+    """The demo's study gets a plan before its data are evaluated, as a real pilot's should."""
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.deliveries import delivery_for
+    from pipelines.warehouse import Warehouse
+
+    study = prereg.study_of(delivery_for(drop))
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    if not prereg.registrations(warehouse, study):
+        prereg.register(warehouse, prereg.plan_for(study, prereg.today(), prereg.git_commit(), []))
 
 
 @app.command()
@@ -377,10 +498,10 @@ def report(
     from pipelines.run import run_drop
 
     with tempfile.TemporaryDirectory() as scratch:
-        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang, log_level="WARNING")
+        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(scratch) / "report.html", out)
-    console.print(f"wrote {out}")
+    console.print(f"wrote {shown(out)}")
 
 
 @app.command()
@@ -403,7 +524,7 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
         "--port",
         str(port),
     ]
-    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {env['DAGSTER_HOME']}); Ctrl-C stops it")
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {shown(env['DAGSTER_HOME'])}); Ctrl-C stops it")
     raise typer.Exit(subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT))
 
 
@@ -420,7 +541,7 @@ def keygen(
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(new_key() + "\n", encoding="utf-8")
     key_file.chmod(0o600)
-    console.print(f"wrote {key_file} (readable by you only)")
+    console.print(f"wrote {shown(key_file)} (readable by you only)")
 
 
 @app.command()
@@ -441,7 +562,93 @@ def pseudonymise(
     for column in id_column:
         frame[column] = hmac_pseudonyms(frame[column], key)
     write_panel(frame, target)
-    console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
+    console.print(f"wrote {shown(target)}: {len(frame)} rows, {shown(', '.join(id_column))} pseudonymised")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="The pilot in other tools' standards: IATI, XLSForm, DHIS2.")
+import_app = typer.Typer(no_args_is_help=True, help="Data collected with other tools, into the contract.")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+
+
+@export_app.command("iati")
+@friendly_errors
+def export_iati(
+    out: Annotated[Path, typer.Option(help="The .xml file to write (IATI 2.03 iati-activities).")],
+    results: Annotated[Path | None, typer.Option(help="The --out folder of a `pilot run`.")] = None,
+    study: Annotated[str | None, typer.Option(help="A study: its latest outputs.")] = None,
+    org_ref: Annotated[str, typer.Option(help="Your IATI organisation identifier.")] = "XX-AD-PILOT",
+    org_name: Annotated[str, typer.Option(help="Your organisation's name.")] = "Evaluator of the AD pilot",
+) -> None:
+    """The results of a run as IATI activities: one per ToC, its outputs and effects as results."""
+    from report.iati import Publisher, iati_activities, read_results
+
+    if study is not None:
+        # TODO(studies, issue 15): resolve to the study's latest outputs folder once `pilot run --study` exists
+        raise UserError(f"study {study}: studies are not available in this version; use --results OUT_DIR")
+    if results is None:
+        raise UserError("give --results OUT_DIR (the --out folder of a `pilot run`) or --study ID")
+    document = iati_activities(read_results(results), Publisher(ref=org_ref, name=org_name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(document)
+    console.print(f"wrote {out}")
+
+
+@export_app.command("xlsform")
+@friendly_errors
+def export_xlsform(
+    wave: Annotated[str, typer.Option(help="t0, t1 or t2.")],
+    respondent: Annotated[str, typer.Option(help="employee or employer.")],
+    out: Annotated[Path, typer.Option(help="The .xlsx file to write.")],
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+) -> None:
+    """The questionnaire of one wave as an XLSForm (ODK, KoboToolbox), built from the indicator catalogue."""
+    from measures.indicators.xlsform import questions, write_xlsform
+
+    path = write_xlsform(out, wave, respondent, lang)
+    console.print(f"wrote {path}: {len(questions(wave, respondent))} questions for the {respondent} at {wave}")
+
+
+@export_app.command("dhis2")
+@friendly_errors
+def export_dhis2(out: Annotated[Path, typer.Option(help="The .json file to write (DHIS2 metadata import).")]) -> None:
+    """The indicator catalogue as DHIS2 metadata: data elements, indicators, indicator types, category combos."""
+    import json
+
+    from measures.indicators.dhis2 import dhis2_metadata
+
+    metadata = dhis2_metadata()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in metadata.items())
+    console.print(f"wrote {out}: {counts} (POST it to /api/metadata)")
+
+
+@import_app.command("xlsform")
+@friendly_errors
+def import_xlsform(
+    exports: Annotated[list[Path], typer.Argument(help="ODK Central or KoboToolbox exports (CSV or XLSX).")],
+    out: Annotated[Path, typer.Option(help="The survey table to write (survey.csv in a drop folder).")],
+    wave: Annotated[str | None, typer.Option(help="The wave, when the export has no 'wave' column.")] = None,
+    respondent: Annotated[str | None, typer.Option(help="employee or employer, when there is no such column.")] = None,
+) -> None:
+    """Answers collected with `pilot export xlsform` as the contract's long survey table."""
+    import pandas as pd
+
+    from measures.indicators.xlsform import survey_rows_from_export
+
+    parts = []
+    for path in exports:
+        imported = survey_rows_from_export(path, wave, respondent)
+        parts.append(imported.rows)
+        console.print(f"{path.name}: {imported.submissions} submissions, {len(imported.rows)} answers")
+        if imported.dropped_columns:
+            console.print(f"  columns left out (not questions): {', '.join(imported.dropped_columns)}", markup=False)
+        if imported.bsn_rows:
+            console.print(f"  rows left out, pseudonym looks like a BSN: {', '.join(map(str, imported.bsn_rows))}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(parts, ignore_index=True).to_csv(out, index=False, lineterminator="\n")
+    console.print(f"wrote {out}")
 
 
 def main() -> None:

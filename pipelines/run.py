@@ -2,18 +2,26 @@
 
 The run is the same job the UI, the sensor and the schedules launch (same code location, same partition
 of the delivery), executed in this process, so it shows in `pilot ui` afterwards.
+
+Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
+(outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
+console output is silenced: a failure becomes one line (`PipelineFailed`), its stack trace stays in the
+run's event log. A run whose process was killed (-9) stays STARTED in Dagster; the next run marks it failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 from filelock import FileLock
 
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
 from pipelines.definitions import pilot_evaluation_job
@@ -53,23 +61,96 @@ def run_drop(
     min_cell: int = MIN_CELL,
     lang: str = "nl",
     dagster_instance: dg.DagsterInstance | None = None,
-    log_level: str = "INFO",
+    log_level: str = "CRITICAL",
+    max_quarantine_share: float = MAX_QUARANTINE_SHARE,
 ) -> RunOutcome:
     drop = Path(drop).resolve()
+    writable(settings.data_dir(), "the data folder")
+    if out is not None:
+        check_out(Path(out), drop)
     delivery = delivery_for(drop, cutoff)
+    out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
     register(delivery, drop)
     inst = dagster_instance or instance()
+    fail_dead_runs(inst)
     inst.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
-    out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
     job = dg.reconstructable(pilot_evaluation_job)
     run_config = {
-        "resources": {"options": {"config": {"out_dir": str(out), "min_cell": min_cell, "lang": lang}}},
+        "resources": {
+            "options": {
+                "config": {
+                    "out_dir": str(out),
+                    "min_cell": min_cell,
+                    "lang": lang,
+                    "max_quarantine_share": max_quarantine_share,
+                }
+            }
+        },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    result = dg.execute_job(job, inst, run_config=run_config, tags={"dagster/partition": delivery.key})
+    tags = {"dagster/partition": delivery.key, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
     if not result.success:
         raise PipelineFailed(describe_failure(result))
     return RunOutcome(run_id=result.run_id, delivery=delivery, out_dir=out)
+
+
+PID_TAG, HOST_TAG = "pilot/pid", "pilot/host"
+
+
+def writable(folder: Path, label: str, create: bool = True) -> None:
+    """One line, before any computation, when `folder` cannot be written (or created). Without `create`, a
+    folder that does not exist yet is left uncreated: its nearest existing parent must be writable."""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        probe = next(p for p in (folder, *folder.parents) if p.exists())
+        if not probe.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UserError(f"{label} {folder}: cannot write there ({exc.strerror or type(exc).__name__})") from None
+
+
+def check_out(out: Path, drop: Path) -> None:
+    """OUT lies outside the drop, is no link and holds none; and it can be written."""
+    if out.resolve().is_relative_to(drop) or drop.is_relative_to(out.resolve()):
+        raise UserError(f"--out {out}: lies inside the drop (or holds it); choose a folder outside the delivery")
+    if out.is_symlink():
+        raise UserError(f"--out {out}: is a link; outputs are never written through links")
+    if out.is_dir():
+        link = next((p for p in sorted(out.rglob("*")) if p.is_symlink()), None)
+        if link is not None:
+            raise UserError(
+                f"--out {out}: holds a link ({link.relative_to(out)}); outputs are never written through links"
+            )
+    writable(out, "--out", create=False)
+
+
+def fail_dead_runs(inst: dg.DagsterInstance) -> list[str]:
+    """Runs of `pilot run` on this machine that are still STARTED although their process is gone (killed
+    with -9, a power cut): marked failed, so that Dagster does not show them running forever."""
+    dead = []
+    for record in inst.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if not pid or host != socket.gethostname() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        inst.report_run_failed(run)
+        inst.report_engine_event(f"run {run.run_id}: its process {pid} is gone (killed); marked failed", run)
+        dead.append(run.run_id)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def describe_failure(result: dg.ExecutionResult) -> str:

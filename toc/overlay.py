@@ -5,7 +5,8 @@ builds that mapping from its effects table. A node is an improvement or a worsen
 significant: by the p-value adjusted within the indicator's family of hypotheses when the result has one
 (below :data:`SIGNIFICANCE`; the estimate's sign gives the direction), else when the 95% CI excludes zero.
 The palette is Okabe-Ito (colour-blind safe) and every class also carries a text marker, so the diagram
-reads in grey print too.
+reads in grey print too. Assumptions and preconditions get the outcome of their check (`CHECK_STYLES`) in
+the same palette.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from toc.lang import Lang, number, translated
 ResultClass = Literal["improvement", "worsening", "no_evidence", "not_measured"]
 #: An adjusted p-value below this counts as an effect.
 SIGNIFICANCE = 0.05
+#: The outcome of an assumption or precondition check (`assumptions.csv`'s `status`).
+CheckStatus = Literal["holds", "fails", "untested"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,13 @@ RESULT_STYLES: dict[ResultClass, ResultStyle] = {
     ),
     "no_evidence": ResultStyle("#F0E442", "○", "geen bewijs in beide richtingen", "no evidence either way"),
     "not_measured": ResultStyle("#FFFFFF", "–", "niet gemeten", "not measured"),
+}
+
+
+CHECK_STYLES: dict[CheckStatus, ResultStyle] = {
+    "holds": ResultStyle("#009E73", "✓", "houdt stand", "holds"),
+    "fails": ResultStyle("#D55E00", "✗", "houdt geen stand", "fails"),
+    "untested": ResultStyle("#FFFFFF", "?", "niet getoetst", "not tested"),
 }
 
 

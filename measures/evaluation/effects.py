@@ -38,6 +38,12 @@ from measures.estimation.inference import SEED, Estimate, family_adjusted
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id
 
+#: The pilot's primary indicator: the effect the asset check, the business case and the pre-registered plan use.
+PRIMARY_INDICATOR = "ao_pct"
+#: The estimator of the primary effect (and of the other administrative ones), as the plan records it; effects.csv's
+#: `estimator` column says per row what a run used.
+ESTIMATOR = "imputation"
+
 #: effects.csv, in this order (the function that fills it is `effects_tables`).
 EFFECT_COLUMNS = (
     "indicator_id estimate se ci_low ci_high p_value p_value_wild p_value_ri q_value family estimator "
@@ -276,11 +282,30 @@ def _estimates_frame(rows: list[dict]) -> pd.DataFrame:
     return table.drop(columns="_order").reset_index(drop=True)
 
 
+BALANCE_COLUMNS = [
+    "variable",
+    "mean_intervention",
+    "sd_intervention",
+    "n_intervention",
+    "mean_comparison",
+    "sd_comparison",
+    "n_comparison",
+    "std_diff",
+    "suppressed",
+]
+
+
 def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = MIN_CELL) -> pd.DataFrame:
-    """The balance table at baseline; a variable with fewer than `min_n` people in a group is suppressed."""
+    """The balance table at baseline. A variable with fewer than `min_n` people in a group is suppressed:
+    its means, SDs, standardised difference *and counts* are emptied here, before the table is stored or
+    shown anywhere (a count of 3 is as telling as a mean of 3 people). No variable: no rows, same columns."""
     present = [v for v in variables if v in baseline and baseline[v].notna().any()]
+    if not present:
+        return pd.DataFrame({c: pd.Series(dtype="object" if c == "variable" else "float64") for c in BALANCE_COLUMNS})
     table = balance_table(baseline, "treated_group", present)
-    small = (table["n_intervention"] < min_n) | (table["n_comparison"] < min_n)
+    small = ((table["n_intervention"] < min_n) | (table["n_comparison"] < min_n)).to_numpy()
     numbers = [c for c in table.columns if c != "variable" and not c.startswith("n_")]
     table.loc[small, numbers] = np.nan
-    return table.assign(suppressed=small.astype(int))
+    for count in ("n_intervention", "n_comparison"):
+        table[count] = table[count].where(~small).astype("Int64")
+    return table.assign(suppressed=small.astype(int))[BALANCE_COLUMNS]

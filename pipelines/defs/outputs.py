@@ -1,12 +1,13 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json
-and report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
-drop gives the same bytes; run.json says what produced them.
+effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv,
+warnings.csv, ingest.json, run.json, narrative.nl.md, narrative.en.md and report.html (and the study's pre-registered
+plan, when there is one, as preregistration.nl.md and .en.md). The CSVs hold no timestamps and have a fixed row order
+and number format, so that the same drop gives the same bytes; run.json says what produced them and whether the run
+kept to the plan.
 """
 
 import json
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -14,20 +15,26 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
+from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS, IngestSummary
+from measures.evaluation.assumptions import ASSUMPTION_COLUMNS, results_from_table
+from measures.evaluation.calendar import run_calendar
 from measures.evaluation.effects import EFFECT_COLUMNS, ESTIMATE_COLUMNS
 from measures.evaluation.event_studies import EVENT_COLUMNS
 from measures.evaluation.panels import Panels
+from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.trends import TREND_COLUMNS
-from pipelines import settings
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends, return_to_work
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
+from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import drop_of, file_checksums
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
-from toc.lang import checked_lang
+from report.narrative import NarrativeInputs, narrative_markdown
+from toc.lang import LANGS, checked_lang
+from toc.load import resolve
 
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
@@ -36,9 +43,13 @@ OUTPUT_FILES = (
     "trends.csv",
     "event_study.csv",
     "balance.csv",
+    "assumptions.csv",
     "quarantine.csv",
+    "warnings.csv",
     "ingest.json",
     "run.json",
+    "narrative.nl.md",
+    "narrative.en.md",
     "report.html",
 )
 
@@ -46,9 +57,19 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, return_to_work, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, "
-    "run.json and report.html.",
+    deps=[
+        indicator_trends,
+        effects,
+        event_study,
+        return_to_work,
+        balance,
+        assumptions,
+        preregistration,
+        toc_diagrams,
+        "quarantine",
+    ],
+    description="effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, "
+    "quarantine.csv, warnings.csv, ingest.json, run.json, narrative.nl.md, narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -63,7 +84,10 @@ def evaluation_outputs(
             "trends",
             "event_study",
             "balance",
+            "assumptions",
+            "preregistration",
             "quarantine",
+            "warnings",
             "ingest_summary",
             "survival_curves",
             "rmst",
@@ -75,12 +99,22 @@ def evaluation_outputs(
     _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
     _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
     _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
+    _csv(tables["assumptions"], ASSUMPTION_COLUMNS, folder / "assumptions.csv")
     _csv(
         tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
     )
+    _csv(tables["warnings"].sort_values(["table", "row"], kind="stable"), WARNING_COLUMNS, folder / "warnings.csv")
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, delivery, options), folder / "run.json")
+    comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
+    provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
+    _json(_run_info(context, delivery, options) | provenance, folder / "run.json")
+    _plan_files(warehouse, delivery, folder)
+    tocs = [resolve(t) for t in AKC_TOCS]
+    checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
+    story = NarrativeInputs(tables["effects"], panels.tables["employers"], panels.tables["activities"], checked)
+    for lang in LANGS:
+        (folder / f"narrative.{lang}.md").write_text(narrative_markdown(tocs, story, lang), encoding="utf-8")
     inputs = ReportInputs(
         delivery=delivery.key,
         cutoff=delivery.cutoff,
@@ -98,6 +132,8 @@ def evaluation_outputs(
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
+        assumptions=checked,
+        preregistration=comparison,
         toc_svgs={
             t: (folder / "toc" / f"{t}-results.svg").read_text(encoding="utf-8")
             for t in AKC_TOCS
@@ -130,18 +166,29 @@ def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     return {r.table: r.as_json() for r in records}
 
 
+def _plan_files(warehouse: Warehouse, delivery, folder: Path) -> None:
+    """The study's registered plan, readable, beside the results it governs (none: no files)."""
+    history = registrations(warehouse, study_of(delivery))
+    if not history:
+        return
+    earlier = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in history[:-1]]
+    for lang in LANGS:
+        text = plan_markdown(history[-1].plan, lang, earlier)
+        (folder / f"preregistration.{lang}.md").write_text(text, encoding="utf-8")
+
+
 def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:
     drop = drop_of(delivery)
     return {
         "package": "ad-pilot-toolkit",
         "version": _version(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "contract_version": CONTRACT_VERSION,
         "delivery": delivery.key,
         "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
         "input_files": file_checksums(drop),
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
-        "dagster_run_id": context.run_id,
+        "dagster_run_id": context.run.run_id,
     }
 
 
@@ -150,13 +197,3 @@ def _version() -> str:
         return metadata.version("ad-pilot-toolkit")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
