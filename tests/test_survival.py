@@ -57,3 +57,20 @@ def test_a_group_without_employees_cannot_be_compared():
     data = returns(3)
     with pytest.raises(EstimationError):
         rmst_difference(data[data["group"] == 1], "duration", "event", "group", "employer", horizon=12)
+
+
+def test_the_vectorised_bootstrap_equals_kaplan_meier_on_each_resample():
+    from measures.estimation.survival import _areas, _counts
+
+    data = returns(4).astype({"duration": float})
+    data.loc[data.index[::7], "duration"] += 0.5  # times off the whole months too
+    grid = np.unique(data["duration"].to_numpy(float))
+    grid = grid[grid < 12]
+    codes = pd.factorize(data["employer"], sort=True)[0]
+    events, exits, sizes = _counts(data["duration"].to_numpy(float), data["event"].to_numpy(), codes, 10, grid)
+    picks = np.random.default_rng(5).integers(0, 10, size=(20, 10))
+    selection = np.stack([np.bincount(p, minlength=10) for p in picks]).astype(float)
+    areas = _areas(selection @ events, selection @ exits, selection @ sizes, grid, 12)
+    for pick, area in zip(picks, areas, strict=True):
+        sample = pd.concat([data[data["employer"] == e] for e in pick])
+        assert area == pytest.approx(restricted_mean(kaplan_meier(sample["duration"], sample["event"]), 12), abs=1e-12)

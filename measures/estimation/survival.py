@@ -14,7 +14,8 @@ Rules:
   estimate (negative: a faster return).
 * Its interval resamples employers with replacement within each group (a clustered, stratified
   bootstrap, seeded) and takes the 2.5 and 97.5 percentiles; with few employers per group it is
-  approximate, which the flags of the effects say.
+  approximate, which the flags of the effects say. The draws are computed together from per-employer
+  counts (seventy thousand employees and 999 draws take a fraction of a second).
 """
 
 from __future__ import annotations
@@ -118,18 +119,47 @@ def rmst_difference(
 
 
 def _bootstrap(arms: dict, duration: str, event: str, cluster: str, horizon: float, reps: int, seed: int) -> np.ndarray:
-    """RMST differences with employers resampled with replacement within each group."""
+    """RMST differences with employers resampled with replacement within each group.
+
+    Vectorised over the draws: each employer's returns and exits are counted once on the grid of the times
+    below the horizon; a draw's counts are the chosen employers' summed (a B x G selection matrix times the
+    G x T counts), from which the Kaplan-Meier curve and its area follow exactly as in :func:`kaplan_meier`."""
     rng = np.random.default_rng(seed)
-    pieces = {
-        g: [(part[duration].to_numpy(float), part[event].to_numpy(int)) for _, part in a.groupby(cluster, sort=True)]
-        for g, a in arms.items()
-    }
-    draws = np.empty(reps)
-    for b in range(reps):
-        rmst = {}
-        for g, parts in pieces.items():
-            chosen = [parts[i] for i in rng.integers(0, len(parts), len(parts))]
-            curve = kaplan_meier(np.concatenate([c[0] for c in chosen]), np.concatenate([c[1] for c in chosen]))
-            rmst[g] = restricted_mean(curve, horizon)
-        draws[b] = rmst[1] - rmst[0]
-    return draws
+    grid = np.unique(np.concatenate([a[duration].to_numpy(float) for a in arms.values()]))
+    grid = grid[grid < horizon]
+    rmst = {}
+    for g, arm in arms.items():
+        codes = pd.factorize(arm[cluster], sort=True)[0]
+        n_clusters = int(codes.max()) + 1
+        events, exits, sizes = _counts(arm[duration].to_numpy(float), arm[event].to_numpy(int), codes, n_clusters, grid)
+        chosen = rng.integers(0, n_clusters, size=(reps, n_clusters))
+        selection = np.zeros((reps, n_clusters))
+        np.add.at(selection, (np.repeat(np.arange(reps), n_clusters), chosen.ravel()), 1.0)
+        rmst[g] = _areas(selection @ events, selection @ exits, selection @ sizes, grid, horizon)
+    return rmst[1] - rmst[0]
+
+
+def _counts(duration: np.ndarray, event: np.ndarray, codes: np.ndarray, n_clusters: int, grid: np.ndarray):
+    """Per cluster: returns and exits (returns and censorings) at each grid time, and the cluster's size."""
+    position = np.searchsorted(grid, duration)
+    on_grid = (
+        (position < len(grid)) & (grid[np.minimum(position, len(grid) - 1)] == duration) if len(grid) else duration < 0
+    )
+    events = np.zeros((n_clusters, len(grid)))
+    exits = np.zeros((n_clusters, len(grid)))
+    np.add.at(events, (codes[on_grid], position[on_grid]), event[on_grid])
+    np.add.at(exits, (codes[on_grid], position[on_grid]), 1.0)
+    return events, exits, np.bincount(codes, minlength=n_clusters).astype(float)
+
+
+def _areas(events: np.ndarray, exits: np.ndarray, sizes: np.ndarray, grid: np.ndarray, horizon: float) -> np.ndarray:
+    """The area under each row's Kaplan-Meier curve from 0 to ``horizon`` (rows: draws; columns: grid times)."""
+    if len(grid) == 0:
+        return np.full(len(sizes), float(horizon))
+    left_before = np.cumsum(exits, axis=1) - exits  # who left strictly before each time
+    at_risk = sizes[:, None] - left_before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
+    survival = np.cumprod(1.0 - hazard, axis=1)  # just after each grid time
+    widths = np.diff(np.concatenate([grid, [horizon]]))
+    return grid[0] + survival @ widths
