@@ -199,6 +199,36 @@ def over_time_figure(
     return fig
 
 
+def survival_figure(curves: pd.DataFrame, lang: Lang = "nl") -> Figure:
+    """Kaplan-Meier "still absent" curves per group, as steps (each group its colour, line style and marker);
+    a curve ends where too few employees are left at risk to show."""
+    fig, ax = _figure(figsize=SIZES["wide"])
+    for group, style in GROUP_STYLE.items():
+        part = curves.loc[curves["group"] == group].sort_values("time")
+        if part.empty:
+            continue
+        ax.step(
+            part["time"].to_numpy(float),
+            part["survival"].to_numpy(float),
+            where="post",
+            color=style["color"],
+            linestyle=style["linestyle"],
+            label=TEXT[lang][group],
+        )
+        ax.plot(
+            part["time"].to_numpy(float)[-1:],
+            part["survival"].to_numpy(float)[-1:],
+            style["marker"],
+            color=style["color"],
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(TEXT[lang]["axis_months_since_start"])
+    ax.set_ylabel(TEXT[lang]["axis_still_absent"])
+    ax.legend(frameon=False, fontsize=8, ncols=2, loc="best")
+    fig.tight_layout()
+    return fig
+
+
 def png(fig: Figure, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})

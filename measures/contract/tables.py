@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toc.lang import Lang
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"  # 1.1: cases.end_reason
 
 ColumnKind = Literal["id", "enum", "date", "month", "number", "text"]
+#: How an absence can end (cases.end_reason); only a return to work is an event for the time to return.
+END_REASONS = ("return_to_work", "exit", "wia", "other")
 #: File types a table may come in; the base name of the file is the table name.
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
@@ -272,6 +274,28 @@ CASES = Table(
             example="",
             description_nl="Volledige werkhervatting of uitstroom; leeg als het verzuim loopt.",
             description_en="Full return to work or exit; empty while absence continues.",
+        ),
+        Column(
+            name="end_reason",
+            kind="enum",
+            required=False,
+            nullable=True,
+            values=END_REASONS,
+            aliases={
+                "werkhervatting": "return_to_work",
+                "hersteld": "return_to_work",
+                "uitstroom": "exit",
+                "uit dienst": "exit",
+                "anders": "other",
+                "overig": "other",
+            },
+            example="return_to_work",
+            description_nl="Waarom het verzuim eindigde (bij end_date): return_to_work (volledige werkhervatting), exit "
+            "(uit dienst of uit de pilot), wia (instroom in de WIA), other; leeg = onbekend (telt als gecensureerd: "
+            "de werknemer is gevolgd tot end_date).",
+            description_en="Why the absence ended (with end_date): return_to_work (full return to work), exit (left "
+            "the employer or the pilot), wia (WIA inflow), other; empty = unknown (counts as censored: the employee "
+            "was followed until end_date).",
         ),
     ),
 )

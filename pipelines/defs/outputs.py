@@ -1,11 +1,11 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, ingest.json,
-deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html (and the study's
-pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns come from the declared result
-tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format,
-so that the same deliveries give the same bytes; run.json says what produced them and whether the run kept to the
-plan.
+effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv,
+warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and
+report.html (and the study's pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns
+come from the declared result tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed
+row order and number format, so that the same deliveries give the same bytes; run.json says what produced them and
+whether the run kept to the plan.
 
 ingest.json, quarantine.csv and warnings.csv describe the evaluation's own delivery (the newest it assembles);
 deliveries.csv lists every delivery of the study up to it, with what each added and revised;
@@ -26,7 +26,7 @@ from measures.evaluation.calendar import run_calendar
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.results import RESULTS, ResultTable
-from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends
+from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends, return_to_work
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import Delivery, as_of, files_of
@@ -44,6 +44,7 @@ from toc.load import resolve
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
     "effects.csv",
+    "estimates.csv",
     "trends.csv",
     "event_study.csv",
     "balance.csv",
@@ -63,9 +64,20 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, "
-    "ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html.",
+    deps=[
+        indicator_trends,
+        effects,
+        event_study,
+        return_to_work,
+        balance,
+        assumptions,
+        preregistration,
+        toc_diagrams,
+        "quarantine",
+    ],
+    description="effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, "
+    "quarantine.csv, warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, "
+    "narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -73,12 +85,13 @@ def evaluation_outputs(
     evaluation = delivery_of(context)
     folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
-    results = ["effects", "trends", "event_study", "balance", "assumptions", "preregistration"]
-    tables = warehouse.read_many(results, evaluation.key)
+    results = ["effects", "estimates", "trends", "event_study", "balance", "assumptions", "preregistration"]
+    tables = warehouse.read_many([*results, "survival_curves", "rmst"], evaluation.key)
     tables |= warehouse.read_many(["quarantine", "warnings", "ingest_summary"], evaluation.delivery_key)
     tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
     tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
-    for name in ("effects", "trends", "event_study", "balance", "assumptions", "deliveries", "effects_over_time"):
+    written = ("effects", "estimates", "trends", "event_study", "balance", "assumptions", "deliveries")
+    for name in (*written, "effects_over_time"):
         _csv(tables[name], RESULTS[name], folder)
     for name in ("quarantine", "warnings"):
         _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
@@ -103,7 +116,10 @@ def evaluation_outputs(
         survey=panels.survey,
         trends=tables["trends"],
         effects=tables["effects"],
+        estimates=tables["estimates"],
         event_study=tables["event_study"],
+        survival_curves=tables["survival_curves"],
+        rmst=tables["rmst"],
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
