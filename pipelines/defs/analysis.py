@@ -10,15 +10,21 @@ import dagster as dg
 import pandas as pd
 
 from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
+from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.thresholds import BALANCE_THRESHOLD, PRETREND_ALPHA
 from measures.evaluation.trends import indicator_trends as compute_trends
 from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from pipelines.delivery_assets import delivery_asset, delivery_of
-from pipelines.metadata import image, markdown_table
+from pipelines.metadata import image, markdown_table, text_table
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
+from report.comparison import by_layer, comparison_columns, comparison_table
+from toc.lang import checked_lang
+
+#: The AO% trend at 200 dpi: 1240 px wide, legible when the UI shows it full width.
+AO_DPI = 200
 
 
 @delivery_asset(
@@ -30,15 +36,22 @@ from report import plots
 def indicator_trends(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    lang = checked_lang(options.lang)
     trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"trends": trends})
-    fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    names, unit = labels(lang), units(lang)
+    shown = set(trends["indicator_id"])
+    admin = [i for i in (*ADMIN_MONTHLY, "rtw_12m") if i in shown]
+    survey = by_layer(sorted(shown - set(admin)), lang)
+    ao = plots.trend_figure(trends, "ao_pct", names["ao_pct"], unit["ao_pct"], lang)
     return dg.MaterializeResult(
         metadata={
+            # first on the page: both groups over time for every indicator, then AO% large
+            "trends_administrative": image(plots.png(plots.trend_grid(trends, admin, names, unit, lang, 2)), "admin"),
+            "trends_questionnaires": image(plots.png(plots.trend_grid(trends, survey, names, unit, lang)), "survey"),
+            "ao_pct_trend": image(plots.png(ao, dpi=AO_DPI), names["ao_pct"]),
             "dagster/row_count": len(trends),
             "suppressed_cells": int(trends["suppressed"].sum()),
-            "ao_pct_trend": image(plots.png(fig), "AO% per group"),
-            "preview": markdown_table(trends.loc[trends["indicator_id"].isin(ADMIN_MONTHLY)], max_rows=30),
         }
     )
 
@@ -57,15 +70,17 @@ def indicator_trends(
 def effects(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    lang = checked_lang(options.lang)
     table = effects_table(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"effects": table})
+    means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata: dict[str, Any] = {
-        "effects": markdown_table(table[[c for c in table.columns if c not in ("se", "n_obs", "method", "df")]]),
+        "group_comparison": text_table(comparison_table(table, means, lang), list(comparison_columns(lang).values())),
+        "forest_plot": image(plots.png(plots.forest_figure(table, labels(lang), units(lang), lang)), "forest plot"),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
-        "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
     }
     if estimated:
         row = ao.iloc[0]

@@ -16,6 +16,7 @@ import pandas as pd
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.trends import TREND_COLUMNS
 from pipelines import settings
@@ -23,9 +24,11 @@ from pipelines.defs.analysis import balance, effects, event_study, indicator_tre
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.deliveries import drop_of, file_checksums
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
+from pipelines.metadata import text_table
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
+from report.findings import key_findings
 from toc.lang import checked_lang
 
 FLOAT_FORMAT = "%.10g"
@@ -86,11 +89,19 @@ def evaluation_outputs(
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
     )
-    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
+    lang = checked_lang(options.lang)
+    (folder / "report.html").write_text(build_report(inputs, lang), encoding="utf-8")
+    means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    findings = key_findings(tables["effects"], means, tables["balance"], tables["trends"], options.min_cell, lang)
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
             "report": dg.MetadataValue.path(str(folder / "report.html")),
+            "main_effects": text_table(findings.main_effects, findings.main_effect_columns),
+            "balance": dg.MetadataValue.text(findings.balance),
+            "imbalanced_variables": ", ".join(findings.imbalanced) or "–",
+            "suppressed": dg.MetadataValue.text(findings.suppression),
+            **{f"suppressed_{table}": n for table, n in findings.suppressed.items()},
+            "folder": dg.MetadataValue.path(str(folder)),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
             "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
