@@ -7,6 +7,8 @@ import os
 import signal
 import socket
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,3 +87,16 @@ def dagster_process(command: list[str], log: Path, cwd: Path) -> Iterator[subpro
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Until the Dagster webserver on `port` answers (failing with the end of `log` if `proc` died first)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, f"server exited: {log.read_text()[-2000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"server did not come up: {log.read_text()[-2000:]}")

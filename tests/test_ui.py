@@ -4,7 +4,6 @@ effects metadata is read back through GraphQL."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 import urllib.request
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pipeline_support import dagster_process, free_port, isolate, simulate
+from pipeline_support import dagster_process, free_port, isolate, simulate, wait_until_up
 
 from pipelines.deliveries import delivery_for, register
 
@@ -43,20 +42,8 @@ def webserver(monkeypatch, tmp_path):
     port = free_port()
     command = [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml"]
     with dagster_process([*command, "-h", "127.0.0.1", "-p", str(port)], tmp_path / "webserver.log", ROOT) as proc:
-        _wait_until_up(port, proc, tmp_path / "webserver.log")
+        wait_until_up(port, proc, tmp_path / "webserver.log")
         yield GraphQL(port), data
-
-
-def _wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        assert proc.poll() is None, f"webserver exited: {log.read_text()[-2000:]}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
-                return
-        except OSError:
-            time.sleep(1)
-    raise AssertionError(f"webserver did not come up: {log.read_text()[-2000:]}")
 
 
 LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
