@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -271,6 +272,68 @@ def run(
 
 @app.command()
 @friendly_errors
+def preregister(
+    study: Annotated[str, typer.Option(help="Study id (lower case, digits, '-'); a drop on its own: its folder name.")],
+    cutoff: Annotated[
+        list[dt.datetime] | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A planned interim cut-off YYYY-MM-DD; repeatable."),
+    ] = None,
+    primary_indicator: Annotated[str | None, typer.Option(help="Primary indicator (default: the pipeline's).")] = None,
+    estimator: Annotated[str | None, typer.Option(help="Estimator (default: the pipeline's).")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Level of the tests (default: the pipeline's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the plan (default: outputs/preregistration/ID).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Freeze the analysis plan of a study before its effect data are in; a new registration is kept as the next
+    version, and says what moved."""
+    from measures.evaluation.preregistration import canonical_json, compare, describe, plan_markdown
+    from measures.indicators.catalogue import indicators_by_id
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.warehouse import Warehouse
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", study):
+        raise UserError(f"--study: '{study}' is not a study id (lower case letters, digits and '-')")
+    given = {"primary_indicator": primary_indicator, "estimator": estimator, "alpha": alpha}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if primary_indicator is not None and primary_indicator not in indicators_by_id():
+        raise UserError(f"--primary-indicator: '{primary_indicator}' is not in the indicator catalogue")
+    dates = sorted({c.date().isoformat() for c in cutoff or []})
+    plan = prereg.plan_for(study, prereg.today(), prereg.git_commit(), dates, overrides)
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    earlier = prereg.registrations(warehouse, study)
+    registration = prereg.register(warehouse, plan)
+    folder = Path(out) if out else prereg.default_out(study)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "preregistration.json").write_text(canonical_json(plan).decode("utf-8") + "\n", encoding="utf-8")
+    history = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in earlier]
+    for lang in ("nl", "en"):
+        (folder / f"preregistration.{lang}.md").write_text(plan_markdown(plan, lang, history), encoding="utf-8")
+    moved = compare(earlier[-1].plan, plan).changes if earlier else []
+    if as_json:
+        return print_json(
+            {
+                "study": study,
+                "version": registration.version,
+                "plan_sha256": registration.plan_sha256,
+                "replaces": earlier[-1].plan_sha256 if earlier else None,
+                "changes": moved,
+                "folder": str(folder),
+            }
+        )
+    console.print(f"registered version {registration.version} of the plan of study {study}: {registration.plan_sha256}")
+    if earlier:
+        console.print(
+            f"re-registration: replaces version {earlier[-1].version} of {earlier[-1].registered_on} "
+            f"({earlier[-1].plan_sha256[:12]}…); both stay in the warehouse"
+        )
+        for line in [f"  moved: {describe(change)}" for change in moved] or ["  nothing moved"]:
+            console.print(line, markup=False)
+    console.print(f"plan in {folder}: preregistration.json, preregistration.nl.md, preregistration.en.md")
+
+
+@app.command()
+@friendly_errors
 def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
     from measures.evaluation.simulate import SimulationSpec, write_drop
@@ -282,6 +345,7 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     if drop.exists():
         shutil.rmtree(drop)
     truth = write_drop(SimulationSpec(), drop)
+    _preregister_demo(drop)
     outcome = run_drop(drop, results)
     effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
     ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
@@ -292,6 +356,19 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     )
     console.print(f"drop:    {drop}\noutputs: {results}\nreport:  {results / 'report.html'}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
+
+
+def _preregister_demo(drop: Path) -> None:
+    """The demo's study gets a plan before its data are evaluated, as a real pilot's should."""
+    from pipelines import preregistration as prereg
+    from pipelines import settings
+    from pipelines.deliveries import delivery_for
+    from pipelines.warehouse import Warehouse
+
+    study = prereg.study_of(delivery_for(drop))
+    warehouse = Warehouse(database=str(settings.warehouse_path()))
+    if not prereg.registrations(warehouse, study):
+        prereg.register(warehouse, prereg.plan_for(study, prereg.today(), prereg.git_commit(), []))
 
 
 @app.command()
@@ -363,6 +440,92 @@ def pseudonymise(
         frame[column] = hmac_pseudonyms(frame[column], key)
     write_panel(frame, target)
     console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="The pilot in other tools' standards: IATI, XLSForm, DHIS2.")
+import_app = typer.Typer(no_args_is_help=True, help="Data collected with other tools, into the contract.")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+
+
+@export_app.command("iati")
+@friendly_errors
+def export_iati(
+    out: Annotated[Path, typer.Option(help="The .xml file to write (IATI 2.03 iati-activities).")],
+    results: Annotated[Path | None, typer.Option(help="The --out folder of a `pilot run`.")] = None,
+    study: Annotated[str | None, typer.Option(help="A study: its latest outputs.")] = None,
+    org_ref: Annotated[str, typer.Option(help="Your IATI organisation identifier.")] = "XX-AD-PILOT",
+    org_name: Annotated[str, typer.Option(help="Your organisation's name.")] = "Evaluator of the AD pilot",
+) -> None:
+    """The results of a run as IATI activities: one per ToC, its outputs and effects as results."""
+    from report.iati import Publisher, iati_activities, read_results
+
+    if study is not None:
+        # TODO(studies, issue 15): resolve to the study's latest outputs folder once `pilot run --study` exists
+        raise UserError(f"study {study}: studies are not available in this version; use --results OUT_DIR")
+    if results is None:
+        raise UserError("give --results OUT_DIR (the --out folder of a `pilot run`) or --study ID")
+    document = iati_activities(read_results(results), Publisher(ref=org_ref, name=org_name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(document)
+    console.print(f"wrote {out}")
+
+
+@export_app.command("xlsform")
+@friendly_errors
+def export_xlsform(
+    wave: Annotated[str, typer.Option(help="t0, t1 or t2.")],
+    respondent: Annotated[str, typer.Option(help="employee or employer.")],
+    out: Annotated[Path, typer.Option(help="The .xlsx file to write.")],
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+) -> None:
+    """The questionnaire of one wave as an XLSForm (ODK, KoboToolbox), built from the indicator catalogue."""
+    from measures.indicators.xlsform import questions, write_xlsform
+
+    path = write_xlsform(out, wave, respondent, lang)
+    console.print(f"wrote {path}: {len(questions(wave, respondent))} questions for the {respondent} at {wave}")
+
+
+@export_app.command("dhis2")
+@friendly_errors
+def export_dhis2(out: Annotated[Path, typer.Option(help="The .json file to write (DHIS2 metadata import).")]) -> None:
+    """The indicator catalogue as DHIS2 metadata: data elements, indicators, indicator types, category combos."""
+    import json
+
+    from measures.indicators.dhis2 import dhis2_metadata
+
+    metadata = dhis2_metadata()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in metadata.items())
+    console.print(f"wrote {out}: {counts} (POST it to /api/metadata)")
+
+
+@import_app.command("xlsform")
+@friendly_errors
+def import_xlsform(
+    exports: Annotated[list[Path], typer.Argument(help="ODK Central or KoboToolbox exports (CSV or XLSX).")],
+    out: Annotated[Path, typer.Option(help="The survey table to write (survey.csv in a drop folder).")],
+    wave: Annotated[str | None, typer.Option(help="The wave, when the export has no 'wave' column.")] = None,
+    respondent: Annotated[str | None, typer.Option(help="employee or employer, when there is no such column.")] = None,
+) -> None:
+    """Answers collected with `pilot export xlsform` as the contract's long survey table."""
+    import pandas as pd
+
+    from measures.indicators.xlsform import survey_rows_from_export
+
+    parts = []
+    for path in exports:
+        imported = survey_rows_from_export(path, wave, respondent)
+        parts.append(imported.rows)
+        console.print(f"{path.name}: {imported.submissions} submissions, {len(imported.rows)} answers")
+        if imported.dropped_columns:
+            console.print(f"  columns left out (not questions): {', '.join(imported.dropped_columns)}", markup=False)
+        if imported.bsn_rows:
+            console.print(f"  rows left out, pseudonym looks like a BSN: {', '.join(map(str, imported.bsn_rows))}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(parts, ignore_index=True).to_csv(out, index=False, lineterminator="\n")
+    console.print(f"wrote {out}")
 
 
 def main() -> None:

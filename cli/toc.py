@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +14,11 @@ from rich.table import Table
 from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
 from toc.diff import diff_tocs
 from toc.errors import TocError
-from toc.graph import pathways
+from toc.graph import pathway_record, pathways
 from toc.lang import checked_lang
-from toc.load import load_shipped, parse_toc, resolve, shipped_paths
+from toc.load import load_shipped, load_toc, parse_toc, resolve, shipped_paths
 from toc.models import MAIN_LAYERS, TheoryOfChange
+from toc.overlay import RESULT_STYLES
 from toc.render import FORMATS, render
 from toc.rules import validate_paths
 
@@ -96,11 +99,19 @@ def validate(
     ] = None,
 ) -> None:
     """Exit 0 when valid; otherwise one line per problem and exit 1."""
-    problems = [str(p) for p in validate_paths(paths or shipped_paths())]
-    if not paths:
-        from measures.indicators.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
+    files = paths or shipped_paths()
+    problems = [str(p) for p in validate_paths(files)]
+    from measures.evaluation.assumptions import validate_checks  # checks name measures of the evaluation
+    from measures.indicators.catalogue import validate_catalogue  # the catalogue points into the shipped ToCs
 
-        problems += validate_catalogue()
+    loaded = {}
+    for path in files:
+        with contextlib.suppress(TocError):  # a file that does not load: its problems are listed above
+            loaded[str(path)] = load_toc(path)
+    problems += validate_checks(loaded)
+    if not paths:
+        with contextlib.suppress(TocError):
+            problems += validate_catalogue()
     for line in problems:
         err_console.print(line, markup=False, highlight=False)
     if problems:
@@ -123,12 +134,7 @@ def render_cmd(
 ) -> None:
     """Draw a ToC bottom to top in the report's colours, through Graphviz's dot."""
     toc = resolve(toc_id)
-    results = None
-    if overlay is not None:
-        from measures.indicators.node_results import node_results_from_effects_csv
-
-        results = node_results_from_effects_csv(toc.id, overlay)
-    path = render(toc, fmt, output, lang=checked_lang(lang), results=results)
+    path = render(toc, fmt, output, lang=checked_lang(lang), results=_overlay_results(toc, overlay))
     console.print(f"wrote {path}")
 
 
@@ -137,18 +143,34 @@ def render_cmd(
 def paths_cmd(
     toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")],
     start: Annotated[str, typer.Option("--from", help="Node id to start from.")],
+    overlay: Annotated[
+        Path | None, typer.Option(help="effects.csv of a run: say whether each node on a pathway improved.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Every pathway from a node up to the long-term effects."""
+    """Every pathway from a node up to the long-term effects, with its weakest link (and, with --overlay,
+    what the run measured on each node)."""
     toc = resolve(toc_id)
-    found = pathways(toc, start)
+    results = _overlay_results(toc, overlay)
+    records = [pathway_record(toc, path, results) for path in pathways(toc, start)]
     if as_json:
-        return print_json({"toc": toc.id, "from": start, "pathways": found})
+        return print_json(records)
     labels = {n.id: n.label_nl for n in toc.nodes}
-    for path in found:
-        console.print(" → ".join(f"{labels[n]} [dim]({n})[/dim]" for n in path))
-    if not found:
+    for record in records:
+        marks = {m["node"]: RESULT_STYLES[m["result"]].marker + " " for m in record.get("measured", [])}
+        console.print(" → ".join(f"{marks.get(n, '')}{labels[n]} [dim]({n})[/dim]" for n in record["nodes"]))
+        if weakest := record["weakest_link"]:
+            console.print(f"   weakest link: {weakest['source']} → {weakest['target']} ({weakest['grade']})")
+    if not records:
         console.print(f"no pathway from {start} to a long-term effect")
+
+
+def _overlay_results(toc: TheoryOfChange, overlay: Path | None):
+    if overlay is None:
+        return None
+    from measures.indicators.node_results import node_results_from_effects_csv
+
+    return node_results_from_effects_csv(toc.id, overlay)
 
 
 @app.command("diff")
@@ -204,6 +226,30 @@ def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: Js
         table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
     console.print(table)
     console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="A ToC as a causal DAG for other tools, on stdout.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("dagitty")
+@friendly_errors
+def export_dagitty(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """dagitty syntax (dagitty.net, R dagitty): intervention as exposure, long-term effects as outcomes."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_dagitty
+
+    sys.stdout.write(to_dagitty(pilot_dag(resolve(toc_id))))
+
+
+@export_app.command("gml")
+@friendly_errors
+def export_gml(toc_id: Annotated[str, typer.Argument(help="ToC id or path to a ToC file.")]) -> None:
+    """GML (DoWhy, networkx, Gephi): the same DAG, with roles, layers, labels and `observed` per node."""
+    from measures.indicators.identification import pilot_dag
+    from toc.export import to_gml
+
+    sys.stdout.write(to_gml(pilot_dag(resolve(toc_id))))
 
 
 def main() -> None:

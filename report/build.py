@@ -16,11 +16,14 @@ import jinja2
 import pandas as pd
 
 from measures.contract.tables import GROUPS, WAVES
+from measures.evaluation.assumptions import AssumptionResult
 from measures.evaluation.business_case import DAILY_WAGE, MeasuredBusinessCase, business_case, measured_business_case
 from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
-from report import plots
+from report import integrity, plots
+from report.identification import identification_rows
+from report.narrative import NarrativeInputs
 from report.text import SOURCE, TEXT
 from toc.lang import Lang, checked_lang, number, translated
 from toc.load import load_shipped
@@ -47,6 +50,8 @@ class ReportInputs:
     ingest: dict[str, dict]
     quarantine: pd.DataFrame
     toc_svgs: dict[str, str] = field(default_factory=dict)  # ToC id -> results-annotated SVG
+    assumptions: list[AssumptionResult] = field(default_factory=list)  # of the ToCs in `toc_svgs`
+    preregistration: dict | None = None  # run.json's `preregistration`; None: not compared
 
 
 def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
@@ -93,15 +98,28 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "legend": [
             {"fill": s.fill, "marker": s.marker, "label": translated(s, "label", lang)} for s in RESULT_STYLES.values()
         ],
+        "banner": integrity.banner(inputs.preregistration, lang),
+        "assumptions": integrity.assumption_rows(_tocs(inputs), inputs.assumptions, lang),
+        "contribution": integrity.contribution(_tocs(inputs), _story_inputs(inputs), lang),
         "quality": _quality(inputs),
         "reasons": _reasons(inputs),
         "business": _business(inputs),
         "literature": business_case(daily_wage=DAILY_WAGE),
         "daily_wage": DAILY_WAGE,
         "balance_threshold": BALANCE_THRESHOLD,
+        "identification": identification_rows(inputs.effects, inputs.toc_svgs.keys(), lang),
         "source": SOURCE,
     }
     return env.get_template("report.html.j2").render(**context)
+
+
+def _tocs(inputs: ReportInputs) -> list:
+    """The ToCs the report shows (those of the run's diagrams), in file order."""
+    return [toc for toc in load_shipped().values() if toc.id in inputs.toc_svgs]
+
+
+def _story_inputs(inputs: ReportInputs) -> NarrativeInputs:
+    return NarrativeInputs(inputs.effects, inputs.employers, inputs.activities, inputs.assumptions)
 
 
 def _num(value, digits: int, lang: Lang) -> str:

@@ -60,6 +60,26 @@ TEXT: dict[Lang, dict[str, str]] = {
         "pretrend_none": "Geen perioden vóór aanmelding: geen toets op pre-trends.",
         "toc": "Wat de data zeggen over de Theory of Change",
         "toc_intro": "Elke uitkomst gekleurd naar het effect op haar primaire indicator: verbetering of verslechtering als het 95%-BI nul uitsluit (in de richting die als verbetering telt), anders geen bewijs; wit: niet gemeten.",
+        "prereg_missing": "Geen vooraf geregistreerd analyseplan voor studie '{study}': de analyse is niet vastgelegd voordat de gegevens binnenkwamen (`pilot preregister`).",
+        "prereg_moved": "Let op: deze run wijkt af van het vooraf geregistreerde analyseplan. Wat er sinds de registratie veranderde:",
+        "prereg_held": "Analyseplan geregistreerd op {date} (versie {version}, SHA-256 {sha}…).",
+        "prereg_versions": "Het plan is {n} keer geregistreerd; eerdere versies op {dates}.",
+        "assumptions": "Aannames en randvoorwaarden getoetst",
+        "assumptions_intro": "Elke aanname en randvoorwaarde van de ToC's als toetsbare bewering op de gegevens van deze run: houdt stand, houdt geen stand, of niet getoetst (met de reden). Drempels zijn vooraf in de ToC-bestanden vastgelegd.",
+        "status": "Uitkomst",
+        "kind": "Soort",
+        "item": "Aanname of randvoorwaarde",
+        "tested": "Getoetst als",
+        "value": "Waarde",
+        "threshold": "Drempel",
+        "assumption": "aanname",
+        "precondition": "randvoorwaarde",
+        "contribution": "Pathways en bijdrage",
+        "contribution_intro": "De pathways van elke output naar de lange-termijneffecten, gerangschikt op steun: eerst wat de data laten zien (het lange-termijneffect, dan het aandeel stappen dat verbeterde min het aandeel dat verslechterde; pathways waarvan de activiteiten niet zijn ingezet onderaan), dan de sterkte van de zwakste schakel. ▲ verbeterd, ▼ verslechterd, ○ geen bewijs, – niet gemeten; nummers als in bijlage 6.",
+        "rank": "Rang",
+        "pathway": "Pathway",
+        "weakest": "Zwakste schakel",
+        "story": "Bijdrageverhaal",
         "quality": "Datakwaliteit",
         "quality_intro": "Elke geleverde rij is geladen of in quarantaine gezet met de reden; nooit stilzwijgend weggelaten. Kolommen buiten het datacontract zijn niet opgeslagen (alleen hun naam wordt genoemd).",
         "table": "Tabel",
@@ -91,6 +111,16 @@ TEXT: dict[Lang, dict[str, str]] = {
         "axis_rel": "Maanden t.o.v. aanmelding",
         "axis_wave": "Meting",
         "axis_estimate": "Effect (95%-BI)",
+        "ident": "Identificatie van de effecten",
+        "ident_intro": "De Theory of Change als causale graaf (DAG): de interventie als blootstelling, de bekende verstorende factoren (werkgever, sector, verzuimduur bij aanmelding) en de randvoorwaarden als knopen (`toc export dagitty` / `toc export gml`). Per gemeten effect: welke set variabelen de back-door-paden sluit, en of de schatting daarvoor corrigeert. Werknemer-vaste effecten absorberen alles wat per werknemer vast ligt; de vergelijking van aandelen (werkhervatting binnen 12 maanden) corrigeert nergens voor.",
+        "ident_effect": "Effect (ToC-knoop)",
+        "ident_set": "Aanpassingsset",
+        "ident_verdict": "Geïdentificeerd door de opzet",
+        "ident_yes_fe": "ja: de werknemer-vaste effecten absorberen deze set",
+        "ident_yes_none": "ja: geen aanpassing nodig",
+        "ident_no_adjust": "nee: de schatting corrigeert niet voor deze set",
+        "ident_no_set": "nee: geen set van waargenomen variabelen sluit alle back-door-paden",
+        "ident_none": "Geen gemeten effecten met een schatting.",
     },
     "en": {
         "title": "Evaluation of the early deployment of labour experts (arbeidsdeskundigen)",
@@ -147,6 +177,26 @@ TEXT: dict[Lang, dict[str, str]] = {
         "pretrend_none": "No periods before inclusion: no pre-trend test.",
         "toc": "What the data say about the Theory of Change",
         "toc_intro": "Each outcome coloured by the effect on its primary indicator: improvement or worsening when the 95% CI excludes zero (in the direction that counts as improvement), otherwise no evidence; white: not measured.",
+        "prereg_missing": "No pre-registered analysis plan for study '{study}': the analysis was not fixed before the data came in (`pilot preregister`).",
+        "prereg_moved": "Note: this run departs from the pre-registered analysis plan. What changed since registration:",
+        "prereg_held": "Analysis plan registered on {date} (version {version}, SHA-256 {sha}…).",
+        "prereg_versions": "The plan was registered {n} times; earlier versions on {dates}.",
+        "assumptions": "Assumptions and preconditions tested",
+        "assumptions_intro": "Each assumption and precondition of the ToCs as a testable claim on this run's data: holds, fails, or not tested (with the reason). Thresholds are fixed beforehand in the ToC files.",
+        "status": "Outcome",
+        "kind": "Kind",
+        "item": "Assumption or precondition",
+        "tested": "Tested as",
+        "value": "Value",
+        "threshold": "Threshold",
+        "assumption": "assumption",
+        "precondition": "precondition",
+        "contribution": "Pathways and contribution",
+        "contribution_intro": "The pathways from each output to the long-term effects, ranked by support: first what the data show (the long-term effect, then the share of steps that improved minus the share that worsened; pathways whose activities were not used last), then the strength of the weakest link. ▲ improved, ▼ worsened, ○ no evidence, – not measured; numbers as in appendix 6.",
+        "rank": "Rank",
+        "pathway": "Pathway",
+        "weakest": "Weakest link",
+        "story": "Contribution story",
         "quality": "Data quality",
         "quality_intro": "Every delivered row was loaded or quarantined with its reason; none was silently dropped. Columns outside the data contract were not stored (only their names are reported).",
         "table": "Table",
@@ -178,6 +228,16 @@ TEXT: dict[Lang, dict[str, str]] = {
         "axis_rel": "Months relative to inclusion",
         "axis_wave": "Wave",
         "axis_estimate": "Effect (95% CI)",
+        "ident": "Identification of the effects",
+        "ident_intro": "The Theory of Change as a causal graph (DAG): the intervention as exposure, the known confounders (employer, sector, absence duration at inclusion) and the preconditions as nodes (`toc export dagitty` / `toc export gml`). For each measured effect: which set of variables closes the back-door paths, and whether the estimate adjusts for it. Employee fixed effects absorb everything constant per employee; the comparison of shares (return to work within 12 months) adjusts for nothing.",
+        "ident_effect": "Effect (ToC node)",
+        "ident_set": "Adjustment set",
+        "ident_verdict": "Identified by the design",
+        "ident_yes_fe": "yes: the employee fixed effects absorb this set",
+        "ident_yes_none": "yes: no adjustment needed",
+        "ident_no_adjust": "no: the estimate does not adjust for this set",
+        "ident_no_set": "no: no set of observed variables closes every back-door path",
+        "ident_none": "No measured effects with an estimate.",
     },
 }
 
@@ -186,3 +246,165 @@ SOURCE = (
     "Onderzoek naar de mogelijkheden en effecten, mei 2020, in opdracht van het Arbeidsdeskundig Kenniscentrum (AKC); "
     "© Impact Centre Erasmus"
 )
+
+#: The contribution narrative (`report.narrative`): one template per sentence, filled from the numbers.
+NARRATIVE: dict[Lang, dict[str, str]] = {
+    "nl": {
+        "title": "Bijdrageverhaal per pathway",
+        "intro": (
+            "Deze tekst is uit de resultaten van de run gegenereerd, zonder taalmodel: dezelfde gegevens geven "
+            "dezelfde tekst. Hij volgt de logica van contributieanalyse (Mayne): de claim dat vroegtijdige inzet "
+            "heeft bijgedragen aan een lange-termijneffect is geloofwaardig wanneer de activiteiten zijn uitgevoerd, "
+            "elke stap van de keten aantoonbaar verbetert, de schakels onderbouwd zijn en de aannames standhouden. "
+            "Een stap telt als verbeterd (▲) of verslechterd (▼) wanneer het 95%-betrouwbaarheidsinterval van het "
+            "effect op zijn primaire indicator nul uitsluit, in de richting die als verbetering telt; anders is er "
+            "geen bewijs (○), of is hij niet gemeten (–). Per output volgen de pathways naar de lange-termijneffecten, "
+            "genummerd als in bijlage 6 van het rapport; hun rang zegt hoe goed data en bewijs ze steunen (1 = best), "
+            "en een pathway is nooit sterker dan zijn zwakste schakel."
+        ),
+        "assumptions": "**Aannames en randvoorwaarden.** {summary}",
+        "assumptions_summary": "Van de {total} houden er {holds} stand in de data, {fails} niet; {untested} niet getoetst.",
+        "value": "{measure} ({where}): {value}, drempel {comparator} {threshold}",
+        "group_intervention": "interventiegroep",
+        "group_comparison": "vergelijkingsgroep",
+        "group_each": "de zwakste van beide groepen",
+        "group_all": "beide groepen samen",
+        "period_inclusion": "bij aanmelding",
+        "period_baseline": "bij de start",
+        "period_t0": "meting t0",
+        "period_t1": "meting t1",
+        "period_t2": "meting t2",
+        "period_run": "",
+        "failed": "Omdat {items} geen stand houden, is elke bijdrageclaim hieronder zwakker dan de cijfers alleen suggereren.",
+        "measured": "**Gemeten resultaten.** {text}",
+        "negative": "**Verwachte negatieve effecten** (verbeterd: het negatieve effect bleef kleiner dan in de vergelijkingsgroep). {text}",
+        "output": "Output {label}",
+        "activities": "**Activiteiten.** {text}",
+        "carried": "Ingezet door interventiewerkgevers: {items}.",
+        "carried_item": "{label} ({k} van {total})",
+        "not_carried": "Niet ingezet: {items}.",
+        "comparison_used": "Ook bij vergelijkingswerkgevers ingezet: {items}.",
+        "no_activities": "Er is geen activiteitentabel geleverd: niet bekend of {items} zijn uitgevoerd.",
+        "pathway": "**{chain}** ({verdict_label}; rang {rank} van {total}; zwakste schakel {source} → {target}, {grade}). {conclusion}",
+        "improvement": "Verbeterd: {items}.",
+        "worsening": "Verslechterd: {items}.",
+        "no_evidence": "Geen bewijs in beide richtingen: {items}.",
+        "not_measured": "Niet gemeten: {items}.",
+        "estimate": "{label} ({indicator}: {estimate} [{low}; {high}])",
+        "grade_strong": "sterk bewijs",
+        "grade_moderate": "matig bewijs",
+        "grade_weak": "zwak bewijs",
+        "grade_none": "zonder bron",
+        "label_supported": "ondersteund",
+        "label_partly": "deels ondersteund",
+        "label_no_evidence": "geen bewijs",
+        "label_contradicted": "tegengesproken",
+        "label_end_not_measured": "niet gemeten",
+        "label_not_carried": "niet uitgevoerd",
+        "verdict_supported": (
+            "De data ondersteunen de claim dat vroegtijdige inzet via deze pathway heeft bijgedragen aan '{end}': "
+            "elke gemeten stap verbeterde."
+        ),
+        "verdict_partly": (
+            "'{end}' verbeterde, maar {gaps}; die verbetering kan ook via een andere pathway of door andere "
+            "factoren zijn ontstaan."
+        ),
+        "gap_no_evidence": "{steps} liet geen verbetering zien",
+        "gaps_no_evidence": "{steps} lieten geen verbetering zien",
+        "gap_worsening": "{steps} verslechterde",
+        "gaps_worsening": "{steps} verslechterden",
+        "gap_not_measured": "{steps} is niet gemeten",
+        "gaps_not_measured": "{steps} zijn niet gemeten",
+        "step": "stap {steps}",
+        "steps": "stappen {steps}",
+        "and": "en",
+        "verdict_no_evidence": (
+            "Voor '{end}' vond de pilot geen bewijs in beide richtingen: een bijdrage via deze pathway is niet "
+            "aangetoond, wat iets anders is dan aangetoond dat er geen bijdrage was."
+        ),
+        "verdict_contradicted": "'{end}' verslechterde: de data spreken de claim voor deze pathway tegen.",
+        "verdict_end_not_measured": "'{end}' is niet gemeten: over een bijdrage aan dit effect zegt de pilot niets.",
+        "idle_output": "Geen van deze activiteiten is ingezet, dus de data zeggen niets over wat de pathways van deze output bijdragen; wat daarop wel verbeterde, komt niet van deze activiteiten.",
+        "unknown_activities": "Omdat niet bekend is welke activiteiten zijn ingezet, blijft de claim voorlopig.",
+        "no_pathways": "Geen pathways van een output naar een lange-termijneffect.",
+    },
+    "en": {
+        "title": "Contribution story per pathway",
+        "intro": (
+            "This text was generated from the run's results, without a language model: the same data give the "
+            "same text. It follows the logic of contribution analysis (Mayne): the claim that early deployment "
+            "contributed to a long-term effect is credible when the activities were carried out, every step of the "
+            "chain demonstrably improved, the links are supported and the assumptions hold. A step counts as "
+            "improved (▲) or worsened (▼) when the 95% confidence interval of the effect on its primary indicator "
+            "excludes zero, in the direction that counts as improvement; otherwise there is no evidence (○), or it "
+            "was not measured (–). Each output is followed by its pathways to the long-term effects, numbered as in "
+            "appendix 6 of the report; their rank says how well data and evidence support them (1 = best), and a "
+            "pathway is never stronger than its weakest link."
+        ),
+        "assumptions": "**Assumptions and preconditions.** {summary}",
+        "assumptions_summary": "Of the {total}, {holds} hold in the data, {fails} fail; {untested} not tested.",
+        "value": "{measure} ({where}): {value}, threshold {comparator} {threshold}",
+        "group_intervention": "intervention group",
+        "group_comparison": "comparison group",
+        "group_each": "the weaker of the two groups",
+        "group_all": "both groups together",
+        "period_inclusion": "at inclusion",
+        "period_baseline": "at baseline",
+        "period_t0": "wave t0",
+        "period_t1": "wave t1",
+        "period_t2": "wave t2",
+        "period_run": "",
+        "failed": "Because {items} do not hold, every contribution claim below is weaker than the numbers alone suggest.",
+        "measured": "**Measured results.** {text}",
+        "negative": "**Expected negative effects** (improved: the negative effect stayed smaller than in the comparison group). {text}",
+        "output": "Output {label}",
+        "activities": "**Activities.** {text}",
+        "carried": "Used by intervention employers: {items}.",
+        "carried_item": "{label} ({k} of {total})",
+        "not_carried": "Not used: {items}.",
+        "comparison_used": "Also used by comparison employers: {items}.",
+        "no_activities": "No activities table was delivered: it is not known whether {items} were carried out.",
+        "pathway": "**{chain}** ({verdict_label}; rank {rank} of {total}; weakest link {source} → {target}, {grade}). {conclusion}",
+        "improvement": "Improved: {items}.",
+        "worsening": "Worsened: {items}.",
+        "no_evidence": "No evidence either way: {items}.",
+        "not_measured": "Not measured: {items}.",
+        "estimate": "{label} ({indicator}: {estimate} [{low}; {high}])",
+        "grade_strong": "strong evidence",
+        "grade_moderate": "moderate evidence",
+        "grade_weak": "weak evidence",
+        "grade_none": "no source",
+        "label_supported": "supported",
+        "label_partly": "partly supported",
+        "label_no_evidence": "no evidence",
+        "label_contradicted": "contradicted",
+        "label_end_not_measured": "not measured",
+        "label_not_carried": "not carried out",
+        "verdict_supported": (
+            "The data support the claim that early deployment contributed to '{end}' through this pathway: every "
+            "measured step improved."
+        ),
+        "verdict_partly": (
+            "'{end}' improved, but {gaps}; that improvement may have come through another pathway or from other "
+            "factors."
+        ),
+        "gap_no_evidence": "{steps} showed no improvement",
+        "gaps_no_evidence": "{steps} showed no improvement",
+        "gap_worsening": "{steps} worsened",
+        "gaps_worsening": "{steps} worsened",
+        "gap_not_measured": "{steps} was not measured",
+        "gaps_not_measured": "{steps} were not measured",
+        "step": "step {steps}",
+        "steps": "steps {steps}",
+        "and": "and",
+        "verdict_no_evidence": (
+            "For '{end}' the pilot found no evidence either way: a contribution through this pathway is not "
+            "shown, which is not the same as showing there was none."
+        ),
+        "verdict_contradicted": "'{end}' worsened: the data contradict the claim for this pathway.",
+        "verdict_end_not_measured": "'{end}' was not measured: the pilot says nothing about a contribution to it.",
+        "idle_output": "None of these activities was used, so the data say nothing about what this output's pathways contribute; what did improve on them does not come from these activities.",
+        "unknown_activities": "Since it is not known which activities were used, the claim remains provisional.",
+        "no_pathways": "No pathways from an output to a long-term effect.",
+    },
+}

@@ -12,7 +12,7 @@ from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = {"drop", "warehouse", "panels", "trends", "effects", "toc", "outputs"}
+STAGES = {"drop", "warehouse", "panels", "trends", "effects", "integrity", "toc", "outputs"}
 
 
 def test_definitions_are_loadable():
@@ -63,6 +63,8 @@ def test_checks_schedules_and_sensor():
         "ao_pct_estimated",
         "parallel_pre_trends",
         "baseline_balance",
+        "assumptions_hold",
+        "preregistration_intact",
     } <= checks
     schedules = {s.name: s for s in defs.schedules}
     assert schedules["weekly_refresh"].execution_timezone == "Europe/Amsterdam"

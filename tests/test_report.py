@@ -27,7 +27,21 @@ ARGS = [
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the screenshot goes, for a person to look at (data/ is not in git).
 ARTIFACTS = Path(os.environ.get("AD_PILOT_ARTIFACTS", ROOT / "data" / "test-artifacts"))
-SECTIONS = ("design", "approaches", "balance", "trends", "effects", "event", "toc", "quality", "business", "methods")
+SECTIONS = (
+    "design",
+    "approaches",
+    "balance",
+    "trends",
+    "effects",
+    "event",
+    "toc",
+    "identification",
+    "assumptions",
+    "contribution",
+    "quality",
+    "business",
+    "methods",
+)
 
 
 @pytest.fixture(scope="module")

@@ -87,15 +87,47 @@ def test_coverage_json(toc_id):
 def test_paths_json_from_an_activity():
     tocobj = TOCS["werknemer-vroegtijdig"]
     layer = {n.id: n.layer for n in tocobj.nodes}
-    links = {(lk.source, lk.target) for lk in tocobj.links}
+    grade = {(lk.source, lk.target): lk.grade for lk in tocobj.links}
     data = toc_json("paths", "werknemer-vroegtijdig", "--from", "dossier_check")
-    assert data["toc"] == "werknemer-vroegtijdig" and data["from"] == "dossier_check"
-    assert len(data["pathways"]) >= 3
-    for path in data["pathways"]:
+    assert isinstance(data, list) and len(data) >= 3
+    order = ["strong", "moderate", "weak", "none"]
+    for pathway in data:
+        path = pathway["nodes"]
         assert path[0] == "dossier_check" and layer[path[-1]] == "long_term"
-        assert all((a, b) in links for a, b in itertools.pairwise(path))
-    ends = {p[-1] for p in data["pathways"]}
+        pairs = list(itertools.pairwise(path))
+        assert [(lk["source"], lk["target"]) for lk in pathway["links"]] == pairs
+        assert all(lk["grade"] == grade[a, b] for lk, (a, b) in zip(pathway["links"], pairs, strict=True))
+        weakest = pathway["weakest_link"]
+        assert set(weakest) == {"source", "target", "grade"}
+        assert (weakest["source"], weakest["target"]) in pairs
+        assert order.index(weakest["grade"]) == max(order.index(grade[p]) for p in pairs)
+        assert "measured" not in pathway  # only after a run
+    ends = {p["nodes"][-1] for p in data}
     assert {"absence_reduced", "less_wia_inflow"} <= ends
+
+
+def test_paths_with_overlay_say_which_nodes_improved(tmp_path):
+    effects = tmp_path / "effects.csv"
+    effects.write_text(
+        "indicator_id,estimate,ci_low,ci_high\n"
+        "mogelijkheden_terugkeer,0.4,0.1,0.7\n"  # higher is better, CI above 0: improved
+        "ao_pct,2.0,0.5,3.5\n",  # lower is better, CI above 0: worsened
+        encoding="utf-8",
+    )
+    data = toc_json("paths", "werknemer-vroegtijdig", "--from", "ad_finds_return_options", "--overlay", str(effects))
+    assert data
+    for pathway in data:
+        assert [m["node"] for m in pathway["measured"]] == pathway["nodes"]
+    measured = {m["node"]: m for p in data for m in p["measured"]}
+    assert measured["ad_finds_return_options"] == {
+        "node": "ad_finds_return_options",
+        "indicator": "mogelijkheden_terugkeer",
+        "result": "improvement",
+        "improved": True,
+    }
+    assert measured["less_wia_inflow"]["result"] == "worsening" and measured["less_wia_inflow"]["improved"] is False
+    unmeasured = [m for m in measured.values() if m["indicator"] is None or m["result"] == "not_measured"]
+    assert unmeasured and all(m["improved"] is None and m["result"] == "not_measured" for m in unmeasured)
 
 
 def write_modified_copy(path: Path) -> None:
@@ -169,11 +201,20 @@ def test_validate_reports_a_broken_copy(tmp_path, breakage, node, words):
                 "target": "employee_feels_supported",
                 "origin": "derived",
                 "rationale": "wrong way round",
+                "grade": "none",
+                "grade_reason": "Derived, no source.",
             }
         )
     else:
         data["links"].append(
-            {"source": "dossier_check", "target": "no_such_node", "origin": "derived", "rationale": "to nowhere"}
+            {
+                "source": "dossier_check",
+                "target": "no_such_node",
+                "origin": "derived",
+                "rationale": "to nowhere",
+                "grade": "none",
+                "grade_reason": "Derived, no source.",
+            }
         )
     path = tmp_path / f"a-rather-long-directory-name-for-{breakage}" / "broken.yaml"
     path.parent.mkdir()
@@ -211,3 +252,15 @@ def test_unknown_node_for_paths_is_one_line():
     proc = toc("paths", "werknemer-vroegtijdig", "--from", "nope")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == ["error: ToC werknemer-vroegtijdig has no node 'nope'"]
+
+
+def test_validate_names_the_file_of_a_check_with_an_unknown_measure(tmp_path):
+    text = (DATA_DIR / "werkgever-vroegtijdig.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "checked.yaml"
+    path.write_text(text.replace("measure: max_abs_std_diff", "measure: largest_gap"), encoding="utf-8")
+    proc = toc("validate", str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        f"{path}: node 'equal_variation_in_comparison_groups': check: unknown measure 'largest_gap'"
+        " (neither derived nor an indicator)"
+    )

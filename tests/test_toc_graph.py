@@ -8,9 +8,10 @@ import pytest
 
 from toc.diff import diff_tocs
 from toc.errors import TocError
-from toc.graph import pathways, to_graph
+from toc.graph import pathway_record, pathways, rank_pathways, to_graph, weakest_link
 from toc.load import load_shipped
 from toc.models import MAIN_LAYERS, Link, Node, TheoryOfChange
+from toc.overlay import NodeResult
 
 TOCS = load_shipped()
 
@@ -90,7 +91,12 @@ def modified(toc: TheoryOfChange) -> TheoryOfChange:
     for lk in links:
         if (lk["source"], lk["target"]) == ("dossier_check", "ad_finds_return_options"):
             lk["origin"], lk["rationale"] = "report", "Now stated in the text."
-    links.append(Link(source="dossier_check", target="new_output", origin="derived", rationale="r").model_dump())
+            lk["grade"], lk["grade_reason"] = "weak", "Stated in the report."
+    links.append(
+        Link(
+            source="dossier_check", target="new_output", origin="derived", rationale="r", grade="none", grade_reason="g"
+        ).model_dump()
+    )
     data["links"] = links
     return TheoryOfChange.model_validate(data)
 
@@ -108,7 +114,7 @@ def test_diff_finds_added_removed_and_changed_nodes_and_links():
     assert result.links_removed == ["task_delegation -> return_to_work_plan_drawn_up"]
     [change] = result.links_changed
     assert change.key == "dossier_check -> ad_finds_return_options"
-    assert set(change.fields) == {"origin", "rationale"}
+    assert set(change.fields) == {"origin", "rationale", "grade", "grade_reason"}
     assert change.fields["origin"] == ("derived", "report")
     as_dict = result.as_dict()
     assert as_dict["nodes"]["changed"][0]["fields"]["label_nl"] == {
@@ -127,3 +133,90 @@ def test_diff_of_identical_tocs_is_empty(toc_id):
     assert result.empty
     assert result.as_dict()["nodes"] == {"added": [], "removed": [], "changed": []}
     assert result.as_dict()["links"] == {"added": [], "removed": [], "changed": []}
+
+
+def hand_made() -> TheoryOfChange:
+    """a -> o -> s1 -> s2 -> l1 -> l2 and o -> l1, with grades chosen so that the weakest link is known."""
+    nodes = [("a", "activity"), ("o", "output"), ("s1", "short_term"), ("s2", "short_term")]
+    nodes += [("l1", "long_term"), ("l2", "long_term")]
+    links = [
+        ("a", "o", "report", "weak", []),
+        ("o", "s1", "report", "moderate", [{"ref": "x", "note": "a cohort"}]),
+        ("s1", "s2", "report", "weak", []),
+        ("s2", "l1", "report", "strong", [{"ref": "x", "note": "a trial"}]),
+        ("l1", "l2", "report", "weak", []),
+        ("o", "l1", "derived", "none", []),
+    ]
+    return TheoryOfChange.model_validate(
+        {
+            "id": "hand",
+            "title": "Hand",
+            "title_en": "Hand",
+            "perspective": "employer",
+            "timing": "early",
+            "intervention": "Test",
+            "source": {"title": "test"},
+            "references": {"x": "A study."},
+            "nodes": [{"id": i, "layer": layer, "label_nl": i, "label_en": i} for i, layer in nodes],
+            "links": [
+                {
+                    "source": s,
+                    "target": t,
+                    "origin": o,
+                    "rationale": "r",
+                    "grade": g,
+                    "grade_reason": "why",
+                    "evidence": e,
+                }
+                for s, t, o, g, e in links
+            ],
+        }
+    )
+
+
+def test_weakest_link_of_a_hand_made_toc():
+    toc = hand_made()
+    assert pathways(toc, "a") == [["a", "o", "l1", "l2"], ["a", "o", "s1", "s2", "l1", "l2"]]
+    short, long = pathways(toc, "a")
+    assert (weakest_link(toc, short).source, weakest_link(toc, short).target) == ("o", "l1")  # none beats weak
+    # three weak links and nothing weaker: the first from the start is the weakest
+    assert (weakest_link(toc, long).source, weakest_link(toc, long).target, weakest_link(toc, long).grade) == (
+        "a",
+        "o",
+        "weak",
+    )
+    assert weakest_link(toc, ["s2", "l1"]).grade == "strong"
+    assert weakest_link(toc, ["l2"]) is None
+    assert pathway_record(toc, ["l2"]) == {"nodes": ["l2"], "links": [], "weakest_link": None}
+    record = pathway_record(toc, short)
+    assert record["weakest_link"] == {"source": "o", "target": "l1", "grade": "none"}
+    assert [lk["grade"] for lk in record["links"]] == ["weak", "none", "weak"]
+
+
+def test_pathways_ranked_by_data_then_evidence():
+    toc = hand_made()
+    short, long = pathways(toc, "a")
+    # evidence alone: the long pathway's weakest link (weak) beats the short one's (none)
+    assert rank_pathways(toc, [short, long]) == [long, short]
+    # the data come first: l1 measured to improve lifts the short pathway (1 of 4 nodes) above the long (1 of 6)
+    better = {"l1": NodeResult("ind", -2.0, -3.0, -1.0, lower_is_better=True)}
+    assert rank_pathways(toc, [long, short], better) == [short, long]
+    # a worsening on the long pathway's own nodes only pushes it further down
+    worse = better | {"s1": NodeResult("ind2", -0.5, -0.9, -0.1, lower_is_better=False)}
+    assert rank_pathways(toc, [long, short], worse) == [short, long]
+    # the long-term effect comes first: an improved end beats more improved steps on the way
+    ending = {"s1": NodeResult("x", 1, 0.5, 1.5, False), "s2": NodeResult("y", 1, 0.5, 1.5, False)}
+    assert rank_pathways(toc, [long, short], ending) == [long, short]
+    ending["l2"] = NodeResult("z", -1, -1.5, -0.5, False)  # the shared end worsens: both rank by their steps
+    assert rank_pathways(toc, [short, long], ending) == [long, short]
+    # the same improved end: the share of improved nodes decides (1 of 4 beats 1 of 6)
+    assert rank_pathways(toc, [long, short], {"l2": NodeResult("z", 1, 0.5, 1.5, False)}) == [short, long]
+    measured = pathway_record(toc, long, worse)["measured"]
+    assert [(m["node"], m["result"], m["improved"]) for m in measured] == [
+        ("a", "not_measured", None),
+        ("o", "not_measured", None),
+        ("s1", "worsening", False),
+        ("s2", "not_measured", None),
+        ("l1", "improvement", True),
+        ("l2", "not_measured", None),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import struct
 import subprocess
 import sys
@@ -12,11 +14,14 @@ import pytest
 
 from toc.load import load_shipped
 from toc.models import MAIN_LAYERS
-from toc.render import LAYER_COLOURS, NEGATIVE_COLOUR, render
+from toc.overlay import CHECK_STYLES
+from toc.render import GRADE_LABELS, GRADE_STYLES, LAYER_COLOURS, LINK_COLOUR, NEGATIVE_COLOUR, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 TOCS = load_shipped()
 TOC = Path(sys.executable).with_name("toc")
+#: How Graphviz's SVG draws the line style of each grade.
+DASHES = {"strong": "", "moderate": "", "weak": "5,2", "none": "1,5"}
 MAGIC = {"svg": b"<svg", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 
@@ -89,7 +94,7 @@ def test_labels_in_the_right_language(rendered, toc_id, lang):
 
 
 @pytest.mark.parametrize("toc_id", sorted(TOCS))
-def test_layer_colours_and_dashed_negative_effects(rendered, toc_id):
+def test_layer_colours_grade_lines_and_dashed_negative_effects(rendered, toc_id):
     toc = TOCS[toc_id]
     path = rendered[toc_id, "svg", "nl"]
     nodes, edges = svg_groups(path, "node"), svg_groups(path, "edge")
@@ -108,7 +113,10 @@ def test_layer_colours_and_dashed_negative_effects(rendered, toc_id):
     assert len(edges) == len(toc.links)
     for link in toc.links:
         edge = shape(edges[f"{link.source}->{link.target}"])
-        assert bool(edge.get("stroke-dasharray")) == (link.target in negative), f"{link.source}->{link.target}"
+        where = f"{link.source}->{link.target}"
+        assert edge.get("stroke-dasharray", "") == DASHES[link.grade], where  # the line says the evidence grade
+        assert float(edge.get("stroke-width", 1)) == GRADE_STYLES[link.grade][1], where
+        assert colour(edge.get("stroke")) == (NEGATIVE_COLOUR if link.target in negative else LINK_COLOUR).lower()
 
 
 @pytest.mark.parametrize("toc_id", sorted(TOCS))
@@ -163,3 +171,80 @@ def test_cli_render_writes_the_file_and_rejects_bad_options(tmp_path):
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error:")
         assert not target.exists()
+
+
+@pytest.mark.parametrize("toc_id", sorted(TOCS))
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_grade_legend_names_every_grade(rendered, toc_id, lang):
+    root = ET.parse(rendered[toc_id, "svg", lang]).getroot()
+    blob = squash(" ".join(t.text or "" for t in root.find(f"{SVG}g") if t.tag == f"{SVG}text"))
+    assert all(squash(label) in blob for label in GRADE_LABELS[lang].values())
+    assert {"nl": "Bewijsvoordeschakel", "en": "Evidenceforthelink"}[lang] in blob
+
+
+def geometry(path: Path) -> tuple[dict[str, list[float]], dict[str, list[float]], list[list[tuple[float, float]]]]:
+    """From Graphviz's JSON: band name -> bounding box, node -> box, and the points of every edge."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    bands, nodes = {}, {}
+    for obj in data["objects"]:
+        if obj["name"].startswith("cluster_"):
+            bands[obj["name"].removeprefix("cluster_")] = [float(v) for v in obj["bb"].split(",")]
+        elif "pos" in obj:
+            x, y = (float(v) for v in obj["pos"].split(","))
+            w, h = float(obj["width"]) * 36, float(obj["height"]) * 36  # half sizes in points
+            nodes[obj["name"]] = [x - w, y - h, x + w, y + h]
+    edges = []
+    for edge in data.get("edges", []):
+        points = [p for p in edge["pos"].split() if not p.startswith(("e,", "s,"))]
+        edges.append([tuple(float(v) for v in p.split(",")) for p in points])
+    return bands, nodes, edges
+
+
+@pytest.fixture(scope="module")
+def placed(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("json")
+    return {toc_id: render(toc, "json", out / f"{toc_id}.json") for toc_id, toc in TOCS.items()}
+
+
+@pytest.mark.parametrize("toc_id", sorted(TOCS))
+def test_bands_are_stacked_bottom_to_top_on_one_axis(placed, toc_id):
+    """REQUIRED (#21): activities at the bottom, then outputs, short-term, long-term; centred on one axis."""
+    toc = TOCS[toc_id]
+    bands, nodes, edges = geometry(placed[toc_id])
+    stack = [bands[layer] for layer in MAIN_LAYERS]  # every shipped ToC has all four layers
+    for lower, upper in itertools.pairwise(stack):
+        assert upper[1] > lower[3], f"{toc_id}: a band starts below the top of the band under it"
+    centres = [(b[0] + b[2]) / 2 for b in stack]
+    assert max(centres) - min(centres) <= 1.0, centres
+    for node in toc.nodes_in(*MAIN_LAYERS, "negative_effect"):
+        x0, y0, x1, y1 = nodes[node.id]
+        bx0, by0, bx1, by1 = bands[node.layer]
+        assert bx0 <= x0 and x1 <= bx1 and by0 <= y0 and y1 <= by1, f"{node.id} lies outside its band"
+    for a, b in itertools.combinations(nodes.values(), 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], "two nodes overlap"
+    if "negative_effect" in bands:  # the column of negative effects stands beside the stack, not in it
+        assert bands["negative_effect"][0] > max(b[2] for b in stack)
+    # no link loops around the stack: every point of every line stays within the drawing's width
+    left, right = min(b[0] for b in bands.values()), max(b[2] for b in bands.values())
+    assert all(left - 1 <= x <= right + 1 for line in edges for x, _ in line)
+
+
+@pytest.mark.parametrize("toc_id", ["werkgever-vroegtijdig", "werknemer-vroegtijdig"])
+def test_a_long_row_of_activities_is_split_into_rows(placed, toc_id):
+    _, nodes, _ = geometry(placed[toc_id])
+    rows = {round((box[1] + box[3]) / 2) for n, box in nodes.items() if TOCS[toc_id].node(n).layer == "activity"}
+    assert len(rows) == 2  # 13 activities: no band 13 nodes wide
+
+
+def test_statuses_mark_the_notes(tmp_path):
+    toc = TOCS["werkgever-vroegtijdig"]
+    statuses = {"employer_willingness": "holds", "relationship_with_employer": "fails"}
+    path = render(toc, "svg", tmp_path / "notes.svg", statuses=statuses)
+    root = ET.parse(path).getroot()
+    texts = [t for t in root.find(f"{SVG}g") if t.tag == f"{SVG}text"]
+    marked = {t.text: colour(t.get("fill")) for t in texts if t.text in ("✓", "✗", "?")}
+    assert marked["✓"] == CHECK_STYLES["holds"].fill.lower() and marked["✗"] == CHECK_STYLES["fails"].fill.lower()
+    n_checked = len(toc.nodes_in("assumption", "precondition"))
+    assert sum(t.text == "?" for t in texts) == n_checked - 2 + 1  # no status: untested; and the legend
+    plain = ET.parse(render(toc, "svg", tmp_path / "plain.svg")).getroot()
+    assert not [t for t in plain.find(f"{SVG}g") if t.tag == f"{SVG}text" and t.text in ("✓", "✗", "?")]

@@ -100,7 +100,7 @@ def _problem_from_error(name: str, raw: dict, err: ErrorDetails) -> Problem:
     """Turn one pydantic error into a Problem that names the node (or link) it is about."""
     loc = err["loc"]
     field = ".".join(str(part) for part in loc)
-    message = err["msg"]
+    message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "literal_error" and loc and loc[-1] == "layer":
         message = f"unknown layer {err['input']!r}; {err['msg'].lower()}"
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
@@ -110,7 +110,9 @@ def _problem_from_error(name: str, raw: dict, err: ErrorDetails) -> Problem:
     if len(loc) >= 2 and loc[0] == "links" and isinstance(loc[1], int):
         source, target = _get(raw, "links", loc[1], "source"), _get(raw, "links", loc[1], "target")
         rest = ".".join(str(part) for part in loc[2:])
-        return Problem(name, f"link {source} -> {target}: {rest}: {message}")
+        return Problem(
+            name, f"link {source} -> {target}: {rest}: {message}" if rest else f"link {source} -> {target}: {message}"
+        )
     return Problem(name, f"{field}: {message}" if field else message)
 
 

@@ -37,6 +37,15 @@ LAYER_RANK: dict[str, int] = {layer: rank for rank, layer in enumerate(MAIN_LAYE
 Perspective = Literal["employer", "employee", "employer_and_employee", "professionals"]
 Timing = Literal["preventive", "early", "second_track", "whole_absence"]
 
+#: How well the literature the report cites supports a link, strongest first (see `Link.grade`).
+EvidenceGrade = Literal["strong", "moderate", "weak", "none"]
+GRADES: tuple[str, ...] = ("strong", "moderate", "weak", "none")
+#: What an assumption or precondition check compares its measure with.
+Comparator = Literal[">=", "<=", ">", "<"]
+CheckGroup = Literal["intervention", "comparison", "each", "all"]
+CheckPeriod = Literal["inclusion", "baseline", "t0", "t1", "t2", "run"]
+CHECKED_LAYERS: tuple[str, ...] = ("assumption", "precondition")
+
 NODE_ID = r"^[a-z][a-z0-9_]*$"
 TOC_ID = r"^[a-z][a-z0-9-]*$"
 
@@ -52,6 +61,22 @@ class Evidence(_Strict):
     note: str = Field(description="One line: what the source shows for this node or link.")
 
 
+class Check(_Strict):
+    """A claim the pilot's data can test: `measure` (in `group`, at `period`) `comparator` `threshold`.
+
+    `measure` is an indicator of the catalogue or a measure the evaluator derives from the contract tables
+    (`measures.evaluation.assumptions.MEASURES`); `toc validate` checks that it is one of them. `group`:
+    the intervention or comparison group, `each` group on its own (both must pass; the worse one is reported)
+    or `all` cases together.
+    """
+
+    measure: str = Field(pattern=NODE_ID)
+    comparator: Comparator
+    threshold: float
+    group: CheckGroup = "all"
+    period: CheckPeriod = "run"
+
+
 class Node(_Strict):
     id: str = Field(pattern=NODE_ID, description="Unique within the ToC, no ToC prefix.")
     layer: Layer
@@ -62,6 +87,19 @@ class Node(_Strict):
     description_en: str = ""
     source: str = Field("", description="Where in the source document, e.g. 'Bijlage 6' or '§3.5.2'.")
     evidence: tuple[Evidence, ...] = ()
+    check: Check | None = Field(None, description="Assumptions and preconditions: how every run tests it.")
+    untestable_nl: str = Field("", description="Assumptions and preconditions: why the data cannot test it.")
+    untestable_en: str = ""
+
+    @model_validator(mode="after")
+    def _checks_belong_to_assumptions(self) -> Node:
+        if (self.check or self.untestable_nl or self.untestable_en) and self.layer not in CHECKED_LAYERS:
+            raise ValueError(f"only assumptions and preconditions carry a check, not a {self.layer}")
+        if self.check and (self.untestable_nl or self.untestable_en):
+            raise ValueError("a check and a reason why it cannot be tested exclude each other")
+        if bool(self.untestable_nl) != bool(self.untestable_en):
+            raise ValueError("untestable_nl and untestable_en go together")
+        return self
 
 
 class Link(_Strict):
@@ -72,6 +110,22 @@ class Link(_Strict):
     )
     rationale: str = Field(min_length=1, description="One line: why the source leads to the target.")
     evidence: tuple[Evidence, ...] = ()
+    grade: EvidenceGrade = Field(
+        description="strong: a systematic review or trial the report cites shows this relation; moderate: an "
+        "empirical study it cites (cohort, file study, evaluation) supports it; weak: the report states it from "
+        "its interviews and case studies, or an expert opinion it cites; none: we derived it, without a source."
+    )
+    grade_reason: str = Field(min_length=1, description="One line: why this grade.")
+
+    @model_validator(mode="after")
+    def _grade_fits_its_evidence(self) -> Link:
+        if self.grade in ("strong", "moderate") and not self.evidence:
+            raise ValueError(f"grade '{self.grade}' needs the study behind it as evidence")
+        if self.grade == "none" and self.evidence:
+            raise ValueError("grade 'none' means no source, but the link carries evidence")
+        if self.grade == "none" and self.origin == "report":
+            raise ValueError("grade 'none' means no source, but the report states the link (at least 'weak')")
+        return self
 
 
 class ReferenceDate(_Strict):

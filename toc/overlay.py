@@ -2,7 +2,8 @@
 
 Pure functions over a mapping node -> NodeResult; the caller (the CLI, the report, the pipeline)
 builds that mapping from its effects table. The palette is Okabe-Ito (colour-blind safe) and every
-class also carries a text marker, so the diagram reads in grey print too.
+class also carries a text marker, so the diagram reads in grey print too. Assumptions and preconditions
+get the outcome of their check (`CHECK_STYLES`) in the same palette.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Literal
 from toc.lang import Lang, number, translated
 
 ResultClass = Literal["improvement", "worsening", "no_evidence", "not_measured"]
+#: The outcome of an assumption or precondition check (`assumptions.csv`'s `status`).
+CheckStatus = Literal["holds", "fails", "untested"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ RESULT_STYLES: dict[ResultClass, ResultStyle] = {
     "worsening": ResultStyle("#D55E00", "▼", "verslechtering (95%-BI vrij van 0)", "worsening (95% CI clear of 0)"),
     "no_evidence": ResultStyle("#F0E442", "○", "geen bewijs in beide richtingen", "no evidence either way"),
     "not_measured": ResultStyle("#FFFFFF", "–", "niet gemeten", "not measured"),
+}
+
+
+CHECK_STYLES: dict[CheckStatus, ResultStyle] = {
+    "holds": ResultStyle("#009E73", "✓", "houdt stand", "holds"),
+    "fails": ResultStyle("#D55E00", "✗", "houdt geen stand", "fails"),
+    "untested": ResultStyle("#FFFFFF", "?", "niet getoetst", "not tested"),
 }
 
 

@@ -322,4 +322,6 @@ SURVEY = Table(
 #: Tables in load order: a table's foreign keys point only at tables before it.
 TABLES: dict[str, Table] = {t.name: t for t in (EMPLOYERS, ACTIVITIES, CASES, ADMIN, SURVEY)}
 WAVES = ("t0", "t1", "t2")
+#: Months after inclusion at which each wave is asked (the `wave` column's description says it in words).
+WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 GROUPS = ("intervention", "comparison")

@@ -21,6 +21,12 @@ from measures.estimation.inference import SEED, Estimate, benjamini_hochberg
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
+#: The pilot's primary indicator: the effect the asset check, the business case and the pre-registered plan use.
+PRIMARY_INDICATOR = "ao_pct"
+#: The estimator of every effect below (two-way fixed effects DiD, CR1 by employer, t(G−1)), as the plan records
+#: it; an effects table with an `estimator` column says per row what a run used instead.
+ESTIMATOR = "twfe"
+
 EFFECT_COLUMNS = (
     "indicator_id estimate se ci_low ci_high p_value p_value_wild q_value n_employers n_employees n_obs method".split()
 )

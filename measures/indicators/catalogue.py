@@ -49,6 +49,29 @@ SCALE_UNITS: dict[str, dict[str, str]] = {
         "count": "count",
     },
 }
+#: The answer options of the scales answered by choosing (value -> label), as the questionnaires put them.
+SCALE_CHOICES: dict[str, dict[str, dict[int, str]]] = {
+    "nl": {
+        "likert5": {
+            1: "Helemaal mee oneens",
+            2: "Mee oneens",
+            3: "Niet mee eens, niet mee oneens",
+            4: "Mee eens",
+            5: "Helemaal mee eens",
+        },
+        "yes_no": {1: "Ja", 0: "Nee"},
+    },
+    "en": {
+        "likert5": {
+            1: "Strongly disagree",
+            2: "Disagree",
+            3: "Neither agree nor disagree",
+            4: "Agree",
+            5: "Strongly agree",
+        },
+        "yes_no": {1: "Yes", 0: "No"},
+    },
+}
 RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
 #: Administrative indicators computed from the `admin` table, by id.
 ADMIN_MONTHLY = ("ao_pct", "absence_days", "loonwaarde_pct")

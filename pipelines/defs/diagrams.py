@@ -1,8 +1,8 @@
-"""Stage 6: the Theories of Change, plain and annotated with the run's effects.
+"""Stage 6: the Theories of Change, plain and annotated with the run's effects and assumption checks.
 
-The four AKC ToCs are always drawn; a sister ToC (Passend Werk, Eigen Regie, ...) is drawn too when the run
-measured one of its nodes. In the UI each results-annotated ToC is one metadata entry named after its id, as
-SVG (sharp at any zoom, a tenth of the PNG's size); the folder beside it holds SVG and PNG files.
+The four AKC ToCs of the study are always drawn; a sister ToC (Passend Werk, Eigen Regie, ...) is drawn too
+when the run measured one of its nodes. In the UI each results-annotated ToC is one metadata entry named after
+its id, as SVG (sharp at any zoom, a tenth of the PNG's size); the folder beside it holds SVG and PNG files.
 """
 
 import os
@@ -14,23 +14,26 @@ import dagster as dg
 
 from measures.indicators.node_results import node_results
 from pipelines.defs.analysis import effects
+from pipelines.defs.integrity import assumptions
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.metadata import svg_image
+from pipelines.preregistration import STUDY_TOCS
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from toc.lang import checked_lang, translated
 from toc.load import load_shipped
 from toc.render import DPI, render
 
-AKC_TOCS = ("werkgever-preventief", "werkgever-vroegtijdig", "werknemer-preventief", "werknemer-vroegtijdig")
+AKC_TOCS = STUDY_TOCS
 
 
 @delivery_asset(
     group_name="toc",
-    deps=[effects],
+    deps=[effects, assumptions],
     kinds={"graphviz"},
-    description="The ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator: the "
-    "four AKC ToCs, and each sister ToC with a node the run measured.",
+    description="The ToCs rendered with Graphviz, each node coloured by the effect of its primary indicator, each "
+    "assumption and precondition marked by the outcome of its check: the four AKC ToCs, and each sister ToC with "
+    "a node the run measured.",
 )
 def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
@@ -39,15 +42,18 @@ def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, option
     folder = out_dir(delivery, options) / "toc"
     tocs = load_shipped()
     results = {toc_id: node_results(toc_id, table) for toc_id in tocs}
+    checks = warehouse.read("assumptions", delivery.key)
+    statuses = {t: dict(zip(f["item_id"], f["status"], strict=True)) for t, f in checks.groupby("toc_id")}
     shown = [*AKC_TOCS, *(t for t in tocs if t not in AKC_TOCS and results[t])]
-    jobs = [(t, "svg", f"{t}.svg", None) for t in AKC_TOCS]  # (toc id, format, file name, results)
-    jobs += [(t, fmt, f"{t}-results.{fmt}", results[t]) for t in shown for fmt in ("svg", "png")]
+    jobs = [(t, "svg", f"{t}.svg", False) for t in AKC_TOCS]  # (toc id, format, file name, with results)
+    jobs += [(t, fmt, f"{t}-results.{fmt}", True) for t in shown for fmt in ("svg", "png")]
 
     def draw(job) -> Path:
-        toc_id, fmt, name, node_results_ = job
-        return render(tocs[toc_id], fmt, folder / name, lang=lang, results=node_results_, dpi=DPI)
+        toc_id, fmt, name, annotated = job
+        run = (results[toc_id], statuses.get(toc_id, {})) if annotated else (None, None)
+        return render(tocs[toc_id], fmt, folder / name, lang=lang, results=run[0], dpi=DPI, statuses=run[1])
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a `dot` process
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a Graphviz process
         list(pool.map(draw, jobs))
     metadata: dict[str, Any] = {}
     for toc_id in shown:  # one entry per ToC: the AKC four, then the sister ToCs

@@ -1,12 +1,12 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and
-report.html. The CSVs hold no timestamps and have a fixed row order and number format, so that the same
-drop gives the same bytes; run.json says what produced them.
+effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, ingest.json, run.json,
+narrative.nl.md, narrative.en.md and report.html (and the study's pre-registered plan, when there is one, as
+preregistration.nl.md and .en.md). The CSVs hold no timestamps and have a fixed row order and number format, so
+that the same drop gives the same bytes; run.json says what produced them and whether the run kept to the plan.
 """
 
 import json
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -15,21 +15,27 @@ import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
+from measures.evaluation.assumptions import ASSUMPTION_COLUMNS, results_from_table
+from measures.evaluation.calendar import run_calendar
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
+from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.trends import TREND_COLUMNS
-from pipelines import settings
 from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
+from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import drop_of, file_checksums
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.metadata import text_table
+from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
 from report.findings import key_findings
-from toc.lang import checked_lang
+from report.narrative import NarrativeInputs, narrative_markdown
+from toc.lang import LANGS, checked_lang
+from toc.load import resolve
 
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
@@ -37,9 +43,12 @@ OUTPUT_FILES = (
     "trends.csv",
     "event_study.csv",
     "balance.csv",
+    "assumptions.csv",
     "quarantine.csv",
     "ingest.json",
     "run.json",
+    "narrative.nl.md",
+    "narrative.en.md",
     "report.html",
 )
 
@@ -47,8 +56,9 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, balance, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, quarantine.csv, ingest.json, run.json and report.html.",
+    deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, ingest.json, "
+    "run.json, narrative.nl.md, narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -57,18 +67,37 @@ def evaluation_outputs(
     folder = out_dir(delivery, options)
     folder.mkdir(parents=True, exist_ok=True)
     tables = warehouse.read_many(
-        ["effects", "trends", "event_study", "balance", "quarantine", "ingest_summary"], delivery.key
+        [
+            "effects",
+            "trends",
+            "event_study",
+            "balance",
+            "assumptions",
+            "preregistration",
+            "quarantine",
+            "ingest_summary",
+        ],
+        delivery.key,
     )
     _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
     _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
     _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
     _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
+    _csv(tables["assumptions"], ASSUMPTION_COLUMNS, folder / "assumptions.csv")
     _csv(
         tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
     )
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
-    _json(_run_info(context, delivery, options), folder / "run.json")
+    comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
+    provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
+    _json(_run_info(context, delivery, options) | provenance, folder / "run.json")
+    _plan_files(warehouse, delivery, folder)
+    tocs = [resolve(t) for t in AKC_TOCS]
+    checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
+    story = NarrativeInputs(tables["effects"], panels.tables["employers"], panels.tables["activities"], checked)
+    for lang in LANGS:
+        (folder / f"narrative.{lang}.md").write_text(narrative_markdown(tocs, story, lang), encoding="utf-8")
     inputs = ReportInputs(
         delivery=delivery.key,
         cutoff=delivery.cutoff,
@@ -83,6 +112,8 @@ def evaluation_outputs(
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
+        assumptions=checked,
+        preregistration=comparison,
         toc_svgs={
             t: (folder / "toc" / f"{t}-results.svg").read_text(encoding="utf-8")
             for t in AKC_TOCS
@@ -123,12 +154,23 @@ def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     return {r.table: r.as_json() for r in records}
 
 
+def _plan_files(warehouse: Warehouse, delivery, folder: Path) -> None:
+    """The study's registered plan, readable, beside the results it governs (none: no files)."""
+    history = registrations(warehouse, study_of(delivery))
+    if not history:
+        return
+    earlier = [{"registered_on": r.registered_on, "plan_sha256": r.plan_sha256} for r in history[:-1]]
+    for lang in LANGS:
+        text = plan_markdown(history[-1].plan, lang, earlier)
+        (folder / f"preregistration.{lang}.md").write_text(text, encoding="utf-8")
+
+
 def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:
     drop = drop_of(delivery)
     return {
         "package": "ad-pilot-toolkit",
         "version": _version(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "contract_version": CONTRACT_VERSION,
         "delivery": delivery.key,
         "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
@@ -143,13 +185,3 @@ def _version() -> str:
         return metadata.version("ad-pilot-toolkit")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
