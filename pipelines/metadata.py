@@ -47,7 +47,7 @@ def text_table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> dg.Metada
     """A table of text cells that the UI shows in full on the asset page, each column described in its schema
     (`columns`: header and description, in the frame's column order)."""
     schema = dg.TableSchema(columns=[dg.TableColumn(name, "string", description=text) for name, text in columns])
-    records = [dg.TableRecord({k: str(v) for k, v in row.items()}) for row in frame.to_dict("records")]
+    records = [dg.TableRecord({str(k): str(v) for k, v in row.items()}) for row in frame.to_dict("records")]
     return dg.MetadataValue.table(records, schema=schema)
 
 

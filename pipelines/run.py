@@ -149,7 +149,9 @@ def describe_failure(inst: dg.DagsterInstance, run_id: str) -> str:
     """'asset ingest_drop failed: admin.csv: missing required column ...' from the failed step's error."""
     for entry in inst.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = entry.dagster_event
-        error = event.step_failure_data.error
+        error = event.step_failure_data.error if event else None
+        if event is None or error is None:
+            continue
         while error.cause is not None and error.cls_name in (
             "DagsterExecutionStepExecutionError",
             "DagsterUserCodeExecutionError",

@@ -21,7 +21,7 @@ from report.text import TEXT
 from toc.lang import Lang
 
 #: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
-GROUP_STYLE = {
+GROUP_STYLE: dict[str, dict[str, Any]] = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
 }
