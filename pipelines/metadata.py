@@ -26,7 +26,7 @@ def table_schema(table: Table) -> dg.TableSchema:
             dg.TableColumn(
                 c.name,
                 _TYPES[c.kind],
-                description=f"{c.description_nl} / {c.description_en}",
+                description=c.description_en,  # static text: English, as every description of the code location
                 constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule("en")]),
             )
             for c in table.columns

@@ -2,7 +2,7 @@
 
 Each row says what the indicator is (the catalogue's label, unit, the ToC nodes it is the primary measure of, the direction
 that counts as better), how the groups compare before and after inclusion (means with the number of employees,
-from `measures.evaluation.group_means`), and what the DiD says: estimate with its 95% CI, p, q and the verdict
+from `measures.evaluation.group_means`), and what the DiD says: estimate, 95% CI, p, q and the verdict
 the results-annotated ToC shows (`toc.overlay.classify`: improvement or worsening when the CI excludes zero,
 in the indicator's direction). Rows are sorted by the ToC layer of the nodes the indicator is primary for
 (outputs, short-term, long-term effects), then by label. Everything is text as the report writes it (`nl`
@@ -37,7 +37,7 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "layer": "ToC-laag",
         "nodes": "ToC-knopen",
         "direction": "Beter als",
-        "did": "DiD (95%-BI)",
+        "did": "DiD",
     },
     "en": {
         "before": "before",
@@ -48,7 +48,7 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "layer": "ToC layer",
         "nodes": "ToC nodes",
         "direction": "Better when",
-        "did": "DiD (95% CI)",
+        "did": "DiD",
     },
 }
 
@@ -63,7 +63,8 @@ _DESCRIPTIONS: dict[Lang, dict[str, str]] = {
         "direction": "Wat als verbetering telt: een lagere of een hogere waarde.",
         "mean": "Gemiddelde in de {group}sgroep {phase} aanmelding (administratief: {admin}; vragenlijst: {wave}), "
         "met tussen haakjes het aantal werknemers; 'onderdrukt' bij minder werknemers dan de minimale celgrootte.",
-        "did": "Verschil-in-verschillen: het effect van de interventie met het 95%-betrouwbaarheidsinterval.",
+        "did": "Verschil-in-verschillen: het effect van de interventie (interventie min vergelijking, na min vóór).",
+        "ci": "95%-betrouwbaarheidsinterval van het effect.",
         "p": "p-waarde van het effect; onder 0,001 staat '< 0,001'.",
         "q": "q-waarde: p gecorrigeerd voor het aantal indicatoren (Benjamini–Hochberg).",
         "verdict": "Verbetering of verslechtering als het 95%-BI nul uitsluit (in de richting die als verbetering "
@@ -79,7 +80,9 @@ _DESCRIPTIONS: dict[Lang, dict[str, str]] = {
         "direction": "What counts as improvement: a lower or a higher value.",
         "mean": "Mean in the {group} group {phase} inclusion (administrative: {admin}; questionnaire: {wave}), with "
         "the number of employees in brackets; 'suppressed' when fewer employees than the minimum cell size.",
-        "did": "Difference-in-differences: the effect of the intervention with its 95% confidence interval.",
+        "did": "Difference-in-differences: the effect of the intervention (intervention minus comparison, after minus "
+        "before).",
+        "ci": "95% confidence interval of the effect.",
         "p": "p-value of the effect; below 0.001 it reads '< 0.001'.",
         "q": "q-value: p adjusted for the number of indicators (Benjamini–Hochberg).",
         "verdict": "Improvement or worsening when the 95% CI excludes zero (in the direction that counts as "
@@ -100,7 +103,6 @@ def comparison_columns(lang: Lang = "nl") -> dict[str, tuple[str, str]]:
         "layer": (w["layer"], d["layer"]),
         "indicator": (t["indicator"], d["indicator"]),
         "unit": (t["unit"], d["unit"]),
-        "nodes": (w["nodes"], d["nodes"]),
         "direction": (w["direction"], d["direction"]),
     }
     for group in GROUPS:
@@ -110,9 +112,11 @@ def comparison_columns(lang: Lang = "nl") -> dict[str, tuple[str, str]]:
             columns[f"{group}_{phase}"] = (f"{t[group]} {w[phase]} (n)", text)
     return columns | {
         "did": (w["did"], d["did"]),
+        "ci": (t["ci"], d["ci"]),
         "p": (t["p"], d["p"]),
         "q": (t["q"], d["q"]),
         "verdict": (t["verdict"], d["verdict"]),
+        "nodes": (w["nodes"], d["nodes"]),  # last: long, and what the verdict colours in the ToC diagrams
     }
 
 
@@ -126,19 +130,25 @@ def comparison_table(effects: pd.DataFrame, means: pd.DataFrame, lang: Lang = "n
     for effect in effects.to_dict("records"):
         ind = catalogue.get(effect["indicator_id"])
         layer = _layer(ind)
-        row = [
-            LAYER_TITLES[lang].get(layer, "–") if layer else "–",
-            translated(ind, "label", lang) if ind else effect["indicator_id"],
-            units(lang).get(effect["indicator_id"], ""),
-            ", ".join(ind.primary_for or ind.nodes) if ind else "",
-            _WORDS[lang][ind.direction] if ind else "",
-        ]
-        row += [_mean(cells.get((effect["indicator_id"], g, p)), lang) for g in GROUPS for p in ("before", "after")]
-        row += [_did(effect, lang), p_text(effect["p_value"], lang), p_text(effect["q_value"], lang)]
-        row.append(_verdict(effect, ind, lang))
+        row = {
+            "layer": LAYER_TITLES[lang].get(layer, "–") if layer else "–",
+            "indicator": translated(ind, "label", lang) if ind else effect["indicator_id"],
+            "unit": units(lang).get(effect["indicator_id"], ""),
+            "direction": _WORDS[lang][ind.direction] if ind else "",
+            "did": _number(effect["estimate"], lang),
+            "ci": _interval(effect, lang),
+            "p": p_text(effect["p_value"], lang),
+            "q": p_text(effect["q_value"], lang),
+            "verdict": _verdict(effect, ind, lang),
+            "nodes": ", ".join(ind.primary_for or ind.nodes) if ind else "",
+        }
+        for g in GROUPS:
+            for phase in ("before", "after"):
+                row[f"{g}_{phase}"] = _mean(cells.get((effect["indicator_id"], g, phase)), lang)
         rows.append((_sort_key(ind, effect["indicator_id"], lang), row))
-    headers = [name for name, _ in comparison_columns(lang).values()]
-    return pd.DataFrame([row for _, row in sorted(rows, key=lambda r: r[0])], columns=headers)
+    columns = comparison_columns(lang)
+    ordered = [[row[key] for key in columns] for _, row in sorted(rows, key=lambda r: r[0])]
+    return pd.DataFrame(ordered, columns=[name for name, _ in columns.values()])
 
 
 def by_layer(indicator_ids, lang: Lang = "nl") -> list[str]:
@@ -170,11 +180,14 @@ def _mean(cell, lang: Lang) -> str:
     return f"{number(float(cell.mean), 2, lang)} ({int(cell.n)})"
 
 
-def _did(effect: dict, lang: Lang) -> str:
-    if pd.isna(effect["estimate"]):
+def _number(value, lang: Lang) -> str:
+    return "–" if pd.isna(value) else number(float(value), 2, lang, sign=True)
+
+
+def _interval(effect: dict, lang: Lang) -> str:
+    if pd.isna(effect["ci_low"]) or pd.isna(effect["ci_high"]):
         return "–"
-    est, low, high = (number(float(effect[c]), 2, lang, sign=True) for c in ("estimate", "ci_low", "ci_high"))
-    return f"{est} [{low}; {high}]"
+    return f"[{_number(effect['ci_low'], lang)}; {_number(effect['ci_high'], lang)}]"
 
 
 def _verdict(effect: dict, ind: Indicator | None, lang: Lang) -> str:

@@ -21,7 +21,7 @@ from toc.lang import Lang, checked_lang, number
 #: The effects the report leads with: the administrative outcomes and return to work.
 MAIN_INDICATORS = (*ADMIN_MONTHLY, "rtw_12m")
 #: Columns of the comparison table the main effects keep.
-MAIN_COLUMNS = ("indicator", "unit", "did", "p", "q", "verdict")
+MAIN_COLUMNS = ("indicator", "unit", "did", "ci", "p", "q", "verdict")
 
 _SENTENCES: dict[Lang, dict[str, str]] = {
     "nl": {

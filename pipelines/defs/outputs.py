@@ -135,7 +135,7 @@ def evaluation_outputs(
             "folder": dg.MetadataValue.path(str(folder)),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
+            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "–",  # "–": no cut-off, final results
         }
     )
 

@@ -30,6 +30,6 @@ def panels(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output
             "admin_rows": len(built.admin),
             "survey_rows": len(built.survey),
             "employees": len(built.baseline),
-            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "none (final)",
+            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "–",  # "–": no cut-off, final results
         },
     )
