@@ -6,11 +6,13 @@ import atexit
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from toc.errors import UserError
 
@@ -18,6 +20,22 @@ from toc.errors import UserError
 # that `toc validate` prints one line per problem and errors stay one line.
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+#: Characters that steer a terminal instead of showing: C0 and C1 controls (ESC, CSI, ...), DEL, and the
+#: bidirectional overrides that reorder what is shown.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    """Text from a user or a file as the terminal may show it: control characters removed (also line breaks:
+    one message, one line)."""
+    return _CONTROLS.sub("", str(text)).replace("\n", " ").replace("\t", " ")
+
+
+def shown(text: object) -> str:
+    """`plain`, with rich markup escaped: for strings printed where markup is on (tables, styled lines)."""
+    return escape(plain(text))
 
 
 def friendly_errors(fn: Callable) -> Callable:
@@ -30,15 +48,18 @@ def friendly_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except UserError as exc:
             for line in str(exc).splitlines() or [type(exc).__name__]:
-                err_console.print(f"error: {line}", markup=False, highlight=False)
+                err_console.print(f"error: {plain(line)}", markup=False, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
 def print_json(data: object) -> None:
-    """JSON on stdout, UTF-8 as is (Dutch labels stay readable), keys in a stable order."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON on stdout, UTF-8 as is (Dutch labels stay readable), keys in a stable order. JSON escapes C0
+    controls itself; C1 controls and bidirectional overrides are escaped here (`\\u009b`), so that no string
+    from a file steers the terminal."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def run_and_exit(app: typer.Typer) -> None:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 import typer
 from rich.table import Table
 
-from cli.common import console, friendly_errors, print_json, run_and_exit
+from cli.common import console, friendly_errors, plain, print_json, run_and_exit, shown
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from toc.errors import UserError
 from toc.lang import checked_lang
@@ -51,35 +52,64 @@ def indicators(as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+MaxRows = Annotated[
+    list[str] | None,
+    typer.Option("--max-rows", help="Row limit of one table, TABLE=N (repeatable); defaults in the contract."),
+]
+Earliest = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Earliest plausible date (default 1990-01-01).")
+]
+Latest = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Latest plausible date (default one year after today)."),
+]
+
+
+def _limits(max_rows: list[str] | None, earliest: dt.datetime | None, latest: dt.datetime | None):
+    from measures.contract.limits import EARLIEST_DATE, Limits, parse_max_rows
+
+    return Limits(
+        max_rows=parse_max_rows(max_rows or []),
+        earliest_date=earliest.date() if earliest else EARLIEST_DATE,
+        latest_date=latest.date() if latest else None,
+    )
+
+
 @app.command()
 @friendly_errors
 def validate(
     drop: Annotated[Path, typer.Argument(help="A drop folder.")],
     strict: Annotated[bool, typer.Option(help="Also exit non-zero when rows would be quarantined.")] = False,
     as_json: JsonFlag = False,
+    max_rows: MaxRows = None,
+    earliest_date: Earliest = None,
+    latest_date: Latest = None,
 ) -> None:
-    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason."""
+    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason,
+    and each warning (a descriptive cell emptied or changed, its row kept)."""
     from measures.contract.validate import validate_drop
     from measures.indicators.catalogue import drop_reference
 
-    result = validate_drop(drop, drop_reference())
-    quarantine = result.quarantine()
+    result = validate_drop(drop, drop_reference(), _limits(max_rows, earliest_date, latest_date))
+    quarantine, warnings = result.quarantine(), result.warnings()
     if as_json:
         print_json(
             {
                 "tables": {n: s.as_json() | {"sha256": s.sha256} for n, s in result.summary().items()},
                 "bad_rows": quarantine.to_dict("records"),
+                "warnings": warnings.to_dict("records"),
             }
         )
     else:
-        table = Table("table", "file", "rows", "ok", "bad", "dropped columns")
+        table = Table("table", "file", "rows", "ok", "bad", "warnings", "dropped columns")
         for name, s in result.summary().items():
-            table.add_row(
-                name, s.source_file, str(s.rows_in), str(s.loaded), str(s.quarantined), ", ".join(s.dropped_columns)
-            )
+            counts = (s.rows_in, s.loaded, s.quarantined, s.warnings)
+            table.add_row(name, shown(s.source_file), *map(str, counts), shown(", ".join(s.dropped_columns)))
         console.print(table)
-        for r in quarantine.itertuples():
-            console.print(f"{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})", markup=False)
+        for kind, records in (("", quarantine), ("warning: ", warnings)):
+            for r in records.itertuples():
+                line = f"{kind}{r.source_file} row {r.row}, column {r.column}: {r.reason} ({r.detail})"
+                console.print(plain(line), markup=False, highlight=False)
     if strict and len(quarantine):
         raise typer.Exit(1)
 
@@ -128,7 +158,7 @@ def simulate(
     )
     truth = write_drop(spec, out, fmt)
     console.print(
-        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {out} "
+        f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {shown(out)} "
         f"(planted AO% effect {spec.effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
     )
 
@@ -147,7 +177,7 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
     from measures.contract.templates import write_templates
 
     for path in write_templates(out):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {shown(path)}")
 
 
 @app.command()
@@ -187,7 +217,7 @@ def did(
     if as_json:
         return print_json(result.as_dict())
     for key, value in result.as_dict().items():
-        console.print(f"{key:>13}: {value}", markup=False)
+        console.print(plain(f"{key:>13}: {value}"), markup=False)
 
 
 def _vcov(value: str) -> Vcov:
@@ -261,13 +291,28 @@ def run(
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
     ] = MIN_CELL,
     lang: LangOption = "nl",
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="Refuse a delivery that loses more of a required table to the quarantine."
+        ),
+    ] = MAX_QUARANTINE_SHARE,
 ) -> None:
     """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
     from pipelines.run import run_drop
 
-    outcome = run_drop(data, out, cutoff.date() if cutoff else None, min_cell=min_cell, lang=lang)
-    console.print(f"run {outcome.run_id} of delivery {outcome.delivery.key} succeeded")
-    console.print(f"outputs in {outcome.out_dir}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html")
+    outcome = run_drop(
+        data,
+        out,
+        cutoff.date() if cutoff else None,
+        min_cell=min_cell,
+        lang=lang,
+        max_quarantine_share=max_quarantine_share,
+    )
+    console.print(f"run {outcome.run_id} of delivery {shown(outcome.delivery.key)} succeeded")
+    console.print(
+        f"outputs in {shown(outcome.out_dir)}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html"
+    )
 
 
 @app.command()
@@ -349,12 +394,12 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     outcome = run_drop(drop, results)
     effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
     ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
-    console.print(f"\n[bold]Demo evaluated[/bold]: delivery {outcome.delivery.key}, run {outcome.run_id}")
+    console.print(f"\n[bold]Demo evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}")
     console.print(
         f"AO% effect: {float(ao[1]):+.2f} pp, 95% CI [{float(ao[3]):+.2f}; {float(ao[4]):+.2f}] "
         f"(planted {truth['effect_ao']:+g}, sample ATT {truth['att']['ao_pct']:+.2f})"
     )
-    console.print(f"drop:    {drop}\noutputs: {results}\nreport:  {results / 'report.html'}")
+    console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
 
 
@@ -385,10 +430,10 @@ def report(
     from pipelines.run import run_drop
 
     with tempfile.TemporaryDirectory() as scratch:
-        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang, log_level="WARNING")
+        run_drop(data, Path(scratch), cutoff.date() if cutoff else None, lang=lang)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(scratch) / "report.html", out)
-    console.print(f"wrote {out}")
+    console.print(f"wrote {shown(out)}")
 
 
 @app.command()
@@ -401,7 +446,7 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
 
     instance()  # create a new instance's tables here, under the lock that `pilot run` takes too
     env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
-    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {env['DAGSTER_HOME']}); Ctrl-C stops it")
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {shown(env['DAGSTER_HOME'])}); Ctrl-C stops it")
     raise typer.Exit(serve(dagster_dev_command(port), env, settings.PROJECT_ROOT))
 
 
@@ -418,7 +463,7 @@ def keygen(
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(new_key() + "\n", encoding="utf-8")
     key_file.chmod(0o600)
-    console.print(f"wrote {key_file} (readable by you only)")
+    console.print(f"wrote {shown(key_file)} (readable by you only)")
 
 
 @app.command()
@@ -439,7 +484,7 @@ def pseudonymise(
     for column in id_column:
         frame[column] = hmac_pseudonyms(frame[column], key)
     write_panel(frame, target)
-    console.print(f"wrote {target}: {len(frame)} rows, {', '.join(id_column)} pseudonymised")
+    console.print(f"wrote {shown(target)}: {len(frame)} rows, {shown(', '.join(id_column))} pseudonymised")
 
 
 export_app = typer.Typer(no_args_is_help=True, help="The pilot in other tools' standards: IATI, XLSForm, DHIS2.")

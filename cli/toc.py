@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, err_console, friendly_errors, print_json, run_and_exit
+from cli.common import console, err_console, friendly_errors, plain, print_json, run_and_exit, shown
 from toc.diff import diff_tocs
 from toc.errors import TocError
 from toc.graph import pathway_record, pathways
@@ -60,14 +60,14 @@ def show(
     data = _show_data(toc)
     if as_json:
         return print_json(data)
-    console.print(f"[bold]{toc.title}[/bold] ({toc.id}) — {toc.title_en}")
+    console.print(f"[bold]{shown(toc.title)}[/bold] ({shown(toc.id)}) — {shown(toc.title_en)}")
     for layer in MAIN_LAYERS:
         _print_nodes(toc, layer)
     for layer in SIDE_GROUPS.values():
         _print_nodes(toc, layer)
     links = Table("source", "target", "origin", "rationale", title="links")
     for link in toc.links:
-        links.add_row(link.source, link.target, link.origin, link.rationale)
+        links.add_row(*(shown(v) for v in (link.source, link.target, link.origin, link.rationale)))
     console.print(links)
 
 
@@ -88,7 +88,8 @@ def _print_nodes(toc: TheoryOfChange, layer: str) -> None:
         return
     table = Table("nr", "id", "label (nl)", "label (en)", title=layer)
     for node in nodes:
-        table.add_row("" if node.number is None else str(node.number), node.id, node.label_nl, node.label_en)
+        number = "" if node.number is None else str(node.number)
+        table.add_row(number, *(shown(v) for v in (node.id, node.label_nl, node.label_en)))
     console.print(table)
 
 
@@ -113,7 +114,7 @@ def validate(
         with contextlib.suppress(TocError):
             problems += validate_catalogue()
     for line in problems:
-        err_console.print(line, markup=False, highlight=False)
+        err_console.print(plain(line), markup=False, highlight=False)
     if problems:
         raise typer.Exit(1)
     console.print(
@@ -135,7 +136,7 @@ def render_cmd(
     """Draw a ToC bottom to top in the report's colours, through Graphviz's dot."""
     toc = resolve(toc_id)
     path = render(toc, fmt, output, lang=checked_lang(lang), results=_overlay_results(toc, overlay))
-    console.print(f"wrote {path}")
+    console.print(f"wrote {shown(path)}")
 
 
 @app.command("paths")
@@ -158,11 +159,13 @@ def paths_cmd(
     labels = {n.id: n.label_nl for n in toc.nodes}
     for record in records:
         marks = {m["node"]: RESULT_STYLES[m["result"]].marker + " " for m in record.get("measured", [])}
-        console.print(" → ".join(f"{marks.get(n, '')}{labels[n]} [dim]({n})[/dim]" for n in record["nodes"]))
+        console.print(
+            " → ".join(f"{marks.get(n, '')}{shown(labels[n])} [dim]({shown(n)})[/dim]" for n in record["nodes"])
+        )
         if weakest := record["weakest_link"]:
-            console.print(f"   weakest link: {weakest['source']} → {weakest['target']} ({weakest['grade']})")
+            console.print(shown(f"   weakest link: {weakest['source']} → {weakest['target']} ({weakest['grade']})"))
     if not records:
-        console.print(f"no pathway from {start} to a long-term effect")
+        console.print(f"no pathway from {shown(start)} to a long-term effect")
 
 
 def _overlay_results(toc: TheoryOfChange, overlay: Path | None):
@@ -193,11 +196,11 @@ def diff_cmd(
         ("link removed", result.links_removed),
     ):
         for item in items:
-            console.print(f"{title}: {item}", markup=False)
+            console.print(plain(f"{title}: {item}"), markup=False)
     for title, changes in (("node changed", result.nodes_changed), ("link changed", result.links_changed)):
         for change in changes:
             for field, (was, now) in change.fields.items():
-                console.print(f"{title}: {change.key}.{field}: {was!r} -> {now!r}", markup=False)
+                console.print(plain(f"{title}: {change.key}.{field}: {was!r} -> {now!r}"), markup=False)
 
 
 def _load_version(ref: str) -> TheoryOfChange:

@@ -2,12 +2,14 @@
 
 A raw file is never copied into storage (it may hold the very identifiers that must not be stored); the
 manifest keeps its name, checksum, size and what became of it. Registering the same file again adds
-nothing; a changed file under the same name is a new version.
+nothing; a changed file under the same name is a new version. The drop is kept as a hash of its path
+(`drop_path`), never the path itself: a folder's name may identify a person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -20,9 +22,14 @@ DDL = """CREATE TABLE IF NOT EXISTS manifest (
     PRIMARY KEY (drop_path, file_name, sha256))"""
 
 
+def drop_ref(drop: Path) -> str:
+    """The drop's identity in the manifest: a hash of its resolved path."""
+    return "sha256:" + hashlib.sha256(str(Path(drop).resolve()).encode("utf-8")).hexdigest()[:24]
+
+
 def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: dict[str, str]) -> pd.DataFrame:
     """Register the drop's files; returns one row per file with its version and whether it is new."""
-    drop_path = str(Path(drop).resolve())
+    drop_path = drop_ref(drop)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
     with warehouse.get_connection() as conn:
@@ -50,7 +57,7 @@ def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: d
 
 def record_outcomes(warehouse: Warehouse, drop: Path, outcomes: dict[str, tuple[str, str]]) -> None:
     """outcomes: file name -> (sha256, outcome text)."""
-    drop_path = str(Path(drop).resolve())
+    drop_path = drop_ref(drop)
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, (sha, outcome) in outcomes.items():

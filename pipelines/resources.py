@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from measures.contract.arrow_text import TEXT
+from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.panels import Panels
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
@@ -30,6 +31,12 @@ class RunOptions(dg.ConfigurableResource):
         default=MIN_CELL, ge=MIN_CELL, description="Cells of fewer people are suppressed wherever numbers are shown."
     )
     lang: str = Field(default="nl", description="Language of the report: nl or en.")
+    max_quarantine_share: float = Field(
+        default=MAX_QUARANTINE_SHARE,
+        gt=0,
+        le=1,
+        description="A delivery that loses more of a required table's rows to the quarantine is refused.",
+    )
 
 
 #: The frames of a `Panels`, each stored as `<name>.parquet`.

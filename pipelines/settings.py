@@ -44,7 +44,9 @@ def dagster_home() -> Path:
 
 
 # The embedded deployment: SQLite storage in DAGSTER_HOME, runs queued and launched by the daemon that
-# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README).
+# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README). Run monitoring (the
+# daemon) fails a run that never started or has run for six hours; a `pilot run` killed with -9 is marked
+# failed by the next `pilot run` (`pipelines.run.fail_dead_runs`), since its worker was the CLI process itself.
 EMBEDDED_INSTANCE = """\
 telemetry:
   enabled: false
@@ -53,4 +55,9 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  max_runtime_seconds: 21600
+  poll_interval_seconds: 60
 """

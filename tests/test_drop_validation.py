@@ -47,7 +47,6 @@ RULES = [
     ("activities", "start_date", 3, "2026-02-30", "bad_date"),
     ("activities", "activity_id", 2, "yoga_op_vrijdag", "unknown_activity"),
     ("employers", "group", 3, "x", "not_allowed"),
-    ("employers", "size_class", 2, "reuzegroot", "not_allowed"),
     ("cases", "inclusion_date", 3, "2020-01-01", "date_order"),
     ("cases", "absence_start", 4, "", "missing_value"),
     ("cases", "employer_id", 3, "WG99", "unknown_employer"),
@@ -94,9 +93,61 @@ def test_a_quarantined_case_takes_its_admin_and_survey_rows_along(drop):
     assert result.tables["cases"].quarantine["reason"].tolist() == ["bad_date"]
     admin_rows = sum(1 for r in read_rows(drop, "admin")[1:] if r[0] == employee)
     assert admin_rows > 0
-    assert result.summary()["admin"].reasons == {"unknown_employee": admin_rows}
+    assert result.summary()["admin"].reasons == {"parent_quarantined": admin_rows}
+    details = set(result.tables["admin"].quarantine["detail"])
+    assert details == {"its row in cases was quarantined; root cause: cases.csv row 3, column absence_start (bad_date)"}
     assert employee not in set(result.tables["admin"].loaded["employee_id"])
     assert_balanced(result)
+
+
+def test_a_cascade_names_its_root_cause_two_levels_down(drop):
+    employer = cell(drop, "employers", 3, "employer_id")
+    set_cell(drop, "employers", 3, "group", "beide")
+    result = validate(drop)
+    root = "employers.csv row 3, column group (not_allowed)"
+    for table in ("cases", "admin", "survey"):
+        q = result.tables[table].quarantine
+        assert len(q) > 0 and set(q["reason"]) == {"parent_quarantined"}, table
+        assert all(d.endswith("root cause: " + root) for d in q["detail"]), table
+    assert employer not in set(result.tables["admin"].loaded["employer_id"])
+    assert_balanced(result)
+
+
+def test_a_bad_descriptive_value_empties_the_cell_and_keeps_the_row(drop):
+    set_cell(drop, "employers", 2, "size_class", "reuzegroot")
+    set_cell(drop, "employers", 4, "size_class", "")
+    set_cell(drop, "employers", 3, "approach", "x" * 250_000)  # one 250 kB word (last: csv.reader would balk)
+    result = validate(drop)
+    assert len(result.quarantine()) == 0
+    employers = result.tables["employers"].loaded
+    assert employers["size_class"].iloc[0] == "" and employers["approach"].iloc[1] == ""
+    warnings = result.warnings()
+    assert warnings[["row", "column", "reason"]].values.tolist() == [
+        [2, "size_class", "not_allowed"],
+        [3, "approach", "too_long"],
+        [4, "size_class", "missing_value"],
+    ]
+    assert all("cell emptied, row kept" in d for d in warnings["detail"])
+    assert "reuzegroot" not in warnings.to_csv()
+    assert result.summary()["employers"].warning_reasons == {"missing_value": 1, "not_allowed": 1, "too_long": 1}
+
+
+def test_the_dictionarys_own_wording_of_an_enum_is_mapped_and_reported(drop):
+    for row, spelling in ((2, "50-249"), (3, "50 – 249"), (4, "250+"), (5, "<50")):
+        set_cell(drop, "employers", row, "size_class", spelling)
+    set_cell(drop, "employers", 2, "group", "Interventie")
+    result = validate(drop)
+    assert len(result.quarantine()) == 0
+    employers = result.tables["employers"].loaded
+    assert employers["size_class"].tolist() == ["medium", "medium", "large", "small"]
+    warnings = result.warnings()
+    assert set(warnings["reason"]) == {"spelling_mapped"}
+    assert set(warnings["detail"]) == {
+        "'interventie' read as 'intervention' in 1 row",
+        "'50-249' read as 'medium' in 2 rows",
+        "'250+' read as 'large' in 1 row",
+        "'<50' read as 'small' in 1 row",
+    }
 
 
 def test_employer_mismatch(drop):

@@ -162,12 +162,6 @@ def test_missing_and_doubled_tables_are_file_errors(drop):
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        (
-            "employers.csv",
-            "employer_id,group,sector,size_class,start_date\nWG01,intervention,z\xe9rg,large,2026-01-01\n".encode(
-                "latin-1"
-            ),
-        ),
         ("employers.csv", "employer_id,group,sector,size_class,start_date\n".encode("utf-16")),
         ("employers.xlsx", b"PK\x03\x04 not really a workbook"),
         ("employers.parquet", b"not parquet at all"),
@@ -179,6 +173,14 @@ def test_an_unreadable_file_is_a_clear_file_error(drop, name, content):
     (drop / name).write_bytes(content)
     with pytest.raises(DropError, match=rf"^{name.replace('.', '[.]')}: .*(UTF-8|cannot be read|empty)"):
         validate(drop)
+
+
+def test_windows_1252_text_from_dutch_excel_is_read(drop):
+    (drop / "employers.csv").write_bytes(
+        "employer_id;group;sector;size_class;start_date\nWG01;intervention;z\xe9rg;large;01-01-2026\n".encode("cp1252")
+    )
+    raw = read_table(drop / "employers.csv", TABLES["employers"])
+    assert raw.frame["sector"].tolist() == ["z\xe9rg"]
 
 
 def test_blank_lines_are_skipped_and_rows_keep_the_numbers_the_deliverer_sees(drop):

@@ -22,7 +22,7 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 _RULE_WORDS: dict[Lang, dict[str, str]] = {
     "nl": {
-        "id": "pseudoniem (geen BSN)",
+        "id": "pseudoniem: 1-64 letters, cijfers of _ . : - (geen BSN, naam, e-mailadres of telefoonnummer)",
         "date": "datum (JJJJ-MM-DD of DD-MM-JJJJ)",
         "month": "maand (JJJJ-MM)",
         "number": "getal",
@@ -30,9 +30,13 @@ _RULE_WORDS: dict[Lang, dict[str, str]] = {
         "enum": "keuze",
         "range": " van {low:g} t/m {high:g}",
         "whole": ", geheel",
+        "code": "code uit de catalogus van de toolkit",
+        "aliases": " (ook: {aliases})",
+        "length": ", hoogstens {n} tekens",
+        "descriptive": "; een ongeldige waarde wordt leeggemaakt, de rij blijft (waarschuwing)",
     },
     "en": {
-        "id": "pseudonym (never a BSN)",
+        "id": "pseudonym: 1-64 letters, digits or _ . : - (never a BSN, name, e-mail address or phone number)",
         "date": "date (YYYY-MM-DD or DD-MM-YYYY)",
         "month": "month (YYYY-MM)",
         "number": "number",
@@ -40,6 +44,10 @@ _RULE_WORDS: dict[Lang, dict[str, str]] = {
         "enum": "one of",
         "range": " from {low:g} to {high:g}",
         "whole": ", whole",
+        "code": "a code from the toolkit's catalogue",
+        "aliases": " (also: {aliases})",
+        "length": ", at most {n} characters",
+        "descriptive": "; an invalid value is emptied, the row kept (a warning)",
     },
 }
 
@@ -60,18 +68,29 @@ class Column(BaseModel):
     maximum: float | None = None
     integer: bool = False  # a number that must be whole (counts, days)
     references: str | None = None  # "table.column" this column must match (a foreign key)
-    scrub: bool = False  # free text: remove e-mail addresses, phone numbers, BSNs, IBANs, addresses
+    catalogue: bool = False  # an id that is a code of our own catalogues (checked there), not a pseudonym
+    scrub: bool = False  # free text: remove names, e-mail addresses, phone numbers, BSNs, IBANs, addresses
+    max_length: int | None = None  # free text: a longer cell is emptied (a warning) before it is scrubbed
+    # Severity by what a value is for: a key, group, date or measurement that is wrong quarantines its row; a
+    # descriptive value (nothing is computed from it) that is wrong is emptied and the row kept, with a warning.
+    descriptive: bool = False
 
     def rule(self, lang: Lang) -> str:
         """The rule in words, for the data dictionary, error details and the UI's column schema."""
         words = _RULE_WORDS[lang]
-        rule = words[self.kind]
+        rule = words["code"] if self.catalogue else words[self.kind]
         if self.values:
             rule += ": " + ", ".join(self.values)
         if self.minimum is not None and self.maximum is not None:
             rule += words["range"].format(low=self.minimum, high=self.maximum)
+        if self.aliases:
+            rule += words["aliases"].format(aliases=", ".join(self.aliases))
         if self.integer:
             rule += words["whole"]
+        if self.max_length:
+            rule += words["length"].format(n=self.max_length)
+        if self.descriptive:
+            rule += words["descriptive"]
         return rule
 
 
@@ -84,6 +103,7 @@ class Table(BaseModel):
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # a later row with the same key is a duplicate
     required: bool = True  # the table must be in every drop
+    max_rows: int = 10_000_000  # more rows are refused before they are read (`measures.contract.limits`)
 
     @property
     def column_names(self) -> list[str]:
@@ -121,6 +141,7 @@ def _employee_id(**kw) -> Column:
 
 EMPLOYERS = Table(
     name="employers",
+    max_rows=100_000,
     description_nl="Eén rij per deelnemende werkgever.",
     description_en="One row per participating employer.",
     key=("employer_id",),
@@ -131,7 +152,14 @@ EMPLOYERS = Table(
             kind="enum",
             values=("intervention", "comparison"),
             example="intervention",
-            aliases={"interventie": "intervention", "vergelijking": "comparison", "controle": "comparison"},
+            aliases={
+                "interventie": "intervention",
+                "interventiegroep": "intervention",
+                "vergelijking": "comparison",
+                "vergelijkingsgroep": "comparison",
+                "controle": "comparison",
+                "controlegroep": "comparison",
+            },
             description_nl="Interventiegroep (AD wordt vroegtijdig ingezet) of vergelijkingsgroep (WVP zonder vroege AD).",
             description_en="Intervention group (early AD deployment) or comparison group (WVP without early AD).",
         ),
@@ -140,6 +168,8 @@ EMPLOYERS = Table(
             kind="text",
             example="zorg",
             scrub=True,
+            max_length=200,
+            descriptive=True,
             description_nl="Branche van de werkgever.",
             description_en="Sector of the employer.",
         ),
@@ -148,7 +178,17 @@ EMPLOYERS = Table(
             kind="enum",
             values=("small", "medium", "large"),
             example="large",
-            aliases={"klein": "small", "middel": "medium", "middelgroot": "medium", "groot": "large"},
+            descriptive=True,
+            # the wording of this column's own description is accepted too: "50-249" is medium
+            aliases={
+                "klein": "small",
+                "<50": "small",
+                "middel": "medium",
+                "middelgroot": "medium",
+                "50-249": "medium",
+                "groot": "large",
+                "250+": "large",
+            },
             description_nl="Omvang: small (<50), medium (50-249), large (250+) werknemers.",
             description_en="Size: small (<50), medium (50-249), large (250+) employees.",
         ),
@@ -165,6 +205,8 @@ EMPLOYERS = Table(
             required=False,
             nullable=True,
             scrub=True,
+            max_length=2000,
+            descriptive=True,
             example="AD doet een dossiercheck in week 8 en schuift aan bij het MDO.",
             description_nl="De aanpak van de werkgever in eigen woorden (geen namen of contactgegevens).",
             description_en="The employer's approach in its own words (no names or contact details).",
@@ -174,6 +216,7 @@ EMPLOYERS = Table(
 
 ACTIVITIES = Table(
     name="activities",
+    max_rows=1_000_000,
     required=False,
     description_nl="Welke activiteiten uit de ToC (§3.5) elke werkgever inzet.",
     description_en="Which ToC activities (§3.5) each employer uses.",
@@ -183,6 +226,7 @@ ACTIVITIES = Table(
         Column(
             name="activity_id",
             kind="id",
+            catalogue=True,
             example="dossier_check",
             description_nl="Id van een activiteit uit een ToC (`toc show werkgever-vroegtijdig`).",
             description_en="Id of a ToC activity node (`toc show werkgever-vroegtijdig`).",
@@ -199,6 +243,7 @@ ACTIVITIES = Table(
 
 CASES = Table(
     name="cases",
+    max_rows=2_000_000,
     description_nl="Eén rij per verzuimende werknemer in de pilot.",
     description_en="One row per absent employee in the pilot.",
     key=("employee_id",),
@@ -305,6 +350,7 @@ SURVEY = Table(
         Column(
             name="indicator_id",
             kind="id",
+            catalogue=True,
             example="regie_ervaren",
             description_nl="Id van de indicator (`pilot indicators`).",
             description_en="Indicator id (`pilot indicators`).",

@@ -37,10 +37,36 @@ _INTRO = {
 }
 
 
+_CHECKS = {
+    "nl": (
+        "Elke rij wordt geladen of in quarantaine gezet, met bestand, rij, kolom en reden (nooit de waarde). Een "
+        "ongeldige sleutel, groep, datum of meting zet de rij in quarantaine; een rij waarvan de werkgever of "
+        "casus in quarantaine staat ook (`parent_quarantined`, met de oorzaak: bestand, rij, kolom). Een "
+        "ongeldige beschrijvende waarde (sector, omvang, aanpak) wordt leeggemaakt en de rij blijft: een "
+        "*waarschuwing* (`warnings`, dezelfde kolommen als de quarantaine; ook `identifier_removed` voor "
+        "persoonsgegevens uit vrije tekst en `spelling_mapped` voor een geaccepteerde schrijfwijze zoals "
+        "`50-249`). Een id dat op een BSN, IBAN, e-mailadres, telefoonnummer of naam lijkt (ook met punten, "
+        "spaties, `.0`, een `NL` ervoor of onzichtbare tekens) zet de rij in quarantaine. Datums liggen tussen "
+        "1990-01-01 en een jaar na vandaag. Kolommen buiten het contract worden alleen bij hun positie genoemd."
+    ),
+    "en": (
+        "Every row is loaded or quarantined, with file, row, column and reason (never the value). An invalid "
+        "key, group, date or measurement quarantines the row; so does a row whose employer or case was "
+        "quarantined (`parent_quarantined`, naming the root cause: file, row, column). An invalid descriptive "
+        "value (sector, size class, approach) is emptied and the row kept: a *warning* (`warnings`, the "
+        "quarantine's columns; also `identifier_removed` for personal details scrubbed from free text and "
+        "`spelling_mapped` for an accepted spelling such as `50-249`). An id that looks like a BSN, IBAN, e-mail "
+        "address, phone number or name (also with dots, spaces, `.0`, an `NL` prefix or invisible characters) "
+        "quarantines its row. Dates lie between 1990-01-01 and one year after today. Columns outside the "
+        "contract are named by their position only."
+    ),
+}
+
+
 def data_dictionary(lang: Lang = "nl") -> str:
     """The contract as Markdown."""
     lang = checked_lang(lang)
-    lines = [f"# {_TITLE[lang]} (v{CONTRACT_VERSION})", "", _INTRO[lang], ""]
+    lines = [f"# {_TITLE[lang]} (v{CONTRACT_VERSION})", "", _INTRO[lang], "", _CHECKS[lang], ""]
     for table in TABLES.values():
         required = _YES[lang][0] if table.required else _YES[lang][1]
         desc = translated(table, "description", lang)

@@ -1,10 +1,23 @@
 """Validating a drop against the contract: every row is loaded or quarantined with its reason.
 
-Checks run column-wise on whole columns (a million rows pass in seconds). A row is quarantined for the
-first problem found, in this order: the parser's verdict (too many or too few fields), the cells in
-contract column order, rules across columns, references to other tables, and finally duplicates (the
-first occurrence of a key loads, later copies are quarantined). Reasons name the position and the
-rule, never the offending value.
+Checks run column-wise on whole columns (a million rows pass in seconds). Severity follows what a value is for:
+
+- A bad key, group, date or measurement quarantines its row. A row is quarantined for the first problem found,
+  in this order: the parser's verdict (too many or too few fields), the cells in contract column order, rules
+  across columns, references to other tables, and finally duplicates (the first occurrence of a key loads,
+  later copies are quarantined).
+- A row whose reference points at a row that was delivered but quarantined is quarantined as
+  `parent_quarantined`, and its detail names the root cause: file, row, column and reason of the first row
+  in the chain that was wrong (an admin row -> its case -> its employer).
+- A bad descriptive value (`Column.descriptive`: sector, size_class, approach; nothing is computed from it)
+  empties that cell and keeps the row, with a *warning*. Warnings have the quarantine's columns (table,
+  source_file, row, column, reason, detail) and are kept apart from it: `too_long`, `not_allowed`,
+  `missing_value` (cell emptied), `identifier_removed` (personal details scrubbed from free text) and
+  `spelling_mapped` (an accepted spelling such as `50-249` read as `medium`: one warning per spelling and
+  column, at its first row, with the number of rows).
+
+Reasons and details name the position and the rule, never the offending value. Records are held as
+categoricals, so a million bad rows cost a few bytes each, not a message each.
 """
 
 from __future__ import annotations
@@ -19,12 +32,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from measures.contract.arrow_text import TEXT, arrow, positions
-from measures.contract.privacy import bsn_like, scrub_text
+from measures.contract.arrow_text import arrow, positions
+from measures.contract.free_text import REDACTED, scrub_text
+from measures.contract.free_text import release as release_deduce
+from measures.contract.identifiers import ID_DETAILS, id_reasons
+from measures.contract.limits import Limits
 from measures.contract.read import RawTable, discover, read_table
+from measures.contract.records import NoteBook, Verdict, empty_records, root_causes
 from measures.contract.tables import TABLES, Column, Table
+from measures.contract.values import enum_values, parse_date, parse_month, parse_number
 
+#: From this many rows still to check, Deduce's memory is released first (reloading it costs two seconds).
+LARGE_ROWS = 200_000
+#: Per table, the columns other tables refer to: only for these are quarantined ids kept (for root causes).
+REFERENCED = {
+    name: sorted(
+        {
+            c.references.split(".")[1]
+            for t in TABLES.values()
+            for c in t.columns
+            if c.references and c.references.startswith(f"{name}.")
+        }
+    )
+    for name in TABLES
+}
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
+#: Warnings have the same columns: a warning is a record of a cell that was changed, its row kept.
+WARNING_COLUMNS = QUARANTINE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -59,6 +93,8 @@ class IngestSummary:
     dropped_columns: tuple[str, ...] = ()
     scrubbed_cells: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> rows
+    warnings: int = 0  # cells emptied or changed, rows kept
+    warning_reasons: dict[str, int] = field(default_factory=dict)  # warning reason -> cells
 
     def as_json(self) -> dict:
         """The per-table object of ingest.json (keyed by table there; `pilot validate --json` adds sha256)."""
@@ -70,12 +106,14 @@ class IngestSummary:
             "dropped_columns": list(self.dropped_columns),
             "scrubbed_cells": self.scrubbed_cells,
             "reasons": dict(sorted(self.reasons.items())),
+            "warnings": self.warnings,
+            "warning_reasons": dict(sorted(self.warning_reasons.items())),
         }
 
     def as_row(self) -> dict:
         """A row of the warehouse's `ingest_summary` (lists and mappings as JSON text)."""
         data = self.as_json()
-        as_text = {name: json.dumps(data[name]) for name in ("dropped_columns", "reasons")}
+        as_text = {name: json.dumps(data[name]) for name in ("dropped_columns", "reasons", "warning_reasons")}
         return {"table": self.table, "sha256": self.sha256} | data | as_text
 
     @classmethod
@@ -90,6 +128,8 @@ class IngestSummary:
             dropped_columns=tuple(json.loads(row["dropped_columns"])),
             scrubbed_cells=int(row["scrubbed_cells"]),
             reasons=json.loads(row["reasons"]),
+            warnings=int(row.get("warnings") or 0),
+            warning_reasons=json.loads(row.get("warning_reasons") or "{}"),
         )
 
 
@@ -101,11 +141,12 @@ class TableResult:
     rows_in: int
     loaded: pd.DataFrame  # typed contract columns of the rows that passed
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS
-    dropped_columns: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)  # positions ("column 7"), never names
     scrubbed_cells: int = 0
+    warnings: pd.DataFrame = field(default_factory=lambda: empty_records(WARNING_COLUMNS))
+    rejected: pd.DataFrame | None = None  # ids of quarantined rows + `root` (never stored: for references only)
 
     def summary(self) -> IngestSummary:
-        reasons = self.quarantine["reason"].value_counts().sort_index()
         return IngestSummary(
             table=self.name,
             source_file=self.source_file,
@@ -115,8 +156,14 @@ class TableResult:
             quarantined=len(self.quarantine),
             dropped_columns=tuple(self.dropped_columns),
             scrubbed_cells=self.scrubbed_cells,
-            reasons={str(k): int(v) for k, v in reasons.items()},
+            reasons=_counts(self.quarantine),
+            warnings=len(self.warnings),
+            warning_reasons=_counts(self.warnings),
         )
+
+
+def _counts(records: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in records["reason"].astype(str).value_counts().sort_index().items()}
 
 
 @dataclass(frozen=True)
@@ -127,134 +174,114 @@ class DropResult:
         return {name: result.summary() for name, result in self.tables.items()}
 
     def quarantine(self) -> pd.DataFrame:
-        frames = [r.quarantine for r in self.tables.values() if len(r.quarantine)]
-        if not frames:
-            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object") for c in QUARANTINE_COLUMNS})
-        return pd.concat(frames, ignore_index=True)
+        return _joined([r.quarantine for r in self.tables.values()], QUARANTINE_COLUMNS)
+
+    def warnings(self) -> pd.DataFrame:
+        return _joined([r.warnings for r in self.tables.values()], WARNING_COLUMNS)
 
 
-def validate_drop(drop: Path, reference: Reference) -> DropResult:
+def _joined(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_records(columns)
+    joined = pd.concat([f.astype({c: "object" for c in columns if c != "row"}) for f in frames], ignore_index=True)
+    return joined.astype({"row": "int64"})
+
+
+def validate_drop(drop: Path, reference: Reference, limits: Limits | None = None) -> DropResult:
     """Read and check every table of a drop. File-level problems raise `DropError`."""
-    return validate_tables(read_drop(drop), reference)
+    return validate_tables(read_drop(drop, limits), reference, limits)
 
 
-def read_drop(drop: Path) -> dict[str, RawTable]:
+def read_drop(drop: Path, limits: Limits | None = None) -> dict[str, RawTable]:
     """Every table of the drop, read (all file errors first), in the contract's load order."""
     files = discover(drop)
-    return {name: read_table(files[name], table) for name, table in TABLES.items() if name in files}
+    return {name: read_table(files[name], table, limits) for name, table in TABLES.items() if name in files}
 
 
-def validate_tables(raws: Mapping[str, RawTable], reference: Reference) -> DropResult:
+def validate_tables(raws: Mapping[str, RawTable], reference: Reference, limits: Limits | None = None) -> DropResult:
     """Check tables in the contract's load order (not the files' alphabetical order), so that every foreign
     key is checked against the table it points at."""
     results: dict[str, TableResult] = {}
     for name, raw in raws.items():
-        results[name] = validate_table(raw, results, reference)
+        results[name] = validate_table(raw, results, reference, limits or Limits())
+        if sum(len(r.frame) for n, r in raws.items() if n not in results) > LARGE_ROWS:
+            release_deduce()  # its 1 GB of name lists back before large tables are checked; small drops keep it
     return DropResult(results)
 
 
-def validate_table(raw: RawTable, earlier: Mapping[str, TableResult], reference: Reference) -> TableResult:
-    table, frame = raw.table, raw.frame
-    verdict = _Verdict(len(frame))
-    typed: dict[str, pd.Series] = {}
-    scrubbed = 0
-    for column in table.columns:
-        typed[column.name], n = _check_column(column, frame[column.name], verdict)
-        scrubbed += n
+def validate_table(
+    raw: RawTable, earlier: Mapping[str, TableResult], reference: Reference, limits: Limits | None = None
+) -> TableResult:
+    table, frame, limits = raw.table, raw.frame, limits or Limits()
+    verdict, notes = Verdict(raw), NoteBook(raw)
+    typed = {c.name: _check_column(c, frame[c.name], verdict, notes, limits) for c in table.columns}
     loaded = pd.DataFrame(typed)
     _check_rows(table.name, loaded, verdict, reference)
     _check_references(table, loaded, verdict, earlier)
     _check_duplicates(table, loaded, verdict, raw.rows)
-    quarantine = pd.concat([_malformed_frame(raw), verdict.frame(raw)], ignore_index=True)
-    # the row number stays a whole number (an empty part would make the concatenation float: "row 5.0")
-    quarantine = quarantine.astype({"row": "int64"}).sort_values("row", kind="stable").reset_index(drop=True)
     return TableResult(
         name=table.name,
         source_file=raw.path.name,
         sha256=raw.sha256,
         rows_in=raw.rows_in,
         loaded=loaded.loc[verdict.ok].reset_index(drop=True),
-        quarantine=quarantine,
+        quarantine=verdict.records(),
         dropped_columns=raw.dropped_columns,
-        scrubbed_cells=scrubbed,
+        scrubbed_cells=notes.count("identifier_removed", verdict.ok),
+        warnings=notes.records(verdict.ok),
+        rejected=verdict.rejected(loaded, REFERENCED[table.name]) if REFERENCED[table.name] else None,
     )
 
 
-class _Verdict:
-    """The first problem of each row: a reason code, the column and a detail."""
-
-    def __init__(self, n: int):
-        self.ok = np.ones(n, dtype=bool)  # kept alongside `reason`: asking an object array is slow
-        self.reason = np.full(n, None, dtype=object)
-        self.column = np.full(n, None, dtype=object)
-        self.detail = np.full(n, None, dtype=object)
-
-    def flag(self, mask: np.ndarray | pd.Series, column: str, reason: str, detail: str | np.ndarray) -> None:
-        """Record `reason` for the rows in `mask` that have no problem yet; `detail` may vary per row."""
-        mask = np.asarray(mask, dtype=bool) & self.ok
-        if not mask.any():
-            return
-        self.ok &= ~mask
-        self.reason[mask], self.column[mask] = reason, column
-        self.detail[mask] = detail[mask] if isinstance(detail, np.ndarray) else detail
-
-    def frame(self, raw: RawTable) -> pd.DataFrame:
-        bad = ~self.ok
-        return pd.DataFrame(
-            {
-                "table": raw.table.name,
-                "source_file": raw.path.name,
-                "row": raw.rows[bad],
-                "column": self.column[bad],
-                "reason": self.reason[bad],
-                "detail": self.detail[bad],
-            }
-        )
-
-
-def _malformed_frame(raw: RawTable) -> pd.DataFrame:
-    details = {"too_many_fields": "more fields than the header", "too_few_fields": "fewer fields than the header"}
-    return pd.DataFrame(
-        {
-            "table": raw.table.name,
-            "source_file": raw.path.name,
-            "row": [row for row, _ in raw.malformed],
-            "column": "*",
-            "reason": [reason for _, reason in raw.malformed],
-            "detail": [details[reason] for _, reason in raw.malformed],
-        }
-    )
-
-
-def _check_column(column: Column, text: pd.Series, verdict: _Verdict) -> tuple[pd.Series, int]:
-    """Parse one column into its type, flagging what does not parse or break its rules."""
+def _check_column(column: Column, text: pd.Series, verdict: Verdict, notes: NoteBook, limits: Limits) -> pd.Series:
+    """Parse one column into its type. A problem quarantines the row, or for a descriptive column empties
+    the cell with a warning."""
     text = text.str.strip()
     empty = (text == "").to_numpy(dtype=bool, na_value=True)
+
+    def problem(mask: np.ndarray, reason: str, detail: str | np.ndarray) -> None:
+        nonlocal text
+        if column.descriptive:
+            mask = np.asarray(mask, dtype=bool) & verdict.ok & ~notes.emptied(column.name, len(text))
+            notes.add(mask, column.name, reason, detail if isinstance(detail, str) else "", emptied=True)
+            text = text.where(~mask, "")
+        else:
+            verdict.flag(mask, column.name, reason, detail)
+
     if not column.nullable:
-        verdict.flag(empty, column.name, "missing_value", "required value is empty")
+        problem(empty, "missing_value", "required value is empty")
     if column.kind == "id":
-        verdict.flag(bsn_like(text), column.name, "bsn_like", "looks like a BSN; deliver a pseudonym instead")
-        return text, 0
+        reasons = id_reasons(text, pseudonym=not column.catalogue)
+        for reason in ID_DETAILS:
+            problem(reasons == reason, reason, ID_DETAILS[reason])
+        return text
     if column.kind == "text":
-        return scrub_text(text) if column.scrub else (text, 0)
+        if column.max_length:
+            long = text.str.len().to_numpy(dtype=np.int64, na_value=0) > column.max_length
+            problem(long, "too_long", f"longer than {column.max_length} characters")
+        if not column.scrub:
+            return text
+        scrubbed, changed = scrub_text(text)
+        notes.add(changed, column.name, "identifier_removed", f"personal details replaced by {REDACTED}")
+        return scrubbed
     if column.kind == "enum":
-        value = text.str.lower().replace(column.aliases) if column.aliases else text.str.lower()
-        verdict.flag(
-            ~empty & ~value.isin(column.values).to_numpy(),
-            column.name,
-            "not_allowed",
-            f"must be one of {', '.join(column.values)}",
+        value, alias = enum_values(column, text)
+        problem(
+            ~empty & ~value.isin(column.values).to_numpy(), "not_allowed", f"must be one of {', '.join(column.values)}"
         )
-        return value, 0
+        notes.spellings(column, alias)
+        return value.where(~notes.emptied(column.name, len(value)), "") if column.descriptive else value
     if column.kind == "number":
         value = parse_number(text)
         _check_number(value, empty, column.name, column.minimum, column.maximum, column.integer, verdict)
-        return value, 0
-    value = parse_date(text) if column.kind == "date" else parse_month(text)
-    reason = "bad_date" if column.kind == "date" else "bad_month"
+        return value
+    window = limits.date_window()
+    value, outside = (parse_date if column.kind == "date" else parse_month)(text, window)
     shape = "YYYY-MM-DD or DD-MM-YYYY" if column.kind == "date" else "YYYY-MM"
-    verdict.flag(~empty & value.isna().to_numpy(), column.name, reason, f"not a {column.kind} ({shape})")
-    return value, 0
+    problem(outside, f"implausible_{column.kind}", f"outside {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d}")
+    problem(~empty & value.isna().to_numpy() & ~outside, f"bad_{column.kind}", f"not a {column.kind} ({shape})")
+    return value
 
 
 def _check_number(
@@ -264,7 +291,7 @@ def _check_number(
     minimum: float | None,
     maximum: float | None,
     integer: bool,
-    verdict: _Verdict,
+    verdict: Verdict,
 ) -> None:
     verdict.flag(~empty & value.isna().to_numpy(), name, "not_a_number", "not a number")
     if minimum is not None:
@@ -275,53 +302,7 @@ def _check_number(
         verdict.flag((value.notna() & (value % 1 != 0)).to_numpy(), name, "not_whole", "must be a whole number")
 
 
-_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-
-
-def parse_number(text: pd.Series) -> pd.Series:
-    """Numbers with a decimal point or a Dutch decimal comma; anything else becomes NaN.
-
-    In Arrow's kernels: a regular expression says which cells are numbers, and only those are cast."""
-    values = arrow(text.astype(TEXT).str.strip().str.replace(",", ".", regex=False))
-    valid = pc.match_substring_regex(values, _NUMBER)
-    numbers = pc.cast(pc.if_else(valid, values, pa.scalar(None, pa.string())), pa.float64())
-    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-
-
-def parse_date(text: pd.Series) -> pd.Series:
-    """ISO (2026-03-01, also with a time part) or Dutch (01-03-2026, 1-3-2026) dates; else NaT."""
-    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    dutch = pd.to_datetime(text, format="%d-%m-%Y", errors="coerce")
-    return iso.fillna(dutch).astype("datetime64[ns]")
-
-
-_MONTHS = (
-    r"^(?P<year>\d{4})-(?P<month>\d{1,2})(?:-\d{1,2})?$",  # 2026-03, 2026-03-01
-    r"^(?P<month>\d{1,2})-(?P<year>\d{4})$",
-)  # Dutch 03-2026
-
-
-def parse_month(text: pd.Series) -> pd.Series:
-    """A calendar month as its first day: 2026-03, 2026-03-01 or Dutch 03-2026; else NaT.
-
-    Year and month are pulled out with Arrow's regular expressions and checked as numbers, so that a
-    million months parse without a Python call per cell."""
-    values = arrow(text)
-    year = np.full(len(text), -1, dtype=np.int64)
-    month = np.zeros(len(text), dtype=np.int64)
-    for pattern in _MONTHS:
-        parts = pc.extract_regex(values, pattern)
-        matched = parts.is_valid()
-        found = matched.to_numpy(zero_copy_only=False) & (year < 0)
-        for name, target in (("year", year), ("month", month)):
-            digits = pc.if_else(matched, parts.field(name), "0")  # unmatched rows hold no digits
-            target[found] = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)[found]
-    ok = (year >= 1900) & (month >= 1) & (month <= 12)
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]").astype("datetime64[ns]")
-    return pd.Series(np.where(ok, months, np.datetime64("NaT")), index=text.index, dtype="datetime64[ns]")
-
-
-def _check_rows(name: str, loaded: pd.DataFrame, verdict: _Verdict, reference: Reference) -> None:
+def _check_rows(name: str, loaded: pd.DataFrame, verdict: Verdict, reference: Reference) -> None:
     """Rules across the columns of one row."""
     if name == "cases":
         verdict.flag(
@@ -349,7 +330,7 @@ def _check_rows(name: str, loaded: pd.DataFrame, verdict: _Verdict, reference: R
         _check_answers(loaded, verdict, reference.survey)
 
 
-def _check_answers(survey: pd.DataFrame, verdict: _Verdict, rules: Mapping[str, SurveyRule]) -> None:
+def _check_answers(survey: pd.DataFrame, verdict: Verdict, rules: Mapping[str, SurveyRule]) -> None:
     known = survey["indicator_id"].isin(list(rules)).to_numpy()
     verdict.flag(~known, "indicator_id", "unknown_indicator", "not a questionnaire indicator of the catalogue")
     for indicator, rule in rules.items():
@@ -366,39 +347,45 @@ def _check_answers(survey: pd.DataFrame, verdict: _Verdict, rules: Mapping[str, 
         _check_number(survey["value"].where(rows), ~rows, "value", rule.minimum, rule.maximum, rule.integer, verdict)
 
 
-def _check_references(
-    table: Table, loaded: pd.DataFrame, verdict: _Verdict, earlier: Mapping[str, TableResult]
-) -> None:
-    """Foreign keys: a referenced row must have been loaded (not merely delivered)."""
+def _check_references(table: Table, loaded: pd.DataFrame, verdict: Verdict, earlier: Mapping[str, TableResult]) -> None:
+    """Foreign keys: a referenced row must have been loaded (not merely delivered). A reference to a row that
+    was delivered but quarantined says so, with the root cause."""
     for column in table.columns:
         if not column.references:
             continue
         target_table, target_column = column.references.split(".")
         if target_table not in earlier:
             continue
-        target = earlier[target_table].loaded
+        target = earlier[target_table]
         if target_table == "cases" and column.name == "employer_id":
-            # the employer of an answer or admin row must be the employee's employer in cases
-            position = positions(loaded["employee_id"], target["employee_id"])
-            expected = arrow(target["employer_id"]).take(pa.array(position, mask=position < 0))  # null: unknown
-            mismatch = pc.not_equal(expected, arrow(loaded["employer_id"])).fill_null(False)
-            verdict.flag(
-                mismatch.to_numpy(zero_copy_only=False),
-                column.name,
-                "employer_mismatch",
-                "employer_id differs from the employee's employer in cases",
-            )
+            _check_employer_of_employee(loaded, verdict, target.loaded)
             continue
+        missing = ~loaded[column.name].isin(target.loaded[target_column]).to_numpy()
+        if target.rejected is not None:
+            parent = np.where(missing, positions(loaded[column.name], target.rejected[target_column]), -1)
+            roots = root_causes(target.rejected, target.source_file, parent)
+            details = np.full(len(parent), None, dtype=object)
+            for root in set(roots[parent >= 0]):
+                details[roots == root] = f"its row in {target_table} was quarantined; root cause: {root}"
+            verdict.flag(parent >= 0, column.name, "parent_quarantined", details, roots=roots)
         subject = target_column.removesuffix("_id")
-        verdict.flag(
-            ~loaded[column.name].isin(target[target_column]).to_numpy(),
-            column.name,
-            f"unknown_{subject}",
-            f"{column.name} is not in {target_table}",
-        )
+        verdict.flag(missing, column.name, f"unknown_{subject}", f"{column.name} is not in {target_table}")
 
 
-def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: _Verdict, rows: np.ndarray) -> None:
+def _check_employer_of_employee(loaded: pd.DataFrame, verdict: Verdict, cases: pd.DataFrame) -> None:
+    """The employer of an answer or admin row must be the employee's employer in cases."""
+    position = positions(loaded["employee_id"], cases["employee_id"])
+    expected = arrow(cases["employer_id"]).take(pa.array(position, mask=position < 0))  # null: unknown
+    mismatch = pc.not_equal(expected, arrow(loaded["employer_id"])).fill_null(False)
+    verdict.flag(
+        mismatch.to_numpy(zero_copy_only=False),
+        "employer_id",
+        "employer_mismatch",
+        "employer_id differs from the employee's employer in cases",
+    )
+
+
+def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: Verdict, rows: np.ndarray) -> None:
     """Among rows that passed so far, the first occurrence of a key loads; later copies are quarantined."""
     ok = verdict.ok
     keys = loaded.loc[ok, list(table.key)]
@@ -410,6 +397,9 @@ def _check_duplicates(table: Table, loaded: pd.DataFrame, verdict: _Verdict, row
     )
     mask = np.zeros(len(loaded), dtype=bool)
     mask[duplicate.index[duplicate.to_numpy()]] = True
+    # one message per distinct first row, shared by its copies: 5 million copies of one row are one string
+    distinct, codes = np.unique(first_row[duplicate].to_numpy(), return_inverse=True)
+    messages = np.array([f"same {', '.join(table.key)} as row {r}" for r in distinct], dtype=object)
     details = np.full(len(loaded), None, dtype=object)
-    details[mask] = [f"same {', '.join(table.key)} as row {r}" for r in first_row[duplicate].to_numpy()]
+    details[mask] = messages[codes]
     verdict.flag(mask, ",".join(table.key), "duplicate", details)

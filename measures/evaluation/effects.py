@@ -75,7 +75,7 @@ def effects_table(
     for ind, answers in survey.groupby("indicator_id", sort=True):
         rows.append(
             _row(
-                ind,
+                str(ind),
                 answers,
                 _smallest_group(answers),
                 min_n,
@@ -188,7 +188,7 @@ def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = MI
                 )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 study = exc
-            parts.append(_event_rows(ind, study))
+            parts.append(_event_rows(str(ind), study))
     return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS] if parts else pd.DataFrame(columns=EVENT_COLUMNS)
 
 
@@ -213,11 +213,30 @@ def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
     )
 
 
+BALANCE_COLUMNS = [
+    "variable",
+    "mean_intervention",
+    "sd_intervention",
+    "n_intervention",
+    "mean_comparison",
+    "sd_comparison",
+    "n_comparison",
+    "std_diff",
+    "suppressed",
+]
+
+
 def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = MIN_CELL) -> pd.DataFrame:
-    """The balance table at baseline; a variable with fewer than `min_n` people in a group is suppressed."""
+    """The balance table at baseline. A variable with fewer than `min_n` people in a group is suppressed:
+    its means, SDs, standardised difference *and counts* are emptied here, before the table is stored or
+    shown anywhere (a count of 3 is as telling as a mean of 3 people). No variable: no rows, same columns."""
     present = [v for v in variables if v in baseline and baseline[v].notna().any()]
+    if not present:
+        return pd.DataFrame({c: pd.Series(dtype="object" if c == "variable" else "float64") for c in BALANCE_COLUMNS})
     table = balance_table(baseline, "treated_group", present)
-    small = (table["n_intervention"] < min_n) | (table["n_comparison"] < min_n)
+    small = ((table["n_intervention"] < min_n) | (table["n_comparison"] < min_n)).to_numpy()
     numbers = [c for c in table.columns if c != "variable" and not c.startswith("n_")]
     table.loc[small, numbers] = np.nan
-    return table.assign(suppressed=small.astype(int))
+    for count in ("n_intervention", "n_comparison"):
+        table[count] = table[count].where(~small).astype("Int64")
+    return table.assign(suppressed=small.astype(int))[BALANCE_COLUMNS]

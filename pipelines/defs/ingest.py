@@ -12,33 +12,28 @@ import pandas as pd
 
 from measures.contract.read import DropError
 from measures.contract.tables import TABLES, Table
+from measures.contract.usability import UnusableDelivery, check_usable
 from measures.contract.validate import QUARANTINE_COLUMNS, DropResult, IngestSummary, read_drop, validate_tables
 from measures.indicators.catalogue import drop_reference
 from pipelines.deliveries import drop_of, file_checksums
 from pipelines.delivery_assets import OWNERS, delivery_asset, delivery_multi_asset, delivery_of
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.metadata import markdown_table, table_schema
+from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 
 
 @delivery_asset(
     group_name="drop",
     kinds={"python"},
-    description="The files of a delivery, registered by SHA-256 in the warehouse manifest (never copied).",
+    description="The table files of a delivery by SHA-256 (registered in the manifest once ingested; never copied).",
 )
-def drop_files(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    drop = drop_of(delivery)
-    files = register_files(warehouse, delivery.key, drop, file_checksums(drop))
-    shown = files.assign(sha256=files["sha256"].str[:12])
-    return dg.MaterializeResult(
-        metadata={
-            "drop": dg.MetadataValue.path(str(drop)),
-            "files": markdown_table(shown),
-            "n_files": len(files),
-            "n_new_files": int(files["new"].sum()),
-        }
-    )
+def drop_files(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    # Nothing is written here: a delivery that cannot be ingested leaves the warehouse as it was. No folder
+    # path either: a drop's folder name may itself identify a person.
+    checksums = file_checksums(drop_of(delivery_of(context)))
+    shown = pd.DataFrame({"file_name": list(checksums), "sha256": [s[:12] for s in checksums.values()]})
+    return dg.MaterializeResult(metadata={"files": markdown_table(shown), "n_files": len(checksums)})
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -93,28 +88,39 @@ def _checks() -> list[dg.AssetCheckSpec]:
     name="ingest_drop",
     description="Read, project, scrub and validate a drop; load it in one transaction.",
 )
-def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions):
     delivery = delivery_of(context)
     drop = drop_of(delivery)
     clock = _Stopwatch()
     try:
         raws = clock.time("read", read_drop, drop)
-    except DropError as exc:
-        record_outcomes(warehouse, drop, {n: (s, f"failed: {exc}") for n, s in file_checksums(drop).items()})
-        raise dg.Failure(description=str(exc), metadata={"drop": dg.MetadataValue.path(str(drop))}) from None
-    result = clock.time("validate", validate_tables, raws, drop_reference())
+        result = clock.time("validate", validate_tables, raws, drop_reference())
+        check_usable(result, options.max_quarantine_share)
+    except (DropError, UnusableDelivery) as exc:
+        # before anything is written: the warehouse stays byte for byte as it was; the reason is in the run log
+        raise dg.Failure(description=str(exc)) from None
     loaded = {name: (result.tables[name].loaded if name in result.tables else _empty(TABLES[name])) for name in TABLES}
     summary = result.summary()
+    checksums = file_checksums(drop)
+    register_files(warehouse, delivery.key, drop, checksums)
     clock.time(
         "load",
         warehouse.replace,
         delivery.key,
-        {**loaded, "quarantine": result.quarantine(), "ingest_summary": _summary_frame(summary)},
+        {
+            **loaded,
+            "quarantine": result.quarantine(),
+            "warnings": result.warnings(),
+            "ingest_summary": _summary_frame(summary),
+        },
     )
     record_outcomes(
         warehouse,
         drop,
-        {s.source_file: (s.sha256, f"loaded {s.loaded}, quarantined {s.quarantined}") for s in summary.values()},
+        {
+            s.source_file: (s.sha256, f"loaded {s.loaded}, quarantined {s.quarantined}, warnings {s.warnings}")
+            for s in summary.values()
+        },
     )
     for name in TABLES:
         yield _table_result(name, loaded[name], summary.get(name))
@@ -169,9 +175,11 @@ def _table_result(name: str, frame: pd.DataFrame, summary: IngestSummary | None)
         "source_file": summary.source_file if summary else "(not delivered)",
     }
     if summary and summary.dropped_columns:
-        metadata["dropped_columns"] = ", ".join(summary.dropped_columns)  # names only, never values
+        metadata["dropped_columns"] = ", ".join(summary.dropped_columns)  # positions only, never names or values
     if summary and summary.scrubbed_cells:
         metadata["scrubbed_cells"] = summary.scrubbed_cells
+    if summary and summary.warnings:
+        metadata["warnings"] = summary.warnings
     return dg.MaterializeResult(asset_key=name, metadata=metadata, check_results=checks)
 
 

@@ -1,8 +1,8 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, ingest.json, run.json,
-narrative.nl.md, narrative.en.md and report.html (and the study's pre-registered plan, when there is one, as
-preregistration.nl.md and .en.md). The CSVs hold no timestamps and have a fixed row order and number format, so
+effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, ingest.json,
+run.json, narrative.nl.md, narrative.en.md and report.html (and the study's pre-registered plan, when there is one,
+as preregistration.nl.md and .en.md). The CSVs hold no timestamps and have a fixed row order and number format, so
 that the same drop gives the same bytes; run.json says what produced them and whether the run kept to the plan.
 """
 
@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS, IngestSummary
+from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS, IngestSummary
 from measures.evaluation.assumptions import ASSUMPTION_COLUMNS, results_from_table
 from measures.evaluation.calendar import run_calendar
 from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
@@ -45,6 +45,7 @@ OUTPUT_FILES = (
     "balance.csv",
     "assumptions.csv",
     "quarantine.csv",
+    "warnings.csv",
     "ingest.json",
     "run.json",
     "narrative.nl.md",
@@ -57,8 +58,8 @@ OUTPUT_FILES = (
     group_name="outputs",
     kinds={"html", "csv"},
     deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, ingest.json, "
-    "run.json, narrative.nl.md, narrative.en.md and report.html.",
+    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, "
+    "ingest.json, run.json, narrative.nl.md, narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -75,6 +76,7 @@ def evaluation_outputs(
             "assumptions",
             "preregistration",
             "quarantine",
+            "warnings",
             "ingest_summary",
         ],
         delivery.key,
@@ -87,6 +89,7 @@ def evaluation_outputs(
     _csv(
         tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
     )
+    _csv(tables["warnings"].sort_values(["table", "row"], kind="stable"), WARNING_COLUMNS, folder / "warnings.csv")
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
@@ -176,7 +179,7 @@ def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) 
         "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
         "input_files": file_checksums(drop),
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
-        "dagster_run_id": context.run_id,
+        "dagster_run_id": context.run.run_id,
     }
 
 
