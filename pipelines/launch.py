@@ -107,7 +107,7 @@ def worker_pid(inst: dg.DagsterInstance, run_id: str) -> int | None:
         data = entry.dagster_event.engine_event_data if entry.dagster_event else None
         pid = data.metadata.get("pid") if data else None
         if pid is not None:
-            return int(pid.value)
+            return int(str(pid.value))
     return None
 
 
