@@ -1,0 +1,130 @@
+"""Deliveries added from the UI, over GraphQL against a real webserver and daemon: `register_delivery` with a
+good folder adds a partition and its evaluation follows; a bad folder or a partition key typed into "Add
+partition" fails with one line and leaves no partition behind."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pipeline_support import ROOT, dagster_process, dagster_webserver, isolate, simulate
+
+from pipelines.deliveries import delivery_for
+
+WORKSPACE = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
+  ... on RepositoryLocation { repositories { name } } } } } } }"""
+LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }"""
+ADD_PARTITION = """mutation($repo: RepositorySelector!, $key: String!) {
+  addDynamicPartition(repositorySelector: $repo, partitionsDefName: "delivery", partitionKey: $key) {
+    __typename } }"""
+PARTITIONS = """query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
+  pipelineName: "pilot_evaluation") { ... on PartitionSets { results { partitionsOrError {
+  ... on Partitions { results { name } } } } } } }"""
+RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }"""
+FAILURES = """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events { __typename
+  ... on ExecutionStepFailureEvent { error { message } } } } } }"""
+RUNS = """query { runsOrError(filter: {pipelineName: "pilot_evaluation"}) { ... on Runs { results {
+  runId status tags { key value } } } } }"""
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    """The webserver and the daemon (which runs the sensors) on one fresh instance."""
+    tmp = tmp_path_factory.mktemp("register")
+    monkeypatch = pytest.MonkeyPatch()
+    data = isolate(monkeypatch, tmp)
+    with dagster_webserver(data, tmp / "webserver.log") as gql:
+        daemon = [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", "workspace.yaml"]
+        with dagster_process(daemon, tmp / "daemon.log", ROOT):
+            [entry] = gql(WORKSPACE)["workspaceOrError"]["locationEntries"]
+            repo = {
+                "repositoryLocationName": entry["name"],
+                "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"],
+            }
+            yield gql, repo, tmp
+    monkeypatch.undo()
+
+
+def _launch(gql, repo, job: str, run_config: dict, partition: str | None = None) -> str:
+    tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+    params = {"selector": {**repo, "jobName": job}, "runConfigData": run_config, "executionMetadata": {"tags": tags}}
+    launched = gql(LAUNCH, params=params)["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def _finished(gql, run_id: str, timeout: float = 600) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = gql(RUN, id=run_id)["runOrError"]
+        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return run
+        time.sleep(2)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def _failure(gql, run_id: str) -> str:
+    events = gql(FAILURES, id=run_id)["logsForRun"]["events"]
+    [failure] = [e["error"]["message"] for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+    return failure
+
+
+def _partitions(gql, repo) -> list[str]:
+    [partition_set] = gql(PARTITIONS, repo=repo)["partitionSetsOrError"]["results"]
+    return [p["name"] for p in partition_set["partitionsOrError"]["results"]]
+
+
+def _register(folder: str, study: str = "") -> dict:
+    return {"ops": {"register_folder": {"config": {"folder": folder, "study": study}}}}
+
+
+@pytest.mark.parametrize(
+    ("folder", "says"),
+    [("/nergens/levering", "no such drop folder"), ("levering", "full path"), ("EMPTY", "no table files")],
+)
+def test_a_bad_folder_is_one_line_and_adds_no_partition(ui, folder, says):
+    gql, repo, tmp = ui
+    if folder == "EMPTY":
+        folder = str(tmp / "leeg")
+        Path(folder).mkdir(exist_ok=True)
+    before = _partitions(gql, repo)
+    run_id = _launch(gql, repo, "register_delivery", _register(folder))
+    assert _finished(gql, run_id)["status"] == "FAILURE"
+    message = _failure(gql, run_id)
+    assert says in message and "Traceback" not in message and len(message.strip().splitlines()) == 1
+    assert _partitions(gql, repo) == before
+
+
+def test_a_registered_folder_becomes_a_partition_and_is_evaluated(ui):
+    gql, repo, tmp = ui
+    drop = tmp / "levering"
+    simulate(drop, seed=5, employers=6, employees_per_employer=20, survey_indicators=2)
+    key = delivery_for(drop).key
+    run_id = _launch(gql, repo, "register_delivery", _register(str(drop)))
+    assert _finished(gql, run_id)["status"] == "SUCCESS"
+    assert key in _partitions(gql, repo)
+    deadline, evaluation = time.time() + 300, None
+    while evaluation is None and time.time() < deadline:  # the sensor evaluate_registered asks for it
+        runs = gql(RUNS)["runsOrError"]["results"]
+        evaluation = next((r for r in runs if {"key": "pilot/registered_by", "value": run_id} in r["tags"]), None)
+        time.sleep(2)
+    assert evaluation is not None, (tmp / "daemon.log").read_text()[-2000:]
+    assert {"key": "dagster/partition", "value": key} in evaluation["tags"]
+    assert _finished(gql, evaluation["runId"])["status"] == "SUCCESS"
+
+
+def test_a_key_typed_into_add_partition_fails_in_one_line_and_is_removed(ui):
+    gql, repo, _ = ui
+    assert gql(ADD_PARTITION, repo=repo, key="levering-maart")["addDynamicPartition"]["__typename"] == (
+        "AddDynamicPartitionSuccess"
+    )
+    run_id = _launch(gql, repo, "pilot_evaluation", {}, partition="levering-maart")
+    assert _finished(gql, run_id)["status"] == "FAILURE"
+    message = _failure(gql, run_id)
+    assert "'levering-maart' is not a delivery partition key" in message and "register_delivery" in message
+    assert len(message.strip().splitlines()) == 1
+    assert "levering-maart" not in _partitions(gql, repo)
