@@ -127,7 +127,8 @@ def event_study(
         severity=dg.AssetCheckSeverity.WARN,
         metadata=pretrend_p,
     )
-    fig = plots.event_figure(table, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    lang = checked_lang(options.lang)
+    fig = plots.event_figure(table, "ao_pct", labels(lang)["ao_pct"], units(lang)["ao_pct"], lang)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
