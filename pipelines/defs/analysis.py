@@ -21,6 +21,7 @@ from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from report import plots
 from report.comparison import by_layer, comparison_columns, comparison_table
+from report.text import TEXT
 from toc.lang import checked_lang
 
 #: The AO% trend at 200 dpi: 1240 px wide, legible when the UI shows it full width.
@@ -39,7 +40,7 @@ def indicator_trends(
     lang = checked_lang(options.lang)
     trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"trends": trends})
-    names, unit = labels(lang), units(lang)
+    names, unit, words = labels(lang), units(lang), TEXT[lang]
     shown = set(trends["indicator_id"])
     admin = [i for i in (*ADMIN_MONTHLY, "rtw_12m") if i in shown]
     survey = by_layer(sorted(shown - set(admin)), lang)
@@ -47,8 +48,12 @@ def indicator_trends(
     return dg.MaterializeResult(
         metadata={
             # first on the page: both groups over time for every indicator, then AO% large
-            "trends_administrative": image(plots.png(plots.trend_grid(trends, admin, names, unit, lang, 2)), "admin"),
-            "trends_questionnaires": image(plots.png(plots.trend_grid(trends, survey, names, unit, lang)), "survey"),
+            "trends_administrative": image(
+                plots.png(plots.trend_grid(trends, admin, names, unit, lang, 2)), words["trends"]
+            ),
+            "trends_questionnaires": image(
+                plots.png(plots.trend_grid(trends, survey, names, unit, lang)), words["survey_trends"]
+            ),
             "ao_pct_trend": image(plots.png(ao, dpi=AO_DPI), names["ao_pct"]),
             "dagster/row_count": len(trends),
             "suppressed_cells": int(trends["suppressed"].sum()),
@@ -78,7 +83,9 @@ def effects(
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata: dict[str, Any] = {
         "group_comparison": text_table(comparison_table(table, means, lang), list(comparison_columns(lang).values())),
-        "forest_plot": image(plots.png(plots.forest_figure(table, labels(lang), units(lang), lang)), "forest plot"),
+        "forest_plot": image(
+            plots.png(plots.forest_figure(table, labels(lang), units(lang), lang)), TEXT[lang]["forest"]
+        ),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
     }
@@ -132,7 +139,7 @@ def event_study(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
-            "ao_pct_event_study": image(plots.png(fig), "event study"),
+            "ao_pct_event_study": image(plots.png(fig), TEXT[lang]["event"]),
             **pretrend_p,
         },
         check_results=[check],
