@@ -182,8 +182,16 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
 
 @app.command()
 @friendly_errors
-def contract(lang: Annotated[str, typer.Option(help="nl or en.")] = "nl") -> None:
-    """The data dictionary of the pilot contract (Markdown)."""
+def contract(
+    lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+    results: Annotated[bool, typer.Option("--results", help="The result tables (effects.csv, ...) instead.")] = False,
+) -> None:
+    """The data dictionary of the pilot contract (Markdown), or of the evaluation's result tables."""
+    if results:
+        from measures.evaluation.results import results_dictionary
+
+        sys.stdout.write(results_dictionary(checked_lang(lang)) + "\n")
+        return
     from measures.contract.templates import data_dictionary
 
     sys.stdout.write(data_dictionary(checked_lang(lang)) + "\n")
@@ -284,8 +292,16 @@ def power(
 @app.command()
 @friendly_errors
 def run(
-    data: Annotated[Path, typer.Option(help="The drop folder to evaluate.")],
     out: Annotated[Path, typer.Option(help="Folder for effects.csv, trends.csv, report.html, ...")],
+    data: Annotated[Path | None, typer.Option(help="A drop folder: a new delivery (of --study, if given).")] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(help="Study id (lower case, digits, -): add --data to it, or re-evaluate it as it stands."),
+    ] = None,
+    delivered: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Delivery date of --data when it is not today (older deliveries)."),
+    ] = None,
     cutoff: CutoffOption = None,
     min_cell: Annotated[
         int, typer.Option(min=MIN_CELL, help="Suppress cells of fewer people than this (never below the default).")
@@ -298,27 +314,55 @@ def run(
         ),
     ] = MAX_QUARANTINE_SHARE,
 ) -> None:
-    """Run the whole evaluation of one drop headless, recorded in the Dagster instance (see `pilot ui`)."""
-    from pipelines.run import run_drop
+    """Evaluate a drop, or a study assembled from its deliveries, headless, recorded in the Dagster instance."""
+    from pipelines.run import run_study
 
-    outcome = run_drop(
+    outcome = run_study(
+        study,
         data,
         out,
         cutoff.date() if cutoff else None,
+        delivered.date() if delivered else None,
         min_cell=min_cell,
         lang=lang,
         max_quarantine_share=max_quarantine_share,
     )
-    console.print(f"run {outcome.run_id} of delivery {shown(outcome.delivery.key)} succeeded")
+    evaluation = outcome.delivery
+    if outcome.not_evaluable:
+        console.print(f"delivery {evaluation.delivery_key} is stored; {outcome.not_evaluable}", markup=False)
+        return
+    console.print(f"run {outcome.run_id} of {evaluation.key} (study {evaluation.study}) succeeded", markup=False)
     console.print(
-        f"outputs in {shown(outcome.out_dir)}: effects.csv, trends.csv, quarantine.csv, ingest.json, report.html"
+        f"outputs in {shown(outcome.out_dir)}: effects.csv, trends.csv, deliveries.csv, ingest.json, report.html"
     )
 
 
 @app.command()
 @friendly_errors
+def erase(
+    study: Annotated[str, typer.Option(help="The study the employee withdrew from.")],
+    employee: Annotated[str, typer.Option(help="The employee's pseudonym (employee_id), as delivered.")],
+) -> None:
+    """Erase every row of one employee from a study (withdrawn consent, AVG art. 17); the pseudonym is not kept."""
+    from pipelines.erasure import erase_employee
+
+    record = erase_employee(study, employee)
+    console.print(
+        f"erased {record.total} rows of one employee from study {study} "
+        f"({', '.join(f'{t} {n}' for t, n in record.rows.items())}); the warehouse file was rewritten",
+        markup=False,
+    )
+    for line in record.notes:
+        console.print(line, markup=False)
+    console.print(f"re-evaluate with: pilot run --study {study} --out OUT", markup=False)
+
+
+@app.command()
+@friendly_errors
 def preregister(
-    study: Annotated[str, typer.Option(help="Study id (lower case, digits, '-'); a drop on its own: its folder name.")],
+    study: Annotated[
+        str, typer.Option(help="Study id (lower case, digits, '-'); a drop on its own: drop-<digest> (pilot run says).")
+    ],
     cutoff: Annotated[
         list[dt.datetime] | None,
         typer.Option(formats=["%Y-%m-%d"], help="A planned interim cut-off YYYY-MM-DD; repeatable."),
@@ -407,10 +451,10 @@ def _preregister_demo(drop: Path) -> None:
     """The demo's study gets a plan before its data are evaluated, as a real pilot's should."""
     from pipelines import preregistration as prereg
     from pipelines import settings
-    from pipelines.deliveries import delivery_for
+    from pipelines.deliveries import digest_of, file_checksums, own_study
     from pipelines.warehouse import Warehouse
 
-    study = prereg.study_of(delivery_for(drop))
+    study = own_study(digest_of(file_checksums(drop)))  # the study of a drop evaluated on its own
     warehouse = Warehouse(database=str(settings.warehouse_path()))
     if not prereg.registrations(warehouse, study):
         prereg.register(warehouse, prereg.plan_for(study, prereg.today(), prereg.git_commit(), []))

@@ -33,8 +33,7 @@ def delivery_of(context: dg.AssetExecutionContext) -> Delivery:
     except DeliveryError as exc:
         context.instance.delete_dynamic_partition(DELIVERY_PARTITIONS.name, context.partition_key)
         raise dg.Failure(
-            description=f"{exc}; the partition was removed. Add a delivery with the job register_delivery, "
-            "`pilot run` or the landing folder.",
+            description=f"{exc}, or with the job register_delivery. The partition was removed.",
             allow_retries=False,
         ) from None
 

@@ -8,9 +8,14 @@ the README).
 
 The launch goes through a view of the instance that differs from the UI's in one thing: runs start at once
 (`DefaultRunCoordinator`) instead of waiting in the queue of a daemon that may not be running. Storage is the
-instance's own, so the run shows in `pilot ui` like any other. Dagster's console output (the CLI's, the code
-server's, the run worker's) goes to a file that is deleted afterwards: a failure is told in one line, from
-the run's event log, where its stack trace stays.
+instance's own, so the run shows in `pilot ui` like any other. The drop folders registered in this process
+are handed to the run in its environment (`deliveries.FOLDERS_ENV`), never written anywhere: a folder's name
+may identify a person. Dagster's console output (the CLI's, the code server's, the run worker's) goes to a
+file that is deleted afterwards: a failure is told in one line, from the run's event log, where its stack
+trace stays.
+
+A caller that brings its own instance (an ephemeral one in tests) runs the job in its own process
+(`execute_here`): no other process can reach that instance.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import dagster as dg
 import yaml
 
 from pipelines import settings
+from pipelines.deliveries import FOLDERS_ENV, registered_folders
 from toc.errors import UserError
 
 JOB_NAME = "pilot_evaluation"
@@ -48,7 +54,7 @@ def launch_and_wait(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, 
         *("job", "launch", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-j", JOB_NAME),
         *("--run-id", run_id, "--config-json", json.dumps(run_config), "--tags", json.dumps(tags)),
     ]
-    env = os.environ | {"DAGSTER_HOME": str(launch_home())}
+    env = os.environ | {"DAGSTER_HOME": str(launch_home()), FOLDERS_ENV: json.dumps(registered_folders())}
     # the code server and the run worker inherit this file and write to it after the CLI has returned
     with tempfile.TemporaryFile() as console:
         done = subprocess.run(command, env=env, cwd=settings.PROJECT_ROOT, stdout=console, stderr=console, check=False)
@@ -58,6 +64,17 @@ def launch_and_wait(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, 
     if run.status != dg.DagsterRunStatus.SUCCESS:
         raise PipelineFailed(describe_failure(inst, run_id))
     return run_id
+
+
+def execute_here(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str]) -> str:
+    """The evaluation job run in this process, on `inst`; the run id, or `PipelineFailed`."""
+    from pipelines.definitions import pilot_evaluation_job  # the code location, only when it runs here
+
+    job = dg.reconstructable(pilot_evaluation_job)
+    result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
+    if not result.success:
+        raise PipelineFailed(describe_failure(inst, result.run_id))
+    return result.run_id
 
 
 def wait_for(inst: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:

@@ -2,14 +2,13 @@
 
 A raw file is never copied into storage (it may hold the very identifiers that must not be stored); the
 manifest keeps its name, checksum, size and what became of it. Registering the same file again adds
-nothing; a changed file under the same name is a new version. The drop is kept as a hash of its path
-(`drop_path`), never the path itself: a folder's name may identify a person.
+nothing; a changed file under the same name is a new version. A drop is known by its delivery key (column
+`drop_path`, named so by an older version), never by its folder: a folder's name may identify a person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -22,18 +21,14 @@ DDL = """CREATE TABLE IF NOT EXISTS manifest (
     PRIMARY KEY (drop_path, file_name, sha256))"""
 
 
-def drop_ref(drop: Path) -> str:
-    """The drop's identity in the manifest: a hash of its resolved path."""
-    return "sha256:" + hashlib.sha256(str(Path(drop).resolve()).encode("utf-8")).hexdigest()[:24]
-
-
 def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: dict[str, str]) -> pd.DataFrame:
     """Register the drop's files; returns one row per file with its version and whether it is new."""
-    drop_path = drop_ref(drop)
+    drop_path = delivery
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
+        conn.execute("UPDATE manifest SET drop_path = delivery WHERE drop_path <> delivery")  # an older version's paths
         for name, sha in sorted(checksums.items()):
             known = conn.execute(
                 "SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
@@ -55,9 +50,9 @@ def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: d
     return pd.DataFrame(rows, columns=["file_name", "sha256", "version", "new"])
 
 
-def record_outcomes(warehouse: Warehouse, drop: Path, outcomes: dict[str, tuple[str, str]]) -> None:
+def record_outcomes(warehouse: Warehouse, delivery: str, outcomes: dict[str, tuple[str, str]]) -> None:
     """outcomes: file name -> (sha256, outcome text)."""
-    drop_path = drop_ref(drop)
+    drop_path = delivery
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
         for name, (sha, outcome) in outcomes.items():

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import Table
+from measures.evaluation.results import ResultTable
 
 _TYPES = {
     "id": "string",
@@ -31,6 +32,13 @@ def table_schema(table: Table) -> dg.TableSchema:
             )
             for c in table.columns
         ]
+    )
+
+
+def result_schema(table: ResultTable) -> dg.TableSchema:
+    """A declared result table as the column schema the Dagster UI shows (the CSV's columns, described)."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.type, description=c.description_en) for c in table.columns if c.csv]
     )
 
 

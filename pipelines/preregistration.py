@@ -6,8 +6,8 @@ and kept, never overwritten, and `pilot preregister` says what moved since the v
 the plan again from the files and the settings it actually used and compares it with the study's latest
 version; `run.json` carries the outcome as `preregistration`.
 
-Until deliveries are assembled into studies, a run's study is its drop: `study_of` names it after the drop
-folder (`levering_2026` -> `levering-2026`). That function is the one place to change when studies arrive.
+A run's study is its partition's (`pipelines.deliveries`): the study its deliveries were added to, or for a
+drop evaluated on its own `drop-<digest>` (never the folder's name).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ class Registration:
 
 
 def study_of(delivery: Delivery) -> str:
-    """The study a delivery belongs to: until studies exist, a drop is a study of its own, named after its folder."""
-    return delivery.name.replace("_", "-")
+    """The study a delivery belongs to (a drop on its own: `drop-<digest>`)."""
+    return delivery.study
 
 
 def settings_of_run(effects: pd.DataFrame | None = None) -> dict:

@@ -1,8 +1,11 @@
-"""Run the whole evaluation of one drop headless, recorded in the persistent Dagster instance.
+"""Run an evaluation headless, recorded in the persistent Dagster instance (what `pilot run` does).
 
-The run is the same job the UI, the sensor and the schedules launch, launched as the UI launches it
-(`pipelines.launch`: through the workspace, so that it re-executes from the UI without a warning), and it
-shows in `pilot ui` afterwards.
+The run is the same job the UI, the sensor and the schedules launch (same code location, same partitions),
+launched as the UI launches it (`pipelines.launch`: through the workspace, so that it re-executes from the UI
+without a warning), and it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
+the drop as a delivery (of study ID, or of a study of its own) and evaluates the study as of that delivery;
+`pilot run --study ID` evaluates the study as of its newest delivery again. A cut-off makes a partition of its
+own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensors), never by a schedule.
 
 Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
 (outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
@@ -26,21 +29,23 @@ from filelock import FileLock
 from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
-from pipelines.deliveries import PARTITIONS_NAME, Delivery, delivery_for, register
-from pipelines.launch import PipelineFailed, launch_and_wait, worker_pid
+from pipelines.defs.panels import NOT_EVALUABLE
+from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, check_study_id, latest, register
+from pipelines.launch import PipelineFailed, execute_here, launch_and_wait, worker_pid
 from toc.errors import UserError
 
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
-__all__ = ["PipelineFailed", "RunOutcome", "instance", "run_drop"]
+__all__ = ["PipelineFailed", "RunOutcome", "instance", "run_drop", "run_study"]
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
-    delivery: Delivery
+    delivery: Delivery  # the evaluation (partition) that ran
     out_dir: Path
+    not_evaluable: str | None = None  # why the study could not be evaluated yet (the delivery is stored)
 
 
 def instance() -> dg.DagsterInstance:
@@ -61,19 +66,44 @@ def run_drop(
     cutoff: dt.date | None = None,
     min_cell: int = MIN_CELL,
     lang: str = "nl",
+    dagster_instance: dg.DagsterInstance | None = None,
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
 ) -> RunOutcome:
-    drop = Path(drop).resolve()
+    """Evaluate a drop on its own (a study of its own)."""
+    return run_study(None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level, max_quarantine_share)
+
+
+def run_study(
+    study: str | None,
+    drop: Path | None = None,
+    out: Path | None = None,
+    cutoff: dt.date | None = None,
+    delivered: dt.date | None = None,
+    min_cell: int = MIN_CELL,
+    lang: str = "nl",
+    dagster_instance: dg.DagsterInstance | None = None,
+    log_level: str = "CRITICAL",
+    max_quarantine_share: float = MAX_QUARANTINE_SHARE,
+) -> RunOutcome:
+    """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
+    or as of its newest one when no drop is given."""
     writable(settings.data_dir(), "the data folder")
-    if out is not None:
-        check_out(Path(out), drop)
-    delivery = delivery_for(drop, cutoff)
-    out = Path(out).resolve() if out else settings.outputs_dir() / delivery.key
-    register(delivery, drop)
-    inst = instance()
+    if drop is not None:
+        drop = Path(drop).resolve()
+        if out is not None:
+            check_out(Path(out), drop)
+        delivery = register(drop, study, delivered)
+    elif study is not None:
+        delivery = latest(study if study.startswith("drop-") else check_study_id(study))
+    else:
+        raise UserError("give a drop (--data), a study (--study) or both")
+    evaluation = delivery.with_cutoff(cutoff)
+    out = Path(out).resolve() if out else settings.outputs_dir() / evaluation.key
+    inst = dagster_instance or instance()
     fail_dead_runs(inst)
-    inst.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
+    _forget_stale_partitions(inst)
+    inst.add_dynamic_partitions(PARTITIONS_NAME, [evaluation.key])
     run_config = {
         "resources": {
             "options": {
@@ -87,8 +117,31 @@ def run_drop(
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    run_id = launch_and_wait(inst, run_config, {"dagster/partition": delivery.key, HOST_TAG: socket.gethostname()})
-    return RunOutcome(run_id=run_id, delivery=delivery, out_dir=out)
+    tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study, HOST_TAG: socket.gethostname()}
+    if dagster_instance is None:
+        run_id = launch_and_wait(inst, run_config, tags)
+    else:  # a caller's own instance (an ephemeral one in tests) is out of another process's reach
+        run_id = execute_here(inst, run_config, tags)
+    return RunOutcome(run_id, evaluation, out, _not_evaluable(inst, run_id))
+
+
+def _not_evaluable(inst: dg.DagsterInstance, run_id: str) -> str | None:
+    """Why the study could not be evaluated yet, as the panels asset recorded it (None: it was evaluated)."""
+    for entry in inst.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION):
+        observation = entry.asset_observation
+        if observation is not None and NOT_EVALUABLE in observation.metadata:
+            return str(observation.metadata[NOT_EVALUABLE].value)
+    return None
+
+
+def _forget_stale_partitions(inst: dg.DagsterInstance) -> None:
+    """Partition keys of an older version (`<folder name>-<digest>`) can never run again: remove them, so that
+    the UI shows no partition that can only fail."""
+    for key in inst.get_dynamic_partitions(PARTITIONS_NAME):
+        try:
+            Delivery.parse(key)
+        except DeliveryError:
+            inst.delete_dynamic_partition(PARTITIONS_NAME, key)
 
 
 #: The machine a `pilot run` ran on: only there can its worker be looked for.

@@ -44,9 +44,11 @@ def dagster_home() -> Path:
 
 
 # The embedded deployment: SQLite storage in DAGSTER_HOME, runs queued and launched by the daemon that
-# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README). Run monitoring (the
-# daemon) fails a run that never started or has run for six hours; a `pilot run` killed with -9 is marked
-# failed by the next `pilot run` (`pipelines.run.fail_dead_runs`), since its worker was the CLI process itself.
+# `pilot ui` starts. The team deployment swaps storage for PostgreSQL (see README). One run per study at a
+# time (runs carry the tag `pilot/study`): deliveries of a study are loaded in the order they were registered.
+# Run monitoring (the daemon) fails a run that never started or has run for six hours; a `pilot run` killed
+# with -9 is marked failed by the next `pilot run` (`pipelines.run.fail_dead_runs`), since its worker was the
+# CLI process itself.
 EMBEDDED_INSTANCE = """\
 telemetry:
   enabled: false
@@ -55,6 +57,11 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
+    tag_concurrency_limits:
+      - key: pilot/study
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 run_monitoring:
   enabled: true
   start_timeout_seconds: 300

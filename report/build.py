@@ -52,6 +52,9 @@ class ReportInputs:
     toc_svgs: dict[str, str] = field(default_factory=dict)  # ToC id -> results-annotated SVG
     assumptions: list[AssumptionResult] = field(default_factory=list)  # of the ToCs in `toc_svgs`
     preregistration: dict | None = None  # run.json's `preregistration`; None: not compared
+    study: str = ""
+    deliveries: pd.DataFrame | None = None  # deliveries.csv: what each delivery of the study brought
+    over_time: pd.DataFrame | None = None  # effects_over_time.csv: the main effects of each evaluation so far
 
 
 def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
@@ -102,6 +105,8 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "assumptions": integrity.assumption_rows(_tocs(inputs), inputs.assumptions, lang),
         "contribution": integrity.contribution(_tocs(inputs), _story_inputs(inputs), lang),
         "quality": _quality(inputs),
+        "deliveries": _deliveries(inputs),
+        "over_time": _over_time(inputs, lang),
         "reasons": _reasons(inputs),
         "business": _business(inputs),
         "literature": business_case(daily_wage=DAILY_WAGE),
@@ -244,6 +249,25 @@ def _events(inputs: ReportInputs, lang: Lang) -> list[dict]:
 
 def _quality(inputs: ReportInputs) -> list[dict]:
     return [{"table": name} | summary for name, summary in inputs.ingest.items()]
+
+
+def _deliveries(inputs: ReportInputs) -> list[dict]:
+    if inputs.deliveries is None or inputs.deliveries.empty:
+        return []
+    rows = inputs.deliveries.assign(date=pd.to_datetime(inputs.deliveries["delivery_date"]).dt.strftime("%Y-%m-%d"))
+    return rows.to_dict("records")
+
+
+def _over_time(inputs: ReportInputs, lang: Lang) -> dict | None:
+    """The estimate over time: shown once the study has been evaluated more than once."""
+    table = inputs.over_time
+    if table is None or table["evaluation"].nunique() < 2:
+        return None
+    indicators = tuple(dict.fromkeys(table["indicator_id"]))
+    figure = plots.over_time_figure(table, indicators, labels(lang), units(lang), lang)
+    primary = table.loc[table["indicator_id"] == "ao_pct"]
+    rows = primary.assign(date=pd.to_datetime(primary["date"]).dt.strftime("%Y-%m-%d")).to_dict("records")
+    return _chart(figure, TEXT[lang]["over_time"]) | {"rows": rows, "label": labels(lang).get("ao_pct", "ao_pct")}
 
 
 def _reasons(inputs: ReportInputs) -> list[dict]:

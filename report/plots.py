@@ -11,6 +11,7 @@ import textwrap
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -210,6 +211,50 @@ def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, la
     ax.set_xlabel(TEXT[lang]["axis_rel"])
     ax.set_ylabel(f"{unit}")
     ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def over_time_figure(
+    over_time: pd.DataFrame,
+    indicators: tuple[str, ...],
+    labels: dict[str, str],
+    units: dict[str, str],
+    lang: Lang = "nl",
+) -> Figure:
+    """The main effects with 95% CIs from one evaluation of a study to the next, dated (a delivery's date, or
+    the cut-off of interim results): one small panel per indicator."""
+    shown = [i for i in indicators if (over_time["indicator_id"] == i).any()]
+    if not shown:
+        fig, ax = _figure(figsize=(6.2, 1.0))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "—", ha="center")
+        return fig
+    columns = min(len(shown), 2)
+    rows_ = -(-len(shown) // columns)
+    fig, axes = _figure(rows_, columns, figsize=(3.6 * columns, 2.4 * rows_), squeeze=False)
+    for ax, indicator in zip(axes.flat, shown, strict=False):
+        rows = over_time.loc[(over_time["indicator_id"] == indicator) & over_time["estimate"].notna()]
+        est, low, high = (rows[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
+        ax.errorbar(
+            rows["date"].to_numpy(),
+            est,
+            yerr=[est - low, high - est],
+            fmt="o-",
+            color=GROUP_STYLE["intervention"]["color"],
+            markersize=4,
+            capsize=2,
+            linewidth=1,
+        )
+        ax.axhline(0, color="#999999", linewidth=0.8)
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=5))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax.tick_params(axis="x", labelsize=7, labelrotation=20)
+        ax.set_ylabel(units.get(indicator, ""), fontsize=8)
+        ax.set_title(labels.get(indicator, indicator), loc="left", fontsize=9)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    fig.supxlabel(TEXT[lang]["axis_date"], fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from measures.evaluation.simulate import SimulationSpec, write_drop
 from pipelines.definitions import defs
-from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, delivery_for, register
+from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, register
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 
@@ -45,9 +45,8 @@ def simulate(folder: Path, seed: int = 7, **overrides) -> dict:
 def materialize(
     drop: Path, data: Path, instance: dg.DagsterInstance, cutoff=None, min_cell: int = 10
 ) -> tuple[dg.ExecuteInProcessResult, Delivery, Path]:
-    """Register the drop and materialise every asset of its delivery in-process."""
-    delivery = delivery_for(drop, cutoff)
-    register(delivery, drop)
+    """Register the drop (a study of its own) and materialise every asset of its delivery in-process."""
+    delivery = register(drop).with_cutoff(cutoff)
     instance.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
     out = data / "out" / delivery.key
     job = defs.resolve_job_def("pilot_evaluation")

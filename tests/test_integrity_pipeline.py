@@ -16,8 +16,8 @@ from measures.evaluation.assumptions import ASSUMPTION_COLUMNS
 from measures.evaluation.preregistration import build_plan
 from measures.indicators.catalogue import CATALOGUE_PATH
 from pipelines import settings
-from pipelines.deliveries import delivery_for
-from pipelines.preregistration import STUDY_TOCS, git_commit, register, registrations, settings_of_run, study_of
+from pipelines.deliveries import digest_of, file_checksums, own_study
+from pipelines.preregistration import STUDY_TOCS, git_commit, register, registrations, settings_of_run
 from pipelines.warehouse import Warehouse
 from toc.lang import number
 from toc.load import DATA_DIR
@@ -37,13 +37,14 @@ def checks_of(result) -> dict[str, dg.AssetCheckEvaluation]:
 def test_a_run_without_a_plan_says_so_and_writes_every_integrity_output(data, tmp_path):
     drop = tmp_path / "levering"
     simulate(drop, seed=4)
-    result, _, out = materialize(drop, data, dg.DagsterInstance.ephemeral())
+    result, delivery, out = materialize(drop, data, dg.DagsterInstance.ephemeral())
     assert result.success
+    study = delivery.study  # a drop on its own: drop-<digest>, never the folder's name
     run = json.loads((out / "run.json").read_text())
     prereg = run["preregistration"]
     assert {"plan_sha256", "intact", "changes"} <= set(prereg)
     assert prereg["plan_sha256"] is None and prereg["intact"] is False
-    assert prereg["changes"] == [{"kind": "plan", "id": "levering", "change": "missing"}]
+    assert prereg["changes"] == [{"kind": "plan", "id": study, "change": "missing"}]
     check = checks_of(result)["preregistration_intact"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
 
@@ -64,14 +65,14 @@ def test_a_run_without_a_plan_says_so_and_writes_every_integrity_output(data, tm
     assert "✓" in svg and "?" in svg
     report = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="assumptions"' in report and 'id="contribution"' in report
-    assert "Geen vooraf geregistreerd analyseplan voor studie &#39;levering&#39;" in report
+    assert f"Geen vooraf geregistreerd analyseplan voor studie &#39;{study}&#39;" in report
 
 
 def test_a_catalogue_changed_after_registration_breaks_the_plan_in_the_run(data, tmp_path):
     """REQUIRED: a changed catalogue line after pre-registration makes `intact` false and names the change."""
     drop = tmp_path / "levering"
     simulate(drop, seed=4)
-    study = study_of(delivery_for(drop))
+    study = own_study(digest_of(file_checksums(drop)))
     text = CATALOGUE_PATH.read_text(encoding="utf-8")
     old = "    label_en: Days of absence per month\n"
     assert text.count(old) == 1
@@ -100,7 +101,7 @@ def test_a_catalogue_changed_after_registration_breaks_the_plan_in_the_run(data,
     assert (
         (out / "preregistration.nl.md")
         .read_text(encoding="utf-8")
-        .startswith("# Analyseplan (pre-registratie): levering")
+        .startswith(f"# Analyseplan (pre-registratie): {study}")
     )
 
 

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 from pipeline_support import dagster_process, free_port, isolate, simulate
 
-from pipelines.deliveries import DELIVERY_PARTITIONS, delivery_for, register
+from pipelines.deliveries import DELIVERY_PARTITIONS, register
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -88,10 +88,9 @@ def test_pipeline_on_a_postgres_instance_with_queue_and_daemon(postgres, monkeyp
     data = isolate(monkeypatch, tmp_path)
     home = data / "dagster_home"
     _team_instance(home, postgres)
-    drop = tmp_path / "levering"
+    drop = data / "landing" / "levering"  # a run in another process finds a delivery's files in the landing folder
     simulate(drop, seed=31, employers=6, employees_per_employer=20, survey_indicators=3)
-    delivery = delivery_for(drop)
-    register(delivery, drop)
+    delivery = register(drop)
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(DELIVERY_PARTITIONS.name, [delivery.key])
 

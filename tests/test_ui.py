@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pipeline_support import dagster_webserver, isolate, simulate
 
-from pipelines.deliveries import delivery_for, register
+from pipelines.deliveries import register
 
 
 @pytest.fixture
@@ -42,10 +42,9 @@ def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver
         "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"],
     }
 
-    drop = tmp_path / "levering"
+    drop = data / "landing" / "levering"  # a run in another process finds a delivery's files in the landing folder
     simulate(drop, seed=13, employers=6, employees_per_employer=20, survey_indicators=3)
-    delivery = delivery_for(drop)
-    register(delivery, drop)
+    delivery = register(drop)
     added = gql(ADD_PARTITION, repo=repo, defName="delivery", key=delivery.key)["addDynamicPartition"]
     assert added["__typename"] == "AddDynamicPartitionSuccess", added
 
@@ -72,3 +71,5 @@ def test_run_launched_through_graphql_succeeds_and_reports_its_effects(webserver
     written = pd.read_csv(data / "outputs" / delivery.key / "effects.csv").set_index("indicator_id")
     assert entries["ao_pct_estimate"]["floatValue"] == pytest.approx(written.loc["ao_pct", "estimate"], rel=1e-9)
     assert "data:image/png;base64," in entries["forest_plot"]["mdStr"]
+    assert "data:image/png;base64," in entries["effects_over_time"]["mdStr"]  # the study's estimate over time
+    assert delivery.key in entries["evaluations"]["mdStr"]

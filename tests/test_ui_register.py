@@ -1,17 +1,16 @@
-"""Deliveries added from the UI, over GraphQL against a real webserver and daemon: `register_delivery` with a
-good folder adds a partition and its evaluation follows; a bad folder or a partition key typed into "Add
-partition" fails with one line and leaves no partition behind."""
+"""Deliveries added from the UI, over GraphQL against a real webserver: `register_delivery` with a good folder
+adds a partition and evaluates it; a bad folder or study, or a partition key typed into "Add partition", fails
+with one line and leaves no partition behind."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from pipeline_support import ROOT, dagster_process, dagster_webserver, isolate, simulate
+from pipeline_support import dagster_webserver, isolate, simulate
 
-from pipelines.deliveries import delivery_for
+from pipelines.deliveries import Delivery
 
 WORKSPACE = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   ... on RepositoryLocation { repositories { name } } } } } } }"""
@@ -27,25 +26,21 @@ PARTITIONS = """query($repo: RepositorySelector!) { partitionSetsOrError(reposit
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }"""
 FAILURES = """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events { __typename
   ... on ExecutionStepFailureEvent { error { message } } } } } }"""
-RUNS = """query { runsOrError(filter: {pipelineName: "pilot_evaluation"}) { ... on Runs { results {
-  runId status tags { key value } } } } }"""
 
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
-    """The webserver and the daemon (which runs the sensors) on one fresh instance."""
+    """The webserver on a fresh instance."""
     tmp = tmp_path_factory.mktemp("register")
     monkeypatch = pytest.MonkeyPatch()
     data = isolate(monkeypatch, tmp)
     with dagster_webserver(data, tmp / "webserver.log") as gql:
-        daemon = [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", "workspace.yaml"]
-        with dagster_process(daemon, tmp / "daemon.log", ROOT):
-            [entry] = gql(WORKSPACE)["workspaceOrError"]["locationEntries"]
-            repo = {
-                "repositoryLocationName": entry["name"],
-                "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"],
-            }
-            yield gql, repo, tmp
+        [entry] = gql(WORKSPACE)["workspaceOrError"]["locationEntries"]
+        repo = {
+            "repositoryLocationName": entry["name"],
+            "repositoryName": entry["locationOrLoadError"]["repositories"][0]["name"],
+        }
+        yield gql, repo, tmp
     monkeypatch.undo()
 
 
@@ -83,16 +78,24 @@ def _register(folder: str, study: str = "") -> dict:
 
 
 @pytest.mark.parametrize(
-    ("folder", "says"),
-    [("/nergens/levering", "no such drop folder"), ("levering", "full path"), ("EMPTY", "no table files")],
+    ("folder", "study", "says"),
+    [
+        ("/nergens/levering", "akc-pilot", "folder: no such drop folder"),
+        ("levering", "akc-pilot", "full path"),
+        ("EMPTY", "", "no table files"),
+        ("DROP", "AKC pilot", "a study id is"),
+    ],
 )
-def test_a_bad_folder_is_one_line_and_adds_no_partition(ui, folder, says):
+def test_a_bad_folder_or_study_is_one_line_and_adds_no_partition(ui, folder, study, says):
     gql, repo, tmp = ui
     if folder == "EMPTY":
         folder = str(tmp / "leeg")
         Path(folder).mkdir(exist_ok=True)
+    if folder == "DROP":
+        folder = str(tmp / "goed")
+        simulate(Path(folder), seed=6, employers=4, employees_per_employer=12, survey_indicators=2)
     before = _partitions(gql, repo)
-    run_id = _launch(gql, repo, "register_delivery", _register(folder))
+    run_id = _launch(gql, repo, "register_delivery", _register(folder, study))
     assert _finished(gql, run_id)["status"] == "FAILURE"
     message = _failure(gql, run_id)
     assert says in message and "Traceback" not in message and len(message.strip().splitlines()) == 1
@@ -101,20 +104,17 @@ def test_a_bad_folder_is_one_line_and_adds_no_partition(ui, folder, says):
 
 def test_a_registered_folder_becomes_a_partition_and_is_evaluated(ui):
     gql, repo, tmp = ui
-    drop = tmp / "levering"
+    drop = tmp / "levering"  # outside the landing folder: the evaluation finds it because it was handed down
     simulate(drop, seed=5, employers=6, employees_per_employer=20, survey_indicators=2)
-    key = delivery_for(drop).key
-    run_id = _launch(gql, repo, "register_delivery", _register(str(drop)))
-    assert _finished(gql, run_id)["status"] == "SUCCESS"
-    assert key in _partitions(gql, repo)
-    deadline, evaluation = time.time() + 300, None
-    while evaluation is None and time.time() < deadline:  # the sensor evaluate_registered asks for it
-        runs = gql(RUNS)["runsOrError"]["results"]
-        evaluation = next((r for r in runs if {"key": "pilot/registered_by", "value": run_id} in r["tags"]), None)
-        time.sleep(2)
-    assert evaluation is not None, (tmp / "daemon.log").read_text()[-2000:]
+    run_id = _launch(gql, repo, "register_delivery", _register(str(drop), "akc-pilot"))
+    run = _finished(gql, run_id)
+    assert run["status"] == "SUCCESS", _failure(gql, run_id)
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    key = tags["pilot/registered_delivery"]
+    assert Delivery.parse(key).study == "akc-pilot" and key in _partitions(gql, repo)
+    evaluation = _finished(gql, tags["pilot/evaluation_run"])
+    assert evaluation["status"] == "SUCCESS"
     assert {"key": "dagster/partition", "value": key} in evaluation["tags"]
-    assert _finished(gql, evaluation["runId"])["status"] == "SUCCESS"
 
 
 def test_a_key_typed_into_add_partition_fails_in_one_line_and_is_removed(ui):

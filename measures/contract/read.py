@@ -97,8 +97,9 @@ def file_label(path: Path) -> str:
     return "a file (name withheld: it may identify a person)" if looks_like_identifier(Path(name).stem) else name
 
 
-def discover(drop: Path) -> dict[str, Path]:
-    """Table name -> file. Unknown tables, doubles, links out of the drop and missing tables are DropErrors."""
+def discover(drop: Path, complete: bool = True) -> dict[str, Path]:
+    """Table name -> file. Unknown tables, doubles, links out of the drop and (when the drop must be
+    `complete`) missing required tables are DropErrors."""
     drop = Path(drop)
     if not drop.is_dir():
         raise DropError("the drop is not a folder (a drop is one folder per delivery)")
@@ -114,7 +115,7 @@ def discover(drop: Path) -> dict[str, Path]:
         _check_inside(path, drop)
         found[name] = path
     missing = [t.name for t in TABLES.values() if t.required and t.name not in found]
-    if missing:
+    if missing and complete:
         raise DropError(f"missing table(s) {', '.join(missing)} in the drop (as .csv, .xlsx or .parquet)")
     return found
 

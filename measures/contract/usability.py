@@ -30,9 +30,10 @@ class UnusableDelivery(UserError):
     """A delivery that leaves nothing (or too little) to evaluate; the message names the root cause."""
 
 
-def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE) -> None:
+def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE, groups: bool = True) -> None:
     """Raise `UnusableDelivery` with the first reason the delivery cannot be evaluated, in load order (the
-    employers before their cases, the cases before their months), so that the root cause comes first."""
+    employers before their cases, the cases before their months), so that the root cause comes first.
+    `groups`: also require both groups (False for a delivery to a study, whose other group may come later)."""
     for name, table in TABLES.items():
         found = result.tables.get(name)
         if found is None or not table.required:
@@ -46,7 +47,8 @@ def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE) ->
                 f"{found.source_file}: {lost} of {found.rows_in} rows quarantined, more than {max_share:.0%}; "
                 f"{_first_cause(found)} (`pilot validate` lists every row)"
             )
-    _check_groups(result)
+    if groups:
+        _check_groups(result)
 
 
 def _check_groups(result: DropResult) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +95,14 @@ class IngestSummary:
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason -> rows
     warnings: int = 0  # cells emptied or changed, rows kept
     warning_reasons: dict[str, int] = field(default_factory=dict)  # warning reason -> cells
+    # against the study's rows before this delivery (a drop on its own: every loaded row is new)
+    revised: int = 0  # loaded rows that replace a row with the same key and other values
+    unchanged: int = 0  # loaded rows equal to the row with the same key
+
+    @property
+    def new(self) -> int:
+        """Loaded rows with a key the study did not hold yet (loaded = new + revised + unchanged)."""
+        return self.loaded - self.revised - self.unchanged
 
     def as_json(self) -> dict:
         """The per-table object of ingest.json (keyed by table there; `pilot validate --json` adds sha256)."""
@@ -102,6 +110,9 @@ class IngestSummary:
             "rows_in": self.rows_in,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "new": self.new,
+            "revised": self.revised,
+            "unchanged": self.unchanged,
             "source_file": self.source_file,
             "dropped_columns": list(self.dropped_columns),
             "scrubbed_cells": self.scrubbed_cells,
@@ -130,6 +141,8 @@ class IngestSummary:
             reasons=json.loads(row["reasons"]),
             warnings=int(row.get("warnings") or 0),
             warning_reasons=json.loads(row.get("warning_reasons") or "{}"),
+            revised=int(row.get("revised") or 0),
+            unchanged=int(row.get("unchanged") or 0),
         )
 
 
@@ -193,21 +206,48 @@ def validate_drop(drop: Path, reference: Reference, limits: Limits | None = None
     return validate_tables(read_drop(drop, limits), reference, limits)
 
 
-def read_drop(drop: Path, limits: Limits | None = None) -> dict[str, RawTable]:
-    """Every table of the drop, read (all file errors first), in the contract's load order."""
-    files = discover(drop)
+def read_drop(drop: Path, limits: Limits | None = None, complete: bool = True) -> dict[str, RawTable]:
+    """Every table of the drop, read (all file errors first), in the contract's load order. `complete`: the
+    drop must hold every required table (a delivery to a study may hold any of them)."""
+    files = discover(drop, complete)
     return {name: read_table(files[name], table, limits) for name, table in TABLES.items() if name in files}
 
 
-def validate_tables(raws: Mapping[str, RawTable], reference: Reference, limits: Limits | None = None) -> DropResult:
+def validate_tables(
+    raws: Mapping[str, RawTable],
+    reference: Reference,
+    limits: Limits | None = None,
+    known: Mapping[str, pd.DataFrame] | None = None,
+) -> DropResult:
     """Check tables in the contract's load order (not the files' alphabetical order), so that every foreign
-    key is checked against the table it points at."""
+    key is checked against the table it points at.
+
+    `known`: the rows a study already holds from earlier deliveries, by table (None: a drop on its own). A
+    reference is then checked against this delivery's loaded rows and the known ones; a row of this delivery
+    replaces the known row with the same key."""
     results: dict[str, TableResult] = {}
-    for name, raw in raws.items():
-        results[name] = validate_table(raw, results, reference, limits or Limits())
-        if sum(len(r.frame) for n, r in raws.items() if n not in results) > LARGE_ROWS:
-            release_deduce()  # its 1 GB of name lists back before large tables are checked; small drops keep it
+    targets: dict[str, TableResult] = {}  # what later tables' references are checked against
+    for name, table in TABLES.items():
+        if name in raws:
+            results[name] = targets[name] = validate_table(raws[name], targets, reference, limits or Limits())
+            if sum(len(r.frame) for n, r in raws.items() if n not in results) > LARGE_ROWS:
+                release_deduce()  # its 1 GB of name lists back before large tables are checked; small drops keep it
+        if known is not None and name in known:
+            targets[name] = _with_known(table, results.get(name), known[name])
     return DropResult(results)
+
+
+def _with_known(table: Table, result: TableResult | None, known: pd.DataFrame) -> TableResult:
+    """A table's rows for checking references: this delivery's loaded rows, then the known rows it does not
+    replace."""
+    if result is None:
+        return TableResult(table.name, "", "", 0, known.reset_index(drop=True), empty_records(QUARANTINE_COLUMNS))
+    if not len(known):
+        return result
+    keys = list(table.key)
+    replaced = pd.MultiIndex.from_frame(known[keys]).isin(pd.MultiIndex.from_frame(result.loaded[keys]))
+    parts = [frame for frame in (result.loaded, known.loc[~replaced, result.loaded.columns]) if len(frame)]
+    return replace(result, loaded=pd.concat(parts, ignore_index=True) if parts else result.loaded)
 
 
 def validate_table(

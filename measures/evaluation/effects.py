@@ -18,6 +18,7 @@ import pandas as pd
 from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
 from measures.estimation.inference import SEED, Estimate, benjamini_hochberg
+from measures.evaluation.results import EFFECTS, EVENT_STUDY
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
@@ -27,23 +28,9 @@ PRIMARY_INDICATOR = "ao_pct"
 #: it; an effects table with an `estimator` column says per row what a run used instead.
 ESTIMATOR = "twfe"
 
-EFFECT_COLUMNS = (
-    "indicator_id estimate se ci_low ci_high p_value p_value_wild q_value n_employers n_employees n_obs method".split()
-)
-EVENT_COLUMNS = [
-    "indicator_id",
-    "event_time",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "reference",
-    "pretrend_f",
-    "pretrend_df1",
-    "pretrend_df2",
-    "pretrend_p",
-    "note",
-]
+#: effects.csv's and event_study.csv's columns, declared in `measures.evaluation.results`.
+EFFECT_COLUMNS = EFFECTS.csv_columns
+EVENT_COLUMNS = EVENT_STUDY.csv_columns
 #: Relative months shown in the administrative event study; earlier and later months are binned.
 EVENT_WINDOW = (-4, 12)
 

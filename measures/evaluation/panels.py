@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from measures.contract.arrow_text import TEXT, positions
-from measures.contract.tables import WAVES
+from measures.contract.tables import GROUPS, WAVES
 
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 RTW_WINDOW_MONTHS = 12
@@ -136,3 +136,20 @@ def build_panels(tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None
     return Panels(
         tables=small, admin=admin, survey=survey, rtw=rtw, baseline=baseline_frame(employers, cases, admin, survey)
     )
+
+
+def not_evaluable(tables: Mapping[str, pd.DataFrame]) -> str | None:
+    """Why the loaded tables cannot be evaluated yet (None: they can): a study assembled from partial
+    deliveries may still lack employers, cases, one of the two groups or administrative months."""
+    employers, cases, admin = tables["employers"], tables["cases"], tables["admin"]
+    for name, frame in (("employers", employers), ("cases", cases), ("administrative months", admin)):
+        if not len(frame):
+            return f"no {name} yet"
+    with_cases = employers.loc[employers["employer_id"].isin(cases["employer_id"]), "group"]
+    with_months = employers.loc[employers["employer_id"].isin(admin["employer_id"].unique()), "group"]
+    for group in GROUPS:
+        if not (with_cases == group).any():
+            return f"no employer in the {group} group with a case yet"
+        if not (with_months == group).any():
+            return f"no administrative months of the {group} group yet"
+    return None

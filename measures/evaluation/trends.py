@@ -12,11 +12,13 @@ import pandas as pd
 
 from measures.contract.tables import WAVES
 from measures.estimation.inference import t_quantile
+from measures.evaluation.results import TRENDS
 from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
-TREND_COLUMNS = ["indicator_id", "group", "period", "mean", "ci_low", "ci_high", "n", "suppressed"]
+#: trends.csv's columns, declared in `measures.evaluation.results`.
+TREND_COLUMNS = TRENDS.csv_columns
 
 
 def indicator_trends(

@@ -12,12 +12,14 @@ import pandas as pd
 from measures.evaluation.effects import baseline_balance, effects_table, event_study_table
 from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
+from measures.evaluation.results import BALANCE, EFFECTS, EVENT_STUDY, TRENDS
 from measures.evaluation.thresholds import BALANCE_THRESHOLD, PRETREND_ALPHA
 from measures.evaluation.trends import indicator_trends as compute_trends
 from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from pipelines.delivery_assets import delivery_asset, delivery_of
-from pipelines.metadata import image, markdown_table, text_table
+from pipelines.metadata import image, markdown_table, result_schema, text_table
 from pipelines.resources import RunOptions
+from pipelines.studies import effects_over_time
 from pipelines.warehouse import Warehouse
 from report import plots
 from report.comparison import by_layer, comparison_columns, comparison_table
@@ -27,10 +29,14 @@ from toc.lang import checked_lang
 #: The AO% trend at 200 dpi: 1240 px wide, legible when the UI shows it full width.
 AO_DPI = 200
 
+#: The effects followed from one evaluation to the next (the report's and the UI's estimate over time).
+MAIN_EFFECTS = (*ADMIN_MONTHLY, "rtw_12m")
+
 
 @delivery_asset(
     group_name="trends",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(TRENDS), "dagster/table_name": "warehouse.trends"},
     description="Mean, 95% CI and n per indicator, group and period; cells of fewer people than the minimum are "
     "suppressed.",
 )
@@ -64,6 +70,7 @@ def indicator_trends(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(EFFECTS), "dagster/table_name": "warehouse.effects"},
     check_specs=[
         dg.AssetCheckSpec(
             "ao_pct_estimated", asset="effects", description="The main administrative effect (AO%) could be estimated."
@@ -76,8 +83,10 @@ def effects(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
     lang = checked_lang(options.lang)
+    evaluation = delivery_of(context)
     table = effects_table(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
-    warehouse.replace(delivery_of(context).key, {"effects": table})
+    warehouse.replace(evaluation.key, {"effects": table})
+    over_time = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
     means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
@@ -88,6 +97,15 @@ def effects(
         ),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
+        # the interim results of the study so far: one point per delivery or cut-off, dated
+        "effects_over_time": image(
+            plots.png(plots.over_time_figure(over_time, MAIN_EFFECTS, labels(lang), units(lang), lang)),
+            TEXT[lang]["over_time"],
+        ),
+        "evaluations": markdown_table(
+            over_time.loc[over_time["indicator_id"] == "ao_pct"].assign(date=over_time["date"].dt.date),
+            floatfmt=".4g",
+        ),
     }
     if estimated:
         row = ao.iloc[0]
@@ -110,6 +128,7 @@ def effects(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(EVENT_STUDY), "dagster/table_name": "warehouse.event_study"},
     check_specs=[
         dg.AssetCheckSpec(
             "parallel_pre_trends",
@@ -149,6 +168,7 @@ def event_study(
 @delivery_asset(
     group_name="effects",
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(BALANCE), "dagster/table_name": "warehouse.balance"},
     check_specs=[
         dg.AssetCheckSpec(
             "baseline_balance",

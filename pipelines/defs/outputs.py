@@ -1,9 +1,15 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
 effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, ingest.json,
-run.json, narrative.nl.md, narrative.en.md and report.html (and the study's pre-registered plan, when there is one,
-as preregistration.nl.md and .en.md). The CSVs hold no timestamps and have a fixed row order and number format, so
-that the same drop gives the same bytes; run.json says what produced them and whether the run kept to the plan.
+deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html (and the study's
+pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns come from the declared result
+tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format,
+so that the same deliveries give the same bytes; run.json says what produced them and whether the run kept to the
+plan.
+
+ingest.json, quarantine.csv and warnings.csv describe the evaluation's own delivery (the newest it assembles);
+deliveries.csv lists every delivery of the study up to it, with what each added and revised;
+effects_over_time.csv the main effects of every evaluation of the study up to this one.
 """
 
 import json
@@ -14,22 +20,22 @@ import dagster as dg
 import pandas as pd
 
 from measures.contract.tables import CONTRACT_VERSION
-from measures.contract.validate import QUARANTINE_COLUMNS, WARNING_COLUMNS, IngestSummary
-from measures.evaluation.assumptions import ASSUMPTION_COLUMNS, results_from_table
+from measures.contract.validate import IngestSummary
+from measures.evaluation.assumptions import results_from_table
 from measures.evaluation.calendar import run_calendar
-from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
 from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import plan_markdown
-from measures.evaluation.trends import TREND_COLUMNS
-from pipelines.defs.analysis import balance, effects, event_study, indicator_trends
+from measures.evaluation.results import RESULTS, ResultTable
+from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.defs.integrity import assumptions, preregistration
-from pipelines.deliveries import drop_of, file_checksums
+from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
-from pipelines.metadata import text_table
+from pipelines.metadata import markdown_table, text_table
 from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
+from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
 from report.findings import key_findings
@@ -47,6 +53,8 @@ OUTPUT_FILES = (
     "quarantine.csv",
     "warnings.csv",
     "ingest.json",
+    "deliveries.csv",
+    "effects_over_time.csv",
     "run.json",
     "narrative.nl.md",
     "narrative.en.md",
@@ -59,51 +67,37 @@ OUTPUT_FILES = (
     kinds={"html", "csv"},
     deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
     description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, "
-    "ingest.json, run.json, narrative.nl.md, narrative.en.md and report.html.",
+    "ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
-    delivery = delivery_of(context)
-    folder = out_dir(delivery, options)
+    evaluation = delivery_of(context)
+    folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = warehouse.read_many(
-        [
-            "effects",
-            "trends",
-            "event_study",
-            "balance",
-            "assumptions",
-            "preregistration",
-            "quarantine",
-            "warnings",
-            "ingest_summary",
-        ],
-        delivery.key,
-    )
-    _csv(tables["effects"], EFFECT_COLUMNS, folder / "effects.csv")
-    _csv(tables["trends"], TREND_COLUMNS, folder / "trends.csv")
-    _csv(tables["event_study"], EVENT_COLUMNS, folder / "event_study.csv")
-    _csv(tables["balance"], list(tables["balance"].columns), folder / "balance.csv")
-    _csv(tables["assumptions"], ASSUMPTION_COLUMNS, folder / "assumptions.csv")
-    _csv(
-        tables["quarantine"].sort_values(["table", "row"], kind="stable"), QUARANTINE_COLUMNS, folder / "quarantine.csv"
-    )
-    _csv(tables["warnings"].sort_values(["table", "row"], kind="stable"), WARNING_COLUMNS, folder / "warnings.csv")
+    results = ["effects", "trends", "event_study", "balance", "assumptions", "preregistration"]
+    tables = warehouse.read_many(results, evaluation.key)
+    tables |= warehouse.read_many(["quarantine", "warnings", "ingest_summary"], evaluation.delivery_key)
+    tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
+    tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
+    for name in ("effects", "trends", "event_study", "balance", "assumptions", "deliveries", "effects_over_time"):
+        _csv(tables[name], RESULTS[name], folder)
+    for name in ("quarantine", "warnings"):
+        _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
     provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
-    _json(_run_info(context, delivery, options) | provenance, folder / "run.json")
-    _plan_files(warehouse, delivery, folder)
+    _json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
+    _plan_files(warehouse, evaluation, folder)
     tocs = [resolve(t) for t in AKC_TOCS]
     checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
     story = NarrativeInputs(tables["effects"], panels.tables["employers"], panels.tables["activities"], checked)
     for lang in LANGS:
         (folder / f"narrative.{lang}.md").write_text(narrative_markdown(tocs, story, lang), encoding="utf-8")
     inputs = ReportInputs(
-        delivery=delivery.key,
-        cutoff=delivery.cutoff,
+        delivery=evaluation.key,
+        cutoff=evaluation.cutoff,
         min_cell=options.min_cell,
         employers=panels.tables["employers"],
         activities=panels.tables["activities"],
@@ -122,6 +116,9 @@ def evaluation_outputs(
             for t in AKC_TOCS
             if (folder / "toc" / f"{t}-results.svg").exists()
         },
+        study=evaluation.study,
+        deliveries=tables["deliveries"],
+        over_time=tables["effects_over_time"],
     )
     lang = checked_lang(options.lang)
     (folder / "report.html").write_text(build_report(inputs, lang), encoding="utf-8")
@@ -138,13 +135,23 @@ def evaluation_outputs(
             "folder": dg.MetadataValue.path(str(folder)),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-            "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else "–",  # "–": no cut-off, final results
+            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "–",  # "–": no cut-off, final results
+            "study": evaluation.study,
+            "n_deliveries": int(tables["deliveries"]["delivery"].nunique()),
+            # the study's deliveries up to this evaluation, with what each added and revised (deliveries.csv)
+            "deliveries": markdown_table(
+                tables["deliveries"].assign(delivery_date=tables["deliveries"]["delivery_date"].dt.date), max_rows=100
+            ),
         }
     )
 
 
-def _csv(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
-    frame.reindex(columns=columns).to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+def _csv(frame: pd.DataFrame, table: ResultTable, folder: Path) -> None:
+    """A result table as its declared CSV file: the declared columns in their order, a fixed number format."""
+    assert table.file is not None, table.name
+    frame.reindex(columns=table.csv_columns).to_csv(
+        folder / table.file, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", date_format="%Y-%m-%d"
+    )
 
 
 def _json(data: dict, path: Path) -> None:
@@ -157,7 +164,7 @@ def _ingest(summary: pd.DataFrame) -> dict[str, dict]:
     return {r.table: r.as_json() for r in records}
 
 
-def _plan_files(warehouse: Warehouse, delivery, folder: Path) -> None:
+def _plan_files(warehouse: Warehouse, delivery: Delivery, folder: Path) -> None:
     """The study's registered plan, readable, beside the results it governs (none: no files)."""
     history = registrations(warehouse, study_of(delivery))
     if not history:
@@ -168,16 +175,20 @@ def _plan_files(warehouse: Warehouse, delivery, folder: Path) -> None:
         (folder / f"preregistration.{lang}.md").write_text(text, encoding="utf-8")
 
 
-def _run_info(context: dg.AssetExecutionContext, delivery, options: RunOptions) -> dict:
-    drop = drop_of(delivery)
+def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: RunOptions) -> dict:
     return {
         "package": "ad-pilot-toolkit",
         "version": _version(),
         "git_commit": git_commit(),
         "contract_version": CONTRACT_VERSION,
-        "delivery": delivery.key,
-        "cutoff": delivery.cutoff.isoformat() if delivery.cutoff else None,
-        "input_files": file_checksums(drop),
+        "study": evaluation.study,
+        "delivery": evaluation.key,
+        "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else None,
+        "input_files": files_of(evaluation.delivery),  # the evaluation's own delivery
+        "deliveries": [  # every delivery the evaluation assembles, oldest first
+            {"delivery": d.delivery_key, "delivery_date": d.date.isoformat(), "files": files_of(d)}
+            for d in as_of(evaluation)
+        ],
         "parameters": {"min_cell": options.min_cell, "lang": options.lang},
         "dagster_run_id": context.run.run_id,
     }

@@ -1,13 +1,13 @@
-"""Adding a delivery from the UI: the job `register_delivery`, then its evaluation.
+"""Adding a delivery from the UI: the job `register_delivery`.
 
-An evaluator launches `register_delivery` with the drop folder in its run config (and, once studies exist, the
-study it belongs to). The job checks the folder, registers it as a delivery (as `pilot run` does) and only
-then adds its partition; the sensor `evaluate_registered` sees the job succeed and asks for the evaluation of
-that partition, through the instance's queue like any run launched from the UI. A folder that cannot be a
-delivery fails the job with one line and adds nothing, so no partition is left that cannot be evaluated.
+An evaluator launches `register_delivery` with the drop folder and the study in its run config. The job does
+what `pilot run --data FOLDER --study ID` does (`pipelines.run.run_study`): it checks the folder and the study
+id and registers the delivery, only then adds its partition, and evaluates the study as of that delivery in a
+run of `pilot_evaluation` of its own, which it waits for. A folder or study that cannot be a delivery fails the
+job with one line and adds nothing, so no partition is left behind that could only fail.
 
-The folder's path is part of the run's configuration and so kept in Dagster's run record: name drop folders
-after the delivery, never after a person (the landing folder's convention).
+The folder's path is part of the run's configuration and so kept in Dagster's record of the run: name drop
+folders after the delivery, never after a person (the landing folder's convention).
 """
 
 from pathlib import Path
@@ -15,70 +15,43 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from pipelines.defs.jobs import pilot_evaluation
-from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, delivery_for, register
+from pipelines.run import run_study
+from toc.errors import UserError
 
-#: The run tag by which `register_delivery` tells the sensor which partition it added.
-DELIVERY_TAG = "pilot/registered_delivery"
+#: The run tags by which `register_delivery` says what it added and which run evaluated it.
+DELIVERY_TAG, EVALUATION_TAG = "pilot/registered_delivery", "pilot/evaluation_run"
 
 
 class DeliveryFolder(dg.Config):
-    folder: str = Field(description="The drop folder to add as a delivery: a folder of contract tables.")
+    folder: str = Field(description="The drop folder to add as a delivery: the full path of a folder of tables.")
     study: str = Field(
         default="",
-        description="The study the delivery belongs to (empty: the drop is a study of its own). Studies arrive "
-        "with the deliveries of issue #15; until then only empty is accepted.",
+        description="The study the delivery belongs to (lower case, digits and '-'); empty: the drop is a study "
+        "of its own.",
     )
 
 
-def add_delivery(folder: Path, study: str | None) -> Delivery:
-    """Register `folder` as a delivery (of `study`) and return it; `DeliveryError` names what is wrong.
-
-    The one place this job depends on how deliveries are registered (`pilot run` registers the same way)."""
-    if study:
-        raise DeliveryError("study: this version evaluates each drop as a study of its own; leave study empty")
-    if not folder.is_absolute():
-        raise DeliveryError("folder: give the full path of the drop folder (it starts with /)")
-    delivery = delivery_for(folder)
-    register(delivery, folder)
-    return delivery
-
-
-@dg.op(description="Check the folder, register it as a delivery and add its partition (nothing when it fails).")
+@dg.op(
+    description="Register the folder as a delivery of the study, add its partition and evaluate it (nothing is "
+    "added when the folder or the study cannot be a delivery)."
+)
 def register_folder(context: dg.OpExecutionContext, config: DeliveryFolder) -> str:
+    folder = Path(config.folder)
     try:
-        delivery = add_delivery(Path(config.folder), config.study.strip() or None)
-    except DeliveryError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
-    context.instance.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
-    context.instance.add_run_tags(context.run_id, {DELIVERY_TAG: delivery.key})
-    context.log.info(f"delivery {delivery.key} registered; its evaluation follows (sensor evaluate_registered)")
-    return delivery.key
+        if not folder.is_absolute():
+            raise UserError("folder: give the full path of the drop folder (it starts with /)")
+        outcome = run_study(config.study.strip() or None, folder)
+    except UserError as exc:  # `pilot run`'s words name its option; here the field is `folder`
+        raise dg.Failure(description=str(exc).replace("--data:", "folder:"), allow_retries=False) from None
+    context.instance.add_run_tags(context.run_id, {DELIVERY_TAG: outcome.delivery.key, EVALUATION_TAG: outcome.run_id})
+    if outcome.not_evaluable:
+        context.log.warning(f"delivery {outcome.delivery.delivery_key} is stored; {outcome.not_evaluable}")
+    return outcome.delivery.key
 
 
 @dg.job(
-    description="Add a drop folder as a delivery (run config: folder, and study), then evaluate it: the sensor "
-    "evaluate_registered starts pilot_evaluation for the new partition."
+    description="Add a drop folder as a delivery of a study (run config: folder, study), then evaluate the study "
+    "as of that delivery."
 )
 def register_delivery():
     register_folder()
-
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[register_delivery],
-    request_job=pilot_evaluation,
-    minimum_interval_seconds=10,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Evaluates each delivery that register_delivery added (on by default: the evaluation is what an "
-    "evaluator asks for when registering a delivery from the UI).",
-)
-def evaluate_registered(context: dg.RunStatusSensorContext):
-    key = context.dagster_run.tags.get(DELIVERY_TAG)
-    if not key:
-        return dg.SkipReason(f"run {context.dagster_run.run_id} registered no delivery")
-    return dg.RunRequest(
-        run_key=f"registered-{context.dagster_run.run_id}",
-        partition_key=key,
-        tags={"pilot/registered_by": context.dagster_run.run_id},
-    )

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from pipelines import settings
 from pipelines.resources import PanelStore, RunOptions
 from pipelines.warehouse import Warehouse
 
@@ -11,7 +10,7 @@ from pipelines.warehouse import Warehouse
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "warehouse": Warehouse(database=str(settings.warehouse_path())),
+            "warehouse": Warehouse(),  # the data folder's, resolved when used
             "options": RunOptions(),
             "panel_store": PanelStore(),
         }

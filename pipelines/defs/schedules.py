@@ -1,66 +1,35 @@
-"""Schedules, in Amsterdam time: a weekly refresh of every current drop, and monthly interim results.
+"""Schedules, in Amsterdam time, without side effects: a schedule's evaluation (and the UI's "Preview tick
+result") only asks for runs of partitions that exist. Partitions are added by `pilot run` and the sensors.
 
-The weekly refresh re-evaluates the delivery each drop in the landing folder holds now (picking up a new
-catalogue or a fixed bug). The monthly interim run evaluates the same drops with a cut-off at the end of
-the previous month, which the pilot report asks for.
+`weekly_refresh`: every Monday 06:00 each study is evaluated again as of its newest delivery (picking up a new
+catalogue or a fixed bug). Off by default (Dagster's default for schedules): a refresh changes results that
+were reported, so an evaluator turns it on. The monthly interim results are the sensor `monthly_interim`
+(`pipelines/defs/sensors.py`): they need partitions of their own, which a schedule must not add.
 """
-
-import datetime as dt
 
 import dagster as dg
 
-from pipelines import settings
 from pipelines.defs.jobs import pilot_evaluation
-from pipelines.deliveries import PARTITIONS_NAME, DeliveryError, delivery_for, register
-
-TIMEZONE = "Europe/Amsterdam"
-
-
-def _current_drops() -> list:
-    landing = settings.landing_dir()
-    if not landing.is_dir():
-        return []
-    return sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".") and any(p.iterdir()))
-
-
-def _requests(
-    context: dg.ScheduleEvaluationContext, cutoff: dt.date | None, tag: str
-) -> list[dg.RunRequest] | dg.SkipReason:
-    requests = []
-    for drop in _current_drops():
-        try:
-            delivery = delivery_for(drop, cutoff)
-        except DeliveryError:
-            continue
-        register(delivery, drop)
-        context.instance.add_dynamic_partitions(PARTITIONS_NAME, [delivery.key])
-        stamp = context.scheduled_execution_time.date().isoformat()
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{tag}-{stamp}-{delivery.key}",
-                partition_key=delivery.key,
-                tags={"pilot/schedule": tag, "pilot/drop": drop.name},
-            )
-        )
-    return requests or dg.SkipReason("no drops in the landing folder")
+from pipelines.deliveries import PARTITIONS_NAME, TIMEZONE, latest, studies
 
 
 @dg.schedule(
     job=pilot_evaluation,
     cron_schedule="0 6 * * 1",
-    execution_timezone=TIMEZONE,
-    description="Every Monday 06:00 (Amsterdam): re-evaluate every drop in the landing folder.",
+    execution_timezone=str(TIMEZONE),
+    description="Every Monday 06:00 (Amsterdam): every study evaluated again as of its newest delivery.",
 )
 def weekly_refresh(context: dg.ScheduleEvaluationContext):
-    return _requests(context, None, "weekly")
-
-
-@dg.schedule(
-    job=pilot_evaluation,
-    cron_schedule="0 7 1 * *",
-    execution_timezone=TIMEZONE,
-    description="On the 1st of each month 07:00 (Amsterdam): interim results with a cut-off at the end of the previous month.",
-)
-def monthly_interim(context: dg.ScheduleEvaluationContext):
-    first = context.scheduled_execution_time.date().replace(day=1)
-    return _requests(context, first - dt.timedelta(days=1), "interim")
+    existing = set(context.instance.get_dynamic_partitions(PARTITIONS_NAME))
+    stamp = context.scheduled_execution_time.date().isoformat()
+    newest = [latest(study) for study in studies()]
+    requests = [
+        dg.RunRequest(
+            run_key=f"weekly-{stamp}-{d.key}",
+            partition_key=d.key,
+            tags={"pilot/schedule": "weekly", "pilot/study": d.study},
+        )
+        for d in newest
+        if d.key in existing
+    ]
+    return requests or dg.SkipReason("no evaluated study to refresh")
