@@ -201,13 +201,14 @@ def _open(page, url: str) -> None:
 def _dialog(page, label: str, shot: Path) -> int:
     """Open the markdown of the metadata entry `label`, screenshot its dialog, close it; the image's width."""
     page.locator("tr", has=page.get_by_text(label, exact=True)).get_by_text("[Show Markdown]").click()
-    dialog = page.get_by_role("dialog")
+    dialog = page.get_by_role("dialog").filter(has=page.get_by_text(label, exact=True))
     image = dialog.locator("img")
     image.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     width = image.evaluate("img => img.naturalWidth")
     dialog.screenshot(path=str(shot))
     dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")  # gone before the next one opens
     return width
 
 
