@@ -16,6 +16,8 @@ import pytest
 from pipeline_support import dagster_webserver, isolate, simulate
 from playwright.sync_api import sync_playwright
 
+from measures.contract.tables import TABLES
+from measures.evaluation.results import RESULTS
 from measures.indicators.catalogue import indicators_by_id
 from pipelines.defs.diagrams import AKC_TOCS
 from pipelines.run import run_drop
@@ -35,6 +37,18 @@ ENTRIES = """query($key: AssetKeyInput!, $partition: String!) { assetOrError(ass
     ... on TableMetadataEntry { table { records schema { columns { name type description } } } } } } } } }"""
 WORKSPACE = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   ... on RepositoryLocation { repositories { name pipelines { name pipelineSnapshotId } } } } } } } }"""
+SCHEMAS = """{ assetNodes { assetKey { path } metadataEntries { label
+  ... on TableSchemaMetadataEntry { schema { columns { name description } } } } } }"""
+#: The assets that write a result table, by the table they write.
+RESULT_ASSETS = {
+    "indicator_trends": "trends",
+    "effects": "effects",
+    "event_study": "event_study",
+    "balance": "balance",
+    "quarantine": "quarantine",
+    "assumptions": "assumptions",
+    "preregistration": "preregistration",
+}
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run {
   repositoryOrigin { repositoryLocationName repositoryName } pipelineSnapshotId } } }"""
 
@@ -74,6 +88,24 @@ def test_a_pilot_run_re_executes_from_the_workspace_code_location(evaluated):
     assert run["repositoryOrigin"] == {"repositoryLocationName": location["name"], "repositoryName": repository["name"]}
     assert location["name"] == "ad-pilot-toolkit"
     assert run["pipelineSnapshotId"] == job["pipelineSnapshotId"]
+
+
+def test_every_asset_that_writes_a_table_describes_its_columns(evaluated):
+    gql, _ = evaluated
+    schemas = {
+        node["assetKey"]["path"][-1]: e["schema"]["columns"]
+        for node in gql(SCHEMAS)["assetNodes"]
+        for e in node["metadataEntries"]
+        if e["label"] == "dagster/column_schema"
+    }
+    # (name, description) from the one declared source of each table, in English (static text: one language)
+    expected = {name: [(c.name, c.description_en) for c in TABLES[name].columns] for name in TABLES} | {
+        asset: [(c.name, c.description("en")) for c in RESULTS[table].columns if c.csv]
+        for asset, table in RESULT_ASSETS.items()
+    }
+    for asset, columns in expected.items():
+        assert [(c["name"], c["description"]) for c in schemas[asset]] == columns, asset
+        assert all(len(description) > 5 for _, description in columns), asset
 
 
 def test_the_effects_asset_compares_the_groups_per_indicator(evaluated):
