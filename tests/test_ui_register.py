@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pipeline_support import dagster_webserver, isolate, simulate
 
-from pipelines.deliveries import Delivery
+from pipelines import settings
+from pipelines.deliveries import Delivery, register
 
 WORKSPACE = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   ... on RepositoryLocation { repositories { name } } } } } } }"""
@@ -23,6 +24,9 @@ ADD_PARTITION = """mutation($repo: RepositorySelector!, $key: String!) {
 PARTITIONS = """query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
   pipelineName: "pilot_evaluation") { ... on PartitionSets { results { partitionsOrError {
   ... on Partitions { results { name } } } } } } }"""
+DRY_RUN = """mutation($selector: ScheduleSelector!, $at: Float) { scheduleDryRun(selectorData: $selector,
+  timestamp: $at) { __typename ... on DryRunInstigationTick { evaluationResult { skipReason error { message }
+  runRequests { runKey tags { key value } } } } ... on PythonError { message } } }"""
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }"""
 FAILURES = """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events { __typename
   ... on ExecutionStepFailureEvent { error { message } } } } } }"""
@@ -128,3 +132,28 @@ def test_a_key_typed_into_add_partition_fails_in_one_line_and_is_removed(ui):
     assert "'levering-maart' is not a delivery partition key" in message and "register_delivery" in message
     assert len(message.strip().splitlines()) == 1
     assert "levering-maart" not in _partitions(gql, repo)
+
+
+def test_previewing_a_schedule_tick_creates_nothing(ui):
+    """The UI's "Preview tick result" is a schedule evaluation: it may ask for runs, never add a partition or a
+    delivery."""
+    gql, repo, tmp = ui
+    drop = tmp / "voorbeeld"
+    simulate(drop, seed=9, employers=4, employees_per_employer=12, survey_indicators=2)
+    delivery = register(drop, "preview-study")
+    registry = settings.registry_path().read_bytes()
+    selector = {**repo, "scheduleName": "weekly_refresh"}
+
+    def preview() -> list[str]:
+        tick = gql(DRY_RUN, selector=selector, at=time.time())["scheduleDryRun"]
+        assert tick["__typename"] == "DryRunInstigationTick", tick
+        result = tick["evaluationResult"]
+        assert result["error"] is None, result["error"]
+        return [t["value"] for r in result["runRequests"] or [] for t in r["tags"] if t["key"] == "dagster/partition"]
+
+    before = _partitions(gql, repo)
+    assert delivery.key not in preview()  # no partition yet: nothing to refresh, and none is added
+    assert _partitions(gql, repo) == before and settings.registry_path().read_bytes() == registry
+    gql(ADD_PARTITION, repo=repo, key=delivery.key)
+    assert delivery.key in preview()  # an evaluated study is asked for again
+    assert _partitions(gql, repo) == [*before, delivery.key] and settings.registry_path().read_bytes() == registry
