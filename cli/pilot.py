@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
@@ -551,25 +550,15 @@ def report(
 @app.command()
 @friendly_errors
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
-    """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance."""
+    """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance (Ctrl-C stops them all)."""
     from pipelines import settings
     from pipelines.run import instance
+    from pipelines.ui import dagster_dev_command, serve
 
     instance()  # create a new instance's tables here, under the lock that `pilot run` takes too
     env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [
-        str(dagster),
-        "dev",
-        "-w",
-        str(settings.PROJECT_ROOT / "workspace.yaml"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
     console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {shown(env['DAGSTER_HOME'])}); Ctrl-C stops it")
-    raise typer.Exit(subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT))
+    raise typer.Exit(serve(dagster_dev_command(port), env, settings.PROJECT_ROOT))
 
 
 @app.command()

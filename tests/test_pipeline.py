@@ -132,7 +132,7 @@ def test_a_failed_run_names_the_asset_and_the_reason(data, tmp_path):
     admin = pd.read_csv(drop / "admin.csv").drop(columns=["ao_pct"])
     admin.to_csv(drop / "admin.csv", index=False)
     with pytest.raises(PipelineFailed) as failure:
-        run_drop(drop, tmp_path / "out", dagster_instance=dg.DagsterInstance.ephemeral(), log_level="ERROR")
+        run_drop(drop, tmp_path / "out", log_level="ERROR")
     message = str(failure.value)
     assert "ingest_drop" in message and "admin.csv" in message and "ao_pct" in message
     assert not (tmp_path / "out").exists()  # nothing half-written

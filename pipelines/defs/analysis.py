@@ -11,6 +11,7 @@ import pandas as pd
 
 from measures.evaluation.effects import baseline_balance, effects_tables
 from measures.evaluation.event_studies import event_study_table, fragile
+from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.results import BALANCE, EFFECTS, EVENT_STUDY, RMST, TRENDS
 from measures.evaluation.return_to_work import return_to_work as compute_return_to_work
@@ -18,13 +19,18 @@ from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.evaluation.trends import indicator_trends as compute_trends
 from measures.indicators.catalogue import ADMIN_MONTHLY, labels, units
 from pipelines.delivery_assets import delivery_asset, delivery_of
-from pipelines.metadata import image, markdown_table, result_schema
+from pipelines.metadata import image, markdown_table, result_schema, text_table
 from pipelines.resources import RunOptions
 from pipelines.studies import effects_over_time
 from pipelines.warehouse import Warehouse
 from report import plots
 from report.build import flag_notes
+from report.comparison import by_layer, comparison_columns, comparison_table
 from report.text import TEXT
+from toc.lang import checked_lang
+
+#: The AO% trend at 200 dpi: 1240 px wide, legible when the UI shows it full width.
+AO_DPI = 200
 
 #: The effects followed from one evaluation to the next (the report's and the UI's estimate over time).
 MAIN_EFFECTS = (*ADMIN_MONTHLY, "rtw_12m")
@@ -40,15 +46,26 @@ MAIN_EFFECTS = (*ADMIN_MONTHLY, "rtw_12m")
 def indicator_trends(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    lang = checked_lang(options.lang)
     trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"trends": trends})
-    fig = plots.trend_figure(trends, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    names, unit, words = labels(lang), units(lang), TEXT[lang]
+    shown = set(trends["indicator_id"])
+    admin = [i for i in (*ADMIN_MONTHLY, "rtw_12m") if i in shown]
+    survey = by_layer(sorted(shown - set(admin)), lang)
+    ao = plots.trend_figure(trends, "ao_pct", names["ao_pct"], unit["ao_pct"], lang)
     return dg.MaterializeResult(
         metadata={
+            # first on the page: both groups over time for every indicator, then AO% large
+            "trends_administrative": image(
+                plots.png(plots.trend_grid(trends, admin, names, unit, lang, 2)), words["trends"]
+            ),
+            "trends_questionnaires": image(
+                plots.png(plots.trend_grid(trends, survey, names, unit, lang)), words["survey_trends"]
+            ),
+            "ao_pct_trend": image(plots.png(ao, dpi=AO_DPI), names["ao_pct"]),
             "dagster/row_count": len(trends),
             "suppressed_cells": int(trends["suppressed"].sum()),
-            "ao_pct_trend": image(plots.png(fig), "AO% per group"),
-            "preview": markdown_table(trends.loc[trends["indicator_id"].isin(ADMIN_MONTHLY)], max_rows=30),
         }
     )
 
@@ -70,25 +87,29 @@ def indicator_trends(
 def effects(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    lang = checked_lang(options.lang)
     evaluation = delivery_of(context)
     tables = effects_tables(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     table = tables.effects
     warehouse.replace(evaluation.key, {"effects": table, "estimates": tables.estimates})
     over_time = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
+    means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     ao = table.loc[table["indicator_id"] == "ao_pct"]
     estimated = bool(len(ao)) and pd.notna(ao["estimate"].iloc[0])
     metadata: dict[str, Any] = {
-        "estimand": TEXT["en"]["estimand"],
-        "warnings": " ".join(flag_notes(table, "en")) or "none",
-        "effects": markdown_table(
-            table[["indicator_id", "estimate", "ci_low", "ci_high", "p_value", "q_value", "estimator", "flags"]]
+        # the comparison first: it is what the UI shows at the top of the asset
+        "group_comparison": text_table(comparison_table(table, means, lang), list(comparison_columns(lang).values())),
+        "estimand": TEXT[lang]["estimand"],
+        "warnings": " ".join(flag_notes(table, lang)) or "none",
+        "forest_plot": image(
+            plots.png(plots.forest_figure(table, labels(lang), units(lang), lang)), TEXT[lang]["forest"]
         ),
         "n_indicators": len(table),
         "n_significant_q05": int((table["q_value"] < 0.05).sum()),
-        "forest_plot": image(plots.png(plots.forest_figure(table, labels("nl"), units("nl"))), "forest plot"),
         # the interim results of the study so far: one point per delivery or cut-off, dated
         "effects_over_time": image(
-            plots.png(plots.over_time_figure(over_time, MAIN_EFFECTS, labels("nl"), units("nl"))), "effects over time"
+            plots.png(plots.over_time_figure(over_time, MAIN_EFFECTS, labels(lang), units(lang), lang)),
+            TEXT[lang]["over_time"],
         ),
         "evaluations": markdown_table(
             over_time.loc[over_time["indicator_id"] == "ao_pct"].assign(date=over_time["date"].dt.date),
@@ -148,11 +169,12 @@ def event_study(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={**honest, **pretrend} or {"note": "no significant administrative effect to overturn"},
     )
-    fig = plots.event_figure(table, "ao_pct", labels("nl").get("ao_pct", "AO%"), units("nl").get("ao_pct", ""))
+    lang = checked_lang(options.lang)
+    fig = plots.event_figure(table, "ao_pct", labels(lang)["ao_pct"], units(lang)["ao_pct"], lang)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
-            "ao_pct_event_study": image(plots.png(fig), "event study"),
+            "ao_pct_event_study": image(plots.png(fig), TEXT[lang]["event"]),
             **pretrend,
             **honest,
         },

@@ -23,6 +23,7 @@ from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import IngestSummary
 from measures.evaluation.assumptions import results_from_table
 from measures.evaluation.calendar import run_calendar
+from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.results import RESULTS, ResultTable
@@ -31,12 +32,13 @@ from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
-from pipelines.metadata import markdown_table
+from pipelines.metadata import markdown_table, text_table
 from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
+from report.findings import key_findings
 from report.narrative import NarrativeInputs, narrative_markdown
 from toc.lang import LANGS, checked_lang
 from toc.load import resolve
@@ -134,14 +136,22 @@ def evaluation_outputs(
         deliveries=tables["deliveries"],
         over_time=tables["effects_over_time"],
     )
-    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
+    lang = checked_lang(options.lang)
+    (folder / "report.html").write_text(build_report(inputs, lang), encoding="utf-8")
+    means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    findings = key_findings(tables["effects"], means, tables["balance"], tables["trends"], options.min_cell, lang)
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
             "report": dg.MetadataValue.path(str(folder / "report.html")),
+            "main_effects": text_table(findings.main_effects, findings.main_effect_columns),
+            "balance": dg.MetadataValue.text(findings.balance),
+            "imbalanced_variables": ", ".join(findings.imbalanced) or "–",
+            "suppressed": dg.MetadataValue.text(findings.suppression),
+            **{f"suppressed_{table}": n for table, n in findings.suppressed.items()},
+            "folder": dg.MetadataValue.path(str(folder)),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "none (final)",
+            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "–",  # "–": no cut-off, final results
             "study": evaluation.study,
             "n_deliveries": int(tables["deliveries"]["delivery"].nunique()),
             # the study's deliveries up to this evaluation, with what each added and revised (deliveries.csv)
