@@ -2,7 +2,10 @@
 process; the Dagster step times of the run `pilot run` recorded; and the machine the numbers come from.
 
 The tree sum counts a forked child (Graphviz `dot`, a Dagster subprocess) at its parent's size although it
-shares its pages, so the contract's figure is the largest single process (``peak_process_rss``)."""
+shares its pages, so the contract's figure is the largest single process (``peak_process_rss``). The command
+starts a session of its own, and every process of that session counts: `pilot run` launches through `dagster
+job launch`, whose code server and run worker (where the data are) outlive it and are re-parented to init,
+out of the command's process tree (measured that way before, a run's peak missed its run worker)."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     out_path, err_path = Path(log_dir) / f"{name}.out", Path(log_dir) / f"{name}.err"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True)
         samples, status, usage = _sample_until_exit(proc.pid)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
@@ -73,17 +76,31 @@ def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int, int]], int, obj
 
 
 def tree_rss(root: psutil.Process) -> tuple[int, int]:
-    """RSS of a process and all its descendants (shared pages count once per process), and the largest RSS of
-    one process among them."""
+    """RSS of a process, its descendants and every other process of its session (shared pages count once per
+    process), and the largest RSS of one process among them."""
     sizes = []
     try:
-        family = [root, *root.children(recursive=True)]
+        family = {root, *root.children(recursive=True), *session_of(root.pid)}
     except psutil.Error:
         return 0, 0
     for proc in family:
         with contextlib.suppress(psutil.Error):
             sizes.append(proc.memory_info().rss)
     return sum(sizes), max(sizes, default=0)
+
+
+def session_of(pid: int) -> list[psutil.Process]:
+    """The processes of the session that ``pid`` leads (re-parented ones too)."""
+    try:
+        sid = os.getsid(pid)
+    except OSError:
+        return []
+    found = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            if os.getsid(proc.pid) == sid:
+                found.append(proc)
+    return found
 
 
 @dataclass(frozen=True)
