@@ -25,7 +25,8 @@ SAMPLE_SECONDS = 0.05
 @dataclass(frozen=True)
 class Measured:
     wall: float  # seconds, start of the process to its exit
-    cpu: float  # user + system seconds of the process and the children it waited for
+    cpu: float  # user + system seconds of the process and the children it waited for, and of the other
+    # processes of its session as last sampled (a launched run's worker is nobody's waited-for child)
     peak_rss: int  # bytes: the largest sum of RSS over the process and all its descendants (sampled)
     peak_process_rss: int  # bytes: the largest RSS of any single process of the tree (sampled, and wait4's)
     returncode: int
@@ -48,13 +49,13 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True)
-        samples, status, usage = _sample_until_exit(proc.pid)
+        samples, status, usage, orphans_cpu = _sample_until_exit(proc.pid)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
     high_water = usage.ru_maxrss * 1024  # the largest of the process and the descendants it waited for
     return Measured(
         wall,
-        usage.ru_utime + usage.ru_stime,
+        usage.ru_utime + usage.ru_stime + orphans_cpu,
         max([high_water, *(rss for _, rss, _ in samples)]),
         max([high_water, *(largest for _, _, largest in samples)]),
         proc.returncode,
@@ -64,15 +65,32 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     )
 
 
-def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int, int]], int, object]:
+def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int, int]], int, object, float]:
+    """RSS samples until ``pid`` exits, its wait status and usage, and the CPU seconds (last sampled) of the
+    processes of its session that are not its descendants."""
     root = psutil.Process(pid)
-    samples = []
+    samples: list[tuple[float, int, int]] = []
+    cpu: dict[int, float] = {}
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return samples, status, usage
+            return samples, status, usage, sum(cpu.values())
         samples.append((time.time(), *tree_rss(root)))
+        _orphans_cpu(root, cpu)
         time.sleep(SAMPLE_SECONDS)
+
+
+def _orphans_cpu(root: psutil.Process, cpu: dict[int, float]) -> None:
+    """Update ``cpu`` (pid -> user + system seconds) for the session's processes outside the root's tree."""
+    try:
+        tree = {p.pid for p in [root, *root.children(recursive=True)]}
+    except psutil.Error:
+        return
+    for proc in session_of(root.pid):
+        if proc.pid not in tree:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system + times.children_user + times.children_system
 
 
 def tree_rss(root: psutil.Process) -> tuple[int, int]:
