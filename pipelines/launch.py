@@ -35,7 +35,7 @@ import yaml
 
 from pipelines import settings
 from pipelines.deliveries import FOLDERS_ENV, registered_folders
-from pipelines.progress import Reporter, RunWatcher
+from pipelines.progress import Reporter, RunWatcher, StepEvent
 from toc.errors import UserError
 
 JOB_NAME = "pilot_evaluation"
@@ -62,7 +62,11 @@ def launch_and_wait(
     env = os.environ | {"DAGSTER_HOME": str(launch_home()), FOLDERS_ENV: json.dumps(registered_folders())}
     # the code server and the run worker inherit this file and write to it after the CLI has returned
     with tempfile.TemporaryFile() as console:
+        if report:  # the launch (a code server and the run worker starting) takes seconds of its own
+            report(StepEvent("launch", "started", time.time() - start))
         done = subprocess.run(command, env=env, cwd=settings.PROJECT_ROOT, stdout=console, stderr=console, check=False)
+        if report:
+            report(StepEvent("launch", "done", time.time() - start, time.time() - start))
         if done.returncode != 0 and inst.get_run_by_id(run_id) is None:
             raise PipelineFailed(f"the evaluation could not be launched: {_last_error(console)}")
         watcher = RunWatcher(inst, run_id, report, start) if report else None

@@ -1,8 +1,8 @@
 """What a run is doing while it runs, read from its event log: the step that runs, the rows it reported, the
 time since the launch.
 
-`pilot run` waits for the run that its worker process executes; while it waits it reads the events past its
-cursor (one query per poll, nothing re-read) and hands each step's start and end to a reporter. Rows are what
+`pilot run` launches the run (step `launch`: the code server and the run worker start) and waits for the run
+that its worker process executes; while it waits it reads the events past its cursor (one query per poll, nothing re-read) and hands each step's start and end to a reporter. Rows are what
 the step recorded: the loaded rows of the tables of the ingest (`dagster/row_count`), the employee-months of
 the panels (`admin_rows`).
 """

@@ -29,7 +29,7 @@ def test_run_reports_each_step_with_its_rows_and_time(tmp_path):
     lines = [LINE.fullmatch(line) for line in done.stderr.splitlines()]
     assert all(lines), done.stderr
     steps = {m["step"] for m in lines if m}
-    assert steps >= {"drop_files", "ingest_drop", "panels", "effects", "event_study", "evaluation_outputs"}
+    assert steps >= {"launch", "drop_files", "ingest_drop", "panels", "effects", "event_study", "evaluation_outputs"}
     for step in steps:
         order = [m["status"] for m in lines if m and m["step"] == step]
         assert order == ["started", "done"], step
