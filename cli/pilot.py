@@ -497,8 +497,12 @@ def preregister(
 
 @app.command()
 @friendly_errors
-def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None,
+    quiet: QuietFlag = False,
+) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
+    from cli.progress import step_progress
     from measures.evaluation.simulate import SimulationSpec, write_drop
     from pipelines import settings
     from pipelines.run import run_drop
@@ -509,7 +513,8 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
         shutil.rmtree(drop)
     truth = write_drop(SimulationSpec(), drop)
     _preregister_demo(drop)
-    outcome = run_drop(drop, results)
+    with step_progress(quiet) as report:
+        outcome = run_drop(drop, results, report=report)
     with (results / "effects.csv").open(encoding="utf-8", newline="") as handle:
         ao = next(row for row in csv.DictReader(handle) if row["indicator_id"] == "ao_pct")
     console.print(f"\n[bold]Demo evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}")
