@@ -25,7 +25,8 @@ _TYPES = {
     dg.DagsterEventType.ASSET_MATERIALIZATION,
     dg.DagsterEventType.STEP_OUTPUT,
 }
-_STATUS = {
+Status = Literal["started", "done", "failed", "skipped"]
+_STATUS: dict[dg.DagsterEventType, Status] = {
     dg.DagsterEventType.STEP_START: "started",
     dg.DagsterEventType.STEP_SUCCESS: "done",
     dg.DagsterEventType.STEP_FAILURE: "failed",
@@ -39,7 +40,7 @@ class StepEvent:
     ``rows`` the rows it reported, once it has ended."""
 
     step: str
-    status: Literal["started", "done", "failed", "skipped"]
+    status: Status
     elapsed: float
     seconds: float | None = None
     rows: int | None = None

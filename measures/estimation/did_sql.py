@@ -37,6 +37,13 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    """The single row of an aggregate query."""
+    row = con.execute(sql).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always gives one row
+    return row
+
+
 def fit_twfe_sql(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -73,12 +80,12 @@ def _drop_singletons(con: duckdb.DuckDBPyConnection) -> None:
     """Entities and periods with a single row, dropped until none is left (both sets from the same rows in each
     round, as the within engine does)."""
     while True:
-        before = con.execute("SELECT count(*) FROM _twfe_rows").fetchone()[0]
+        (before,) = _one(con, "SELECT count(*) FROM _twfe_rows")
         con.execute("""
             DELETE FROM _twfe_rows
             WHERE e IN (SELECT e FROM _twfe_rows GROUP BY e HAVING count(*) = 1)
                OR t IN (SELECT t FROM _twfe_rows GROUP BY t HAVING count(*) = 1)""")
-        after = con.execute("SELECT count(*) FROM _twfe_rows").fetchone()[0]
+        (after,) = _one(con, "SELECT count(*) FROM _twfe_rows")
         if after == 0:
             raise EstimationError("no complete, non-singleton observations left")
         if after == before:
@@ -147,10 +154,11 @@ def _sandwich(con: duckdb.DuckDBPyConnection, columns: list[str], xs: list[str],
     bread = np.linalg.inv(xtx)
     params = bread @ xty
     scores = a - b @ params
-    n, n_entities, n_times, n_clusters, pairs = con.execute(
+    n, n_entities, n_times, n_clusters, pairs = _one(
+        con,
         "SELECT count(*), count(DISTINCT e), count(DISTINCT t), count(DISTINCT g), count(DISTINCT (e, g)) "
-        "FROM _twfe_rows"
-    ).fetchone()
+        "FROM _twfe_rows",
+    )
     n_params = k + n_times + (0 if pairs == n_entities else n_entities - 1)
     factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_params)
     vcov = factor * bread @ (scores.T @ scores) @ bread
