@@ -382,10 +382,12 @@ def run(
             min=0.01, max=1.0, help="Refuse a delivery that loses more of a required table to the quarantine."
         ),
     ] = MAX_QUARANTINE_SHARE,
+    max_rows: MaxRows = None,
     quiet: QuietFlag = False,
 ) -> None:
     """Evaluate a drop, or a study assembled from its deliveries, headless, recorded in the Dagster instance."""
     from cli.progress import step_progress
+    from measures.contract.limits import parse_max_rows
     from pipelines.run import run_study
 
     with step_progress(quiet) as report:
@@ -399,6 +401,7 @@ def run(
             lang=lang,
             max_quarantine_share=max_quarantine_share,
             report=report,
+            max_rows=parse_max_rows(max_rows or []),
         )
     evaluation = outcome.delivery
     if outcome.not_evaluable:

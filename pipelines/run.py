@@ -71,10 +71,22 @@ def run_drop(
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
     report: Reporter | None = None,
+    max_rows: dict[str, int] | None = None,
 ) -> RunOutcome:
     """Evaluate a drop on its own (a study of its own)."""
     return run_study(
-        None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level, max_quarantine_share, report
+        None,
+        drop,
+        out,
+        cutoff,
+        None,
+        min_cell,
+        lang,
+        dagster_instance,
+        log_level,
+        max_quarantine_share,
+        report,
+        max_rows,
     )
 
 
@@ -90,6 +102,7 @@ def run_study(
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
     report: Reporter | None = None,
+    max_rows: dict[str, int] | None = None,
 ) -> RunOutcome:
     """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
     or as of its newest one when no drop is given. ``report`` hears each step's start and end while the run
@@ -118,6 +131,7 @@ def run_study(
                     "min_cell": min_cell,
                     "lang": lang,
                     "max_quarantine_share": max_quarantine_share,
+                    "max_rows": dict(max_rows or {}),
                 }
             }
         },
