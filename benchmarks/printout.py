@@ -42,10 +42,14 @@ def print_header(host: str, libs: str, employers: int, indicators: int, kept: Pa
             "overhead = wall - sum of steps (interpreter, imports, Dagster)."
         ),
         (
-            "baseline: benchmarks/baseline.py (DuckDB read_csv + SQL trends, PanelOLS DiD per admin indicator); "
+            "pyfixest: benchmarks/pyfixest_script.py (DuckDB read_csv + SQL trends, pyfixest feols DiD per admin "
+            "indicator, CRV1 by employer); baseline: benchmarks/baseline.py (the same with PanelOLS, up to 2M rows); "
             "ingest = read, overhead = interpreter start and imports."
         ),
-        "peak RSS: largest sum of RSS over the process tree (parent + children), sampled every 50 ms; GB = 10^9 bytes.",
+        (
+            "peak RSS, sampled every 50 ms: tree = largest sum over the command's processes (its session: a launched "
+            "run's worker too), largest = largest single process (the contract's peak_rss_gb); GB = 10^9 bytes."
+        ),
     ]
     if kept:
         lines.append(f"kept: {kept}")
