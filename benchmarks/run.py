@@ -130,7 +130,8 @@ def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True) 
         "simulate_seconds": sim.wall,
     }
     data = folder / "pilot-data"
-    limits = [f"{table}={n}" for table, n in result["rows"].items() if n > contract_rows(table)]
+    # twice the rows counted here: the contract counts lines its own way (a limit is a ceiling, not a count)
+    limits = [f"{table}={2 * n}" for table, n in result["rows"].items() if n > contract_rows(table)]
     for label in ("cold", "warm") if warm else ("cold",):
         progress(f"{size:,} rows: pilot run ({label})")
         result[label] = run_pipeline(drop, folder / f"out-{label}", data, folder / "logs", label, limits)
