@@ -66,7 +66,7 @@ _DESCRIPTIONS: dict[Lang, dict[str, str]] = {
         "did": "Verschil-in-verschillen: het effect van de interventie (interventie min vergelijking, na min vóór).",
         "ci": "95%-betrouwbaarheidsinterval van het effect.",
         "p": "p-waarde van het effect; onder 0,001 staat '< 0,001'.",
-        "q": "q-waarde: p gecorrigeerd voor het aantal indicatoren (Benjamini–Hochberg).",
+        "q": "q-waarde: p gecorrigeerd voor de andere toetsen in de familie van de indicator (Romano–Wolf).",
         "verdict": "Verbetering of verslechtering als het 95%-BI nul uitsluit (in de richting die als verbetering "
         "telt), anders geen bewijs; onderdrukt bij te weinig werknemers in een groep.",
     },
@@ -84,7 +84,7 @@ _DESCRIPTIONS: dict[Lang, dict[str, str]] = {
         "before).",
         "ci": "95% confidence interval of the effect.",
         "p": "p-value of the effect; below 0.001 it reads '< 0.001'.",
-        "q": "q-value: p adjusted for the number of indicators (Benjamini–Hochberg).",
+        "q": "q-value: p adjusted for the other tests in the indicator's family (Romano–Wolf).",
         "verdict": "Improvement or worsening when the 95% CI excludes zero (in the direction that counts as "
         "improvement), otherwise no evidence; suppressed when a group has too few employees.",
     },
