@@ -1,5 +1,11 @@
-"""Measuring a command: wall time, CPU time and peak RSS of its whole process tree; the Dagster step times
-of the run `pilot run` recorded; and the machine the numbers come from."""
+"""Measuring a command: wall time, CPU time, peak RSS of its whole process tree and of its largest single
+process; the Dagster step times of the run `pilot run` recorded; and the machine the numbers come from.
+
+The tree sum counts a forked child (Graphviz `dot`, a Dagster subprocess) at its parent's size although it
+shares its pages, so the contract's figure is the largest single process (``peak_process_rss``). The command
+starts a session of its own, and every process of that session counts: `pilot run` launches through `dagster
+job launch`, whose code server and run worker (where the data are) outlive it and are re-parented to init,
+out of the command's process tree (measured that way before, a run's peak missed its run worker)."""
 
 from __future__ import annotations
 
@@ -19,16 +25,18 @@ SAMPLE_SECONDS = 0.05
 @dataclass(frozen=True)
 class Measured:
     wall: float  # seconds, start of the process to its exit
-    cpu: float  # user + system seconds of the process and the children it waited for
+    cpu: float  # user + system seconds of the process and the children it waited for, and of the other
+    # processes of its session as last sampled (a launched run's worker is nobody's waited-for child)
     peak_rss: int  # bytes: the largest sum of RSS over the process and all its descendants (sampled)
+    peak_process_rss: int  # bytes: the largest RSS of any single process of the tree (sampled, and wait4's)
     returncode: int
     stdout: str
     stderr: str
-    samples: list[tuple[float, int]]  # (time.time(), tree RSS) every SAMPLE_SECONDS, to match Dagster step times
+    samples: list[tuple[float, int, int]]  # (time.time(), tree RSS, largest process RSS) every SAMPLE_SECONDS
 
     def peak_between(self, start: float, end: float) -> int:
         """Largest sampled tree RSS between two wall-clock times (0 when no sample fell inside)."""
-        return max((rss for t, rss in self.samples if start <= t <= end), default=0)
+        return max((rss for t, rss, _ in self.samples if start <= t <= end), default=0)
 
 
 def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] | None = None) -> Measured:
@@ -40,15 +48,16 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     out_path, err_path = Path(log_dir) / f"{name}.out", Path(log_dir) / f"{name}.err"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
-        samples, status, usage = _sample_until_exit(proc.pid)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True)
+        samples, status, usage, orphans_cpu = _sample_until_exit(proc.pid)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
-    peak = max([usage.ru_maxrss * 1024, *(rss for _, rss in samples)])
+    high_water = usage.ru_maxrss * 1024  # the largest of the process and the descendants it waited for
     return Measured(
         wall,
-        usage.ru_utime + usage.ru_stime,
-        peak,
+        usage.ru_utime + usage.ru_stime + orphans_cpu,
+        max([high_water, *(rss for _, rss, _ in samples)]),
+        max([high_water, *(largest for _, _, largest in samples)]),
         proc.returncode,
         out_path.read_text(errors="replace"),
         err_path.read_text(errors="replace"),
@@ -56,28 +65,60 @@ def run_measured(cmd: list[str], name: str, log_dir: Path, env: dict[str, str] |
     )
 
 
-def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int]], int, object]:
+def _sample_until_exit(pid: int) -> tuple[list[tuple[float, int, int]], int, object, float]:
+    """RSS samples until ``pid`` exits, its wait status and usage, and the CPU seconds (last sampled) of the
+    processes of its session that are not its descendants."""
     root = psutil.Process(pid)
-    samples = []
+    samples: list[tuple[float, int, int]] = []
+    cpu: dict[int, float] = {}
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return samples, status, usage
-        samples.append((time.time(), tree_rss(root)))
+            return samples, status, usage, sum(cpu.values())
+        samples.append((time.time(), *tree_rss(root)))
+        _orphans_cpu(root, cpu)
         time.sleep(SAMPLE_SECONDS)
 
 
-def tree_rss(root: psutil.Process) -> int:
-    """RSS of a process and all its descendants (shared pages count once per process)."""
-    total = 0
+def _orphans_cpu(root: psutil.Process, cpu: dict[int, float]) -> None:
+    """Update ``cpu`` (pid -> user + system seconds) for the session's processes outside the root's tree."""
     try:
-        family = [root, *root.children(recursive=True)]
+        tree = {p.pid for p in [root, *root.children(recursive=True)]}
     except psutil.Error:
-        return 0
+        return
+    for proc in session_of(root.pid):
+        if proc.pid not in tree:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system + times.children_user + times.children_system
+
+
+def tree_rss(root: psutil.Process) -> tuple[int, int]:
+    """RSS of a process, its descendants and every other process of its session (shared pages count once per
+    process), and the largest RSS of one process among them."""
+    sizes = []
+    try:
+        family = {root, *root.children(recursive=True), *session_of(root.pid)}
+    except psutil.Error:
+        return 0, 0
     for proc in family:
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total
+            sizes.append(proc.memory_info().rss)
+    return sum(sizes), max(sizes, default=0)
+
+
+def session_of(pid: int) -> list[psutil.Process]:
+    """The processes of the session that ``pid`` leads (re-parented ones too)."""
+    try:
+        sid = os.getsid(pid)
+    except OSError:
+        return []
+    found = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            if os.getsid(proc.pid) == sid:
+                found.append(proc)
+    return found
 
 
 @dataclass(frozen=True)

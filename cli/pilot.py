@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract for other tools).")]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr while it works.")]
 LangOption = Annotated[str, typer.Option(help="Language of the report: nl or en.")]
 CutoffOption = Annotated[
     dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
@@ -141,8 +142,10 @@ def simulate(
     fmt: Annotated[
         str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")
     ] = "csv",
+    quiet: QuietFlag = False,
 ) -> None:
     """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
+    from cli.progress import stage
     from measures.evaluation.simulate import SimulationSpec, write_drop
 
     given: dict[str, Any] = {
@@ -157,7 +160,8 @@ def simulate(
         **{k: v for k, v in given.items() if v is not None},
         survey_effects=dict(_pair(item) for item in survey_effect or []),
     )
-    truth = write_drop(spec, out, fmt)
+    with stage(f"simulating {spec.employers} employers × {spec.employees_per_employer} employees", quiet):
+        truth = write_drop(spec, out, fmt)
     console.print(
         f"wrote a drop of {spec.employers} employers × {spec.employees_per_employer} employees to {shown(out)} "
         f"(planted AO% effect {spec.effect_ao:+g}; sample ATT {truth['att']['ao_pct']:+.2f}; see truth.json)"
@@ -378,20 +382,27 @@ def run(
             min=0.01, max=1.0, help="Refuse a delivery that loses more of a required table to the quarantine."
         ),
     ] = MAX_QUARANTINE_SHARE,
+    max_rows: MaxRows = None,
+    quiet: QuietFlag = False,
 ) -> None:
     """Evaluate a drop, or a study assembled from its deliveries, headless, recorded in the Dagster instance."""
+    from cli.progress import step_progress
+    from measures.contract.limits import parse_max_rows
     from pipelines.run import run_study
 
-    outcome = run_study(
-        study,
-        data,
-        out,
-        cutoff.date() if cutoff else None,
-        delivered.date() if delivered else None,
-        min_cell=min_cell,
-        lang=lang,
-        max_quarantine_share=max_quarantine_share,
-    )
+    with step_progress(quiet) as report:
+        outcome = run_study(
+            study,
+            data,
+            out,
+            cutoff.date() if cutoff else None,
+            delivered.date() if delivered else None,
+            min_cell=min_cell,
+            lang=lang,
+            max_quarantine_share=max_quarantine_share,
+            report=report,
+            max_rows=parse_max_rows(max_rows or []),
+        )
     evaluation = outcome.delivery
     if outcome.not_evaluable:
         console.print(f"delivery {evaluation.delivery_key} is stored; {outcome.not_evaluable}", markup=False)
@@ -489,8 +500,12 @@ def preregister(
 
 @app.command()
 @friendly_errors
-def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None) -> None:
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None,
+    quiet: QuietFlag = False,
+) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
+    from cli.progress import step_progress
     from measures.evaluation.simulate import SimulationSpec, write_drop
     from pipelines import settings
     from pipelines.run import run_drop
@@ -501,7 +516,8 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
         shutil.rmtree(drop)
     truth = write_drop(SimulationSpec(), drop)
     _preregister_demo(drop)
-    outcome = run_drop(drop, results)
+    with step_progress(quiet) as report:
+        outcome = run_drop(drop, results, report=report)
     with (results / "effects.csv").open(encoding="utf-8", newline="") as handle:
         ao = next(row for row in csv.DictReader(handle) if row["indicator_id"] == "ao_pct")
     console.print(f"\n[bold]Demo evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}")

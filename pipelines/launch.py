@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -34,6 +35,7 @@ import yaml
 
 from pipelines import settings
 from pipelines.deliveries import FOLDERS_ENV, registered_folders
+from pipelines.progress import Reporter, RunWatcher, StepEvent
 from toc.errors import UserError
 
 JOB_NAME = "pilot_evaluation"
@@ -46,9 +48,12 @@ class PipelineFailed(UserError):
     """A run that failed; the message names the asset and the reason."""
 
 
-def launch_and_wait(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str]) -> str:
-    """Launch the evaluation job through the workspace and wait for it; the run id, or `PipelineFailed`."""
-    run_id = str(uuid.uuid4())
+def launch_and_wait(
+    inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str], report: Reporter | None = None
+) -> str:
+    """Launch the evaluation job through the workspace and wait for it; the run id, or `PipelineFailed`.
+    ``report`` is told each step's start and end while the run goes on (`pipelines.progress`)."""
+    run_id, start = str(uuid.uuid4()), time.time()
     command = [
         str(Path(sys.executable).with_name("dagster")),
         *("job", "launch", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-j", JOB_NAME),
@@ -57,10 +62,15 @@ def launch_and_wait(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, 
     env = os.environ | {"DAGSTER_HOME": str(launch_home()), FOLDERS_ENV: json.dumps(registered_folders())}
     # the code server and the run worker inherit this file and write to it after the CLI has returned
     with tempfile.TemporaryFile() as console:
+        if report:  # the launch (a code server and the run worker starting) takes seconds of its own
+            report(StepEvent("launch", "started", time.time() - start))
         done = subprocess.run(command, env=env, cwd=settings.PROJECT_ROOT, stdout=console, stderr=console, check=False)
+        if report:
+            report(StepEvent("launch", "done", time.time() - start, time.time() - start))
         if done.returncode != 0 and inst.get_run_by_id(run_id) is None:
             raise PipelineFailed(f"the evaluation could not be launched: {_last_error(console)}")
-        run = wait_for(inst, run_id)
+        watcher = RunWatcher(inst, run_id, report, start) if report else None
+        run = wait_for(inst, run_id, watcher.poll if watcher else None)
     if run.status != dg.DagsterRunStatus.SUCCESS:
         raise PipelineFailed(describe_failure(inst, run_id))
     return run_id
@@ -77,12 +87,15 @@ def execute_here(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str
     return result.run_id
 
 
-def wait_for(inst: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
-    """The run once it has finished (the code server marks a run failed whose worker died)."""
+def wait_for(inst: dg.DagsterInstance, run_id: str, on_poll: Callable[[], None] | None = None) -> dg.DagsterRun:
+    """The run once it has finished (the code server marks a run failed whose worker died); ``on_poll`` is
+    called on every poll, and once more at the end."""
     while True:
         run = inst.get_run_by_id(run_id)
         if run is None:
             raise PipelineFailed(f"run {run_id} was launched but is not in the instance")
+        if on_poll:
+            on_poll()
         if run.is_finished:
             return run
         time.sleep(POLL_SECONDS)

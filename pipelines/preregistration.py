@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from measures.evaluation.effects import ESTIMATOR, PRIMARY_INDICATOR
 from measures.evaluation.preregistration import build_plan, canonical_json, compare, plan_sha256
 from measures.evaluation.thresholds import ALPHA
 from measures.indicators.catalogue import CATALOGUE_PATH, families
@@ -51,6 +50,10 @@ def settings_of_run(effects: pd.DataFrame | None = None) -> dict:
     """The analysis settings a plan fixes, as the code runs them (and as a run's effects table says it ran): the
     primary indicator, its estimator, the families of hypotheses the q-values are adjusted within (Romano-Wolf;
     `family` in the catalogue) and alpha."""
+    # here, not at the top: the effects module brings the estimators (scipy), which the code location needs
+    # only when a run fits them
+    from measures.evaluation.effects import ESTIMATOR, PRIMARY_INDICATOR
+
     estimator = ESTIMATOR
     if effects is not None and "estimator" in effects:
         primary = effects.loc[effects["indicator_id"] == PRIMARY_INDICATOR, "estimator"].dropna()

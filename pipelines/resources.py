@@ -37,6 +37,10 @@ class RunOptions(dg.ConfigurableResource):
         le=1,
         description="A delivery that loses more of a required table's rows to the quarantine is refused.",
     )
+    max_rows: dict[str, int] = Field(
+        default_factory=dict,
+        description="Row limits per table (table -> rows) above the contract's defaults: a sector's data.",
+    )
 
 
 #: The frames of a `Panels`, each stored as `<name>.parquet`.

@@ -33,6 +33,7 @@ from pipelines.defs.outputs import evaluation_outputs
 from pipelines.defs.panels import NOT_EVALUABLE
 from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, check_study_id, latest, register
 from pipelines.launch import PipelineFailed, execute_here, launch_and_wait, worker_pid
+from pipelines.progress import Reporter
 from toc.errors import UserError
 
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
@@ -70,9 +71,24 @@ def run_drop(
     dagster_instance: dg.DagsterInstance | None = None,
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
+    report: Reporter | None = None,
+    max_rows: dict[str, int] | None = None,
 ) -> RunOutcome:
     """Evaluate a drop on its own (a study of its own)."""
-    return run_study(None, drop, out, cutoff, None, min_cell, lang, dagster_instance, log_level, max_quarantine_share)
+    return run_study(
+        None,
+        drop,
+        out,
+        cutoff,
+        None,
+        min_cell,
+        lang,
+        dagster_instance,
+        log_level,
+        max_quarantine_share,
+        report,
+        max_rows,
+    )
 
 
 def run_study(
@@ -86,9 +102,12 @@ def run_study(
     dagster_instance: dg.DagsterInstance | None = None,
     log_level: str = "CRITICAL",
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
+    report: Reporter | None = None,
+    max_rows: dict[str, int] | None = None,
 ) -> RunOutcome:
     """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
-    or as of its newest one when no drop is given."""
+    or as of its newest one when no drop is given. ``report`` hears each step's start and end while the run
+    goes on (a launched run; `pipelines.progress`)."""
     writable(settings.data_dir(), "the data folder")
     if drop is not None:
         drop = Path(drop).resolve()
@@ -113,6 +132,7 @@ def run_study(
                     "min_cell": min_cell,
                     "lang": lang,
                     "max_quarantine_share": max_quarantine_share,
+                    "max_rows": dict(max_rows or {}),
                 }
             }
         },
@@ -120,7 +140,7 @@ def run_study(
     }
     tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study, HOST_TAG: socket.gethostname()}
     if dagster_instance is None:
-        run_id = launch_and_wait(inst, run_config, tags)
+        run_id = launch_and_wait(inst, run_config, tags, report)
     else:  # a caller's own instance (an ephemeral one in tests) is out of another process's reach
         run_id = execute_here(inst, run_config, tags)
     return RunOutcome(run_id, evaluation, out, _not_evaluable(inst, run_id))

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import measures.estimation.did as did
 from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
 
 pf = pytest.importorskip("pyfixest")
@@ -191,13 +190,13 @@ def test_several_outcomes_equal_one_at_a_time(engine):
     assert together["y2"].estimate < 0 < together["y"].estimate  # the planted effect, and its mirror
 
 
-def test_auto_engine_switches_at_the_row_threshold(monkeypatch):
+def test_auto_engine_is_the_within_engine_at_every_size():
     data = simulate_panel(seed=7)
-    est = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
-    assert "PanelOLS (linearmodels)" in est.method
-    monkeypatch.setattr(did, "WITHIN_ENGINE_MIN_ROWS", len(data))
-    est = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
-    assert "within" in est.method
+    auto = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False)
+    reference = estimate_did(data, "y", "employee", "period", "treated", "employer", wild=False, engine="panelols")
+    assert "within" in auto.method and "PanelOLS (linearmodels)" in reference.method
+    assert auto.estimate == pytest.approx(reference.estimate, abs=1e-9)
+    assert auto.se == pytest.approx(reference.se, rel=1e-9)
 
 
 def test_wild_bootstrap_runs_by_default_only_with_few_clusters():

@@ -93,7 +93,7 @@ def test_a_refused_delivery_is_one_line_and_leaves_the_warehouse_as_it_was(tmp_p
     rows = read_rows(bad, "admin")
     column = rows[0].index("ao_pct")
     write_rows(bad, "admin", [rows[0]] + [[*r[:column], "130", *r[column + 1 :]] for r in rows[1:]])
-    done = _pilot("run", "--data", bad, "--out", tmp_path / "out-fout", env=env)
+    done = _pilot("run", "--data", bad, "--out", tmp_path / "out-fout", "--quiet", env=env)  # no progress lines
     assert done.returncode == 1
     assert done.stdout == ""
     [line] = done.stderr.splitlines()

@@ -55,6 +55,10 @@ def _deduce():
         gc.disable()  # unpickling millions of small objects: 2 s instead of 7 with the collector running
         try:
             _MODEL.append(Deduce())
+            # and never scanned after: without this, the next collections walk its millions of objects, again
+            # and again while it is loaded (seconds of a pilot run). They hold no cycles, so refcounting still
+            # frees them on `release`.
+            gc.freeze()
         finally:
             gc.enable()
     return _MODEL[0]

@@ -11,8 +11,10 @@ Two engines give identical numbers (tested to 1e-6):
   effects in k, which inflates the SE.)
 * ``within``: exact two-way demeaning (entity means swept out, then the time
   effects from a small T x T system) and OLS with the same small-sample
-  factors; chosen for large panels. Several outcomes observed on the same rows
-  share one demeaning of the regressors (``fit_twfe_each``).
+  factors; the engine at every size (``auto``): it is a fraction of PanelOLS's
+  cost on a panel of any size, with the same estimates. Several outcomes
+  observed on the same rows share one demeaning of the regressors
+  (``fit_twfe_each``). PanelOLS stays as the reference it is tested against.
 
 Singletons (an entity or period with one observation) are dropped,
 repeatedly, as fixest does: they are fitted perfectly by their fixed effect,
@@ -36,8 +38,6 @@ from measures.estimation.inference import SEED, Estimate, t_inference
 from measures.estimation.linear import LinearEstimator, cluster_sums
 from measures.estimation.wild_bootstrap import ols_estimator, wild_bootstrap_test, wild_weights
 
-#: Panels with at least this many rows use the within engine under "auto".
-WITHIN_ENGINE_MIN_ROWS = 50_000
 #: Under ``wild=None`` the wild bootstrap is run when there are fewer clusters.
 WILD_MAX_CLUSTERS = 30
 
@@ -228,7 +228,7 @@ def fit_twfe(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> T
 def fit_twfe_each(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto") -> list[TwfeFit]:
     """:func:`fit_twfe` for each outcome (column of ``panel.y``), the regressors demeaned once for all."""
     if engine == "auto":
-        engine = "within" if panel.n_obs >= WITHIN_ENGINE_MIN_ROWS else "panelols"
+        engine = "within"
     if engine == "panelols":
         check_not_absorbed(panel, demean_two_way(panel.X, panel.entity, panel.time))
         fits = _fit_panelols(panel, vcov)
@@ -375,8 +375,8 @@ def estimate_did(
     Inputs: long panel ``data``; column names; ``cluster`` defaults to
     ``entity``; extra regressors ``covariates``; ``vcov``; ``wild`` (None: run
     the wild cluster bootstrap when G < 30) with ``wild_reps`` draws and
-    ``seed``; ``engine`` ("auto" switches to "within" from
-    WITHIN_ENGINE_MIN_ROWS rows). Rows missing any used column are dropped, and
+    ``seed``; ``engine`` ("auto" is "within"; "panelols" the reference). Rows
+    missing any used column are dropped, and
     singletons too. Output: :class:`Estimate` with t(G-1) inference when
     clustered, t(n-k) otherwise.
     """

@@ -36,6 +36,7 @@ from measures.estimation.estimators import Inference, estimate_difference_robust
 from measures.estimation.event_study import balance_table
 from measures.estimation.inference import SEED, Estimate, family_adjusted
 from measures.evaluation.results import BALANCE, EFFECTS, ESTIMATES
+from measures.evaluation.suppression import smallest_group
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id
 
@@ -198,15 +199,10 @@ def _why(exc: Exception) -> str:
     return f"not estimable: {str(exc).splitlines()[0]}"
 
 
-def _smallest_group(frame: pd.DataFrame) -> int:
-    """The number of employees in the smaller of the two groups."""
-    return int(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min())
-
-
 def _outcome(frame: pd.DataFrame, min_n: int, fit: Fit) -> Estimate | str:
     """The estimate, or why there is none: too few employees in a group (checked first, so nothing is fitted on a
     small group), or the estimator's reason."""
-    if _smallest_group(frame) < min_n:
+    if smallest_group(frame) < min_n:
         return f"suppressed: fewer than {min_n} employees in a group"
     return fit()
 

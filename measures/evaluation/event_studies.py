@@ -25,6 +25,7 @@ from measures.estimation.event_study import EventStudy, estimate_event_studies, 
 from measures.estimation.honest import HonestResult, honest_breakdown
 from measures.estimation.inference import SEED
 from measures.evaluation.results import EVENT_STUDY
+from measures.evaluation.suppression import smallest_group
 from measures.evaluation.thresholds import MIN_CELL
 from measures.indicators.catalogue import ADMIN_MONTHLY
 
@@ -43,11 +44,11 @@ def event_study_table(
     tests and the honest-DiD sensitivity of the administrative indicators."""
     parts = []
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
-    if indicators and _smallest_group(admin) >= min_n:
+    if indicators and smallest_group(admin) >= min_n:
         studies = _admin_studies(admin, indicators, seed)
         parts += [_event_rows(i, studies[i]) for i in indicators]
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        if _smallest_group(answers) >= min_n:
+        if smallest_group(answers) >= min_n:
             study: EventStudy | Exception
             try:
                 study = estimate_wave_effects(
@@ -84,10 +85,6 @@ def _admin_studies(admin: pd.DataFrame, indicators: list[str], seed: int) -> dic
         except (ValueError, np.linalg.LinAlgError) as exc:
             studies |= dict.fromkeys(group, exc)
     return studies
-
-
-def _smallest_group(frame: pd.DataFrame) -> int:
-    return int(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min())
 
 
 def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:

@@ -105,12 +105,23 @@ def with_returns(admin: pd.DataFrame, cases: pd.DataFrame, cutoff: pd.Timestamp 
             "loonwaarde_pct": np.nan,
         }
     )
-    delivered = set(zip(admin["employee_id"], _month_index(admin["month"]), strict=True))
-    added = added.loc[[key not in delivered for key in zip(added["employee_id"], month, strict=True)]]
+    added = added.loc[~_delivered(admin, returned, count, month)]
     if added.empty:
         return admin
     columns = list(admin.columns)
     return pd.concat([admin, added.reindex(columns=columns).astype(admin.dtypes.to_dict())], ignore_index=True)
+
+
+def _delivered(admin: pd.DataFrame, returned: pd.DataFrame, count: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Which of the added months (``count`` per returned case, months ``month``) the employer delivered: the
+    (employee, month) pairs as integers (the case's position, the month), matched in C, not as Python tuples."""
+    case = positions(admin["employee_id"], returned["employee_id"])
+    delivered_month = _month_index(admin["month"])
+    known = (case >= 0) & ~np.isnan(delivered_month)
+    span = np.int64(1) << 32  # months since 1970 stay far below 2**32
+    delivered = case[known].astype(np.int64) * span + delivered_month[known].astype(np.int64)
+    wanted = np.repeat(np.arange(len(returned), dtype=np.int64), count) * span + month.astype(np.int64)
+    return np.isin(wanted, delivered)
 
 
 def _returned(cases: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
@@ -157,13 +168,15 @@ def rtw_frame(
         return frame.iloc[:0].assign(rtw_12m=pd.Series(dtype=int))
     months = with_case(rows, frame, ["absence_start"])
     since = _month_index(months["month"]) - _month_index(months["absence_start"])
-    back = set(months.loc[(since >= 0) & (since < RTW_WINDOW_MONTHS) & (months["ao_pct"] == 0), "employee_id"])
+    # who returned, and who was observed, as arrays: `isin` looks them up in C (a Python set of a million
+    # Arrow strings is built one element at a time)
     returned = _returned(cases, cutoff)
     within = _month_index(returned["end_date"]) - _month_index(returned["absence_start"]) < RTW_WINDOW_MONTHS
-    back |= set(returned.loc[within, "employee_id"])
+    zero = months.loc[(since >= 0) & (since < RTW_WINDOW_MONTHS) & (months["ao_pct"] == 0), "employee_id"]
+    back = pd.concat([zero, returned.loc[within, "employee_id"]], ignore_index=True).unique()
     last = int(np.nanmax(_month_index(rows["month"])))
     complete = _month_index(frame["absence_start"]) + RTW_WINDOW_MONTHS - 1 <= last
-    observed = frame["employee_id"].isin(set(months["employee_id"])) & complete
+    observed = frame["employee_id"].isin(months["employee_id"].unique()) & complete
     columns = ["employee_id", "employer_id", "group", "treated_group", "absence_start"]
     chosen = frame.loc[observed, columns]
     return chosen.assign(rtw_12m=chosen["employee_id"].isin(back).astype(int)).reset_index(drop=True)

@@ -1,7 +1,10 @@
 """Stage 5: indicator trends per group, and the effects (DiD, event study, baseline balance).
 
 Each asset takes the delivery's panels, calls one function of `measures`, and stores the (already
-suppressed) result in the warehouse, with the numbers the UI plots across runs as metadata.
+suppressed) result in the warehouse, with the numbers the UI plots across runs as metadata. The estimators
+(scipy) and the charts (matplotlib) are imported where an asset runs, not with the code location: the code
+server that `pilot run` and the UI start loads the definitions only to describe them (a second saved on
+every launch).
 """
 
 from typing import Any
@@ -9,8 +12,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from measures.evaluation.effects import baseline_balance, effects_tables
-from measures.evaluation.event_studies import event_study_table, fragile
+from measures.estimation.threads import blas_threads
 from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.results import BALANCE, EFFECTS, EVENT_STUDY, RMST, TRENDS
@@ -23,8 +25,6 @@ from pipelines.metadata import image, markdown_table, result_schema, text_table
 from pipelines.resources import RunOptions
 from pipelines.studies import effects_over_time
 from pipelines.warehouse import Warehouse
-from report import plots
-from report.build import flag_notes
 from report.comparison import by_layer, comparison_columns, comparison_table
 from report.text import TEXT
 from toc.lang import checked_lang
@@ -46,8 +46,11 @@ MAIN_EFFECTS = (*ADMIN_MONTHLY, "rtw_12m")
 def indicator_trends(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    from report import plots
+
     lang = checked_lang(options.lang)
-    trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    with blas_threads(len(panels.admin)):
+        trends = compute_trends(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"trends": trends})
     names, unit, words = labels(lang), units(lang), TEXT[lang]
     shown = set(trends["indicator_id"])
@@ -87,9 +90,14 @@ def indicator_trends(
 def effects(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    from measures.evaluation.effects import effects_tables
+    from report import plots
+    from report.build import flag_notes
+
     lang = checked_lang(options.lang)
     evaluation = delivery_of(context)
-    tables = effects_tables(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    with blas_threads(len(panels.admin)):
+        tables = effects_tables(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
     table = tables.effects
     warehouse.replace(evaluation.key, {"effects": table, "estimates": tables.estimates})
     over_time = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
@@ -154,7 +162,11 @@ def effects(
 def event_study(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
-    table = event_study_table(panels.admin, panels.survey, min_n=options.min_cell)
+    from measures.evaluation.event_studies import event_study_table, fragile
+    from report import plots
+
+    with blas_threads(len(panels.admin)):
+        table = event_study_table(panels.admin, panels.survey, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"event_study": table})
     sensitivity = fragile(table)
     first = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].groupby("indicator_id")[
@@ -192,7 +204,8 @@ def event_study(
 def return_to_work(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
-    result = compute_return_to_work(panels.survival, min_n=options.min_cell)
+    with blas_threads(len(panels.admin)):
+        result = compute_return_to_work(panels.survival, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"survival_curves": result.curves, "rmst": result.rmst})
     row = result.rmst.iloc[0]
     metadata: dict[str, Any] = {"dagster/row_count": len(result.curves), "rmst_method": str(row["method"])}
@@ -219,7 +232,10 @@ def balance(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
     variables = ["months_absent_at_inclusion", *ADMIN_MONTHLY, *sorted(panels.survey["indicator_id"].unique())]
-    table = baseline_balance(panels.baseline, variables, min_n=options.min_cell)
+    from measures.evaluation.effects import baseline_balance
+
+    with blas_threads(len(panels.admin)):
+        table = baseline_balance(panels.baseline, variables, min_n=options.min_cell)
     warehouse.replace(delivery_of(context).key, {"balance": table})
     worst = table["std_diff"].abs().max()
     worst = float(worst) if pd.notna(worst) else 0.0

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from measures.contract.limits import Limits
 from measures.contract.read import DropError
 from measures.contract.tables import TABLES
 from measures.contract.usability import UnusableDelivery, check_usable
@@ -127,14 +128,15 @@ def ingest_drop(context: dg.AssetExecutionContext, warehouse: Warehouse, options
         context.log.info(f"delivery {delivery.delivery_key} is loaded already: its stored rows stand")
         summary, quarantine = stored_summary(warehouse, delivery), warehouse.read("quarantine", delivery.delivery_key)
     else:
-        summary, quarantine = _load(warehouse, delivery, clock, options.max_quarantine_share)
+        limits = Limits(max_rows=options.max_rows)
+        summary, quarantine = _load(warehouse, delivery, clock, options.max_quarantine_share, limits)
     for name in TABLES:
         yield _table_result(name, summary.get(name))
     yield _quarantine_result(quarantine, clock.seconds)
 
 
 def _load(
-    warehouse: Warehouse, delivery: Delivery, clock: _Stopwatch, max_share: float
+    warehouse: Warehouse, delivery: Delivery, clock: _Stopwatch, max_share: float, limits: Limits
 ) -> tuple[dict[str, IngestSummary], pd.DataFrame]:
     """Read, validate and store a delivery. A delivery that leaves nothing usable is refused before anything is
     written (the warehouse stays byte for byte as it was; the reason is in the run log): for a drop on its own
@@ -144,8 +146,8 @@ def _load(
     prior = [d.delivery_key for d in as_of(delivery)[:-1]]
     known = None if delivery.standalone else study_tables(warehouse, REFERENCED, prior)
     try:
-        raws = clock.time("read", read_drop, drop, None, delivery.standalone)
-        result = clock.time("validate", validate_tables, raws, drop_reference(), None, known)
+        raws = clock.time("read", read_drop, drop, limits, delivery.standalone)
+        result = clock.time("validate", validate_tables, raws, drop_reference(), limits, known)
         check_usable(result, max_share, groups=delivery.standalone)
     except (DropError, UnusableDelivery) as exc:
         refuse(delivery)  # on record, left out of the study's evaluations

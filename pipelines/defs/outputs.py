@@ -37,8 +37,6 @@ from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
-from report.build import ReportInputs, build_report
-from report.findings import key_findings
 from report.narrative import NarrativeInputs, narrative_markdown
 from toc.lang import LANGS, checked_lang
 from toc.load import resolve
@@ -84,6 +82,9 @@ OUTPUT_FILES = (
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
 ) -> dg.MaterializeResult:
+    from report.build import ReportInputs, build_report  # the charts (matplotlib): where the report is built
+    from report.findings import key_findings
+
     evaluation = delivery_of(context)
     folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
