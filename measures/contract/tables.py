@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toc.lang import Lang
 
@@ -94,6 +94,15 @@ class Column(BaseModel):
         return rule
 
 
+class DateOrder(BaseModel):
+    """A rule across the columns of one row: the date in `column` may not lie before the one in `not_before`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    not_before: str
+
+
 class Table(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,6 +113,7 @@ class Table(BaseModel):
     key: tuple[str, ...]  # a later row with the same key is a duplicate
     required: bool = True  # the table must be in every drop
     max_rows: int = 10_000_000  # more rows are refused before they are read (`measures.contract.limits`)
+    date_order: tuple[DateOrder, ...] = ()  # rules across the dates of one row (a broken one quarantines it)
 
     @property
     def column_names(self) -> list[str]:
@@ -371,3 +381,63 @@ WAVES = ("t0", "t1", "t2")
 #: Months after inclusion at which each wave is asked (the `wave` column's description says it in words).
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 GROUPS = ("intervention", "comparison")
+
+
+class Contract(BaseModel):
+    """A study's data contract: its tables in load order (a table's references point only at tables before it),
+    checked as a whole when it is built. The AKC pilot's is `AKC`; the other studies declare theirs as data in
+    their design file (`measures.contract.declared`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: str
+    title_nl: str
+    title_en: str
+    tables: tuple[Table, ...] = Field(min_length=1)
+
+    @property
+    def by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in self.tables}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        seen: dict[str, Table] = {}
+        for table in self.tables:
+            if table.name in seen:
+                raise ValueError(f"table '{table.name}' is declared twice")
+            names = table.column_names
+            for problem in _table_problems(table, names, seen):
+                raise ValueError(f"table '{table.name}': {problem}")
+            seen[table.name] = table
+        return self
+
+
+def _table_problems(table: Table, names: list[str], earlier: dict[str, Table]) -> list[str]:
+    problems = [f"column '{n}' is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    problems += [f"key column '{k}' is not a column" for k in table.key if k not in names]
+    for column in table.columns:
+        if column.kind == "enum" and not column.values:
+            problems.append(f"column '{column.name}': an enum needs its values")
+        if column.references:
+            target, _, target_column = column.references.partition(".")
+            if target not in earlier or target_column not in earlier[target].column_names:
+                problems.append(
+                    f"column '{column.name}' refers to {column.references}, which is not a column of an earlier table"
+                )
+    kinds = {c.name: c.kind for c in table.columns}
+    for rule in table.date_order:
+        for name in (rule.column, rule.not_before):
+            if kinds.get(name) != "date":
+                problems.append(f"date_order: '{name}' is not a date column")
+    return problems
+
+
+#: The AKC pilot's contract (the default study design's).
+AKC = Contract(
+    id="akc-pilot",
+    version=CONTRACT_VERSION,
+    title_nl="Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
+    title_en="Data contract of the pilot on the early deployment of labour experts",
+    tables=tuple(TABLES.values()),
+)
