@@ -374,20 +374,7 @@ def _check_rows(table: Table, loaded: pd.DataFrame, verdict: Verdict, reference:
             "date_order",
             f"{rule.column} is before {rule.not_before}",
         )
-    if name == "cases" and table is AKC.by_name["cases"]:
-        verdict.flag(
-            (loaded["inclusion_date"] < loaded["absence_start"]).to_numpy(),
-            "inclusion_date",
-            "date_order",
-            "inclusion_date is before absence_start",
-        )
-        verdict.flag(
-            (loaded["end_date"] < loaded["absence_start"]).to_numpy(),
-            "end_date",
-            "date_order",
-            "end_date is before absence_start",
-        )
-    elif name == "activities":
+    if name == "activities":
         bare = loaded["activity_id"].str.replace(r"^.*/", "", regex=True)  # "toc/node" or "node"
         verdict.flag(
             ~bare.isin(reference.activities).to_numpy(),
