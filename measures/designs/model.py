@@ -132,6 +132,8 @@ class Units(_Strict):
     start: str = "absence_start"
     group: str | None = "group"
     breakdown: str | None = Field(None, description="A column of the clusters shown as groups instead (no contrast).")
+    answerer: str = Field("employee_id", description="Who answers in the survey table (its person column).")
+    period: str = Field("year", description="The period column of the process table.")
     milestones: str = "milestones"
     measurements: str = "measurements"
     feedback: str = "feedback"

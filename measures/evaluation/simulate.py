@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from measures.contract.tables import TABLES, WAVES
+from measures.designs.load import DEFAULT_DESIGN, design_indicators, load_design
 from measures.estimation.inference import SEED
-from measures.indicators.catalogue import Indicator, load_catalogue
+from measures.indicators.catalogue import Indicator
 from toc.load import resolve
 
 SECTORS = ("zorg", "onderwijs", "logistiek", "overheid", "industrie", "zakelijke dienstverlening")
@@ -231,7 +232,7 @@ def _admin(
 def _survey(
     spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, dict]:
-    indicators = [i for i in load_catalogue() if i.respondent]
+    indicators = [i for i in design_indicators(load_design(DEFAULT_DESIGN)) if i.respondent]  # the AKC pilot's
     if spec.survey_indicators is not None:
         indicators = indicators[: spec.survey_indicators]
     group = cases["employer_id"].map(employers.set_index("employer_id")["group"]).to_numpy()

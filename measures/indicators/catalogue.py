@@ -22,8 +22,17 @@ from toc.models import EFFECT_LAYERS, TheoryOfChange
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
-Source = Literal["admin", "questionnaire_employee", "questionnaire_employer", "process"]
-Scale = Literal["likert5", "percent", "days", "yes_no", "count"]
+Source = Literal[
+    "admin",
+    "questionnaire_employee",
+    "questionnaire_employer",
+    "questionnaire_professional",
+    "questionnaire_manager",
+    "process",
+    "case_file",
+    "monitoring",
+]
+Scale = Literal["likert5", "percent", "days", "yes_no", "count", "weeks", "proportion", "score10"]
 #: Valid answers per scale: (minimum, maximum, whole numbers only).
 SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
     "likert5": (1, 5, True),
@@ -31,6 +40,9 @@ SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
     "days": (0, 31, False),
     "yes_no": (0, 1, True),
     "count": (0, math.inf, True),
+    "weeks": (0, math.inf, False),
+    "proportion": (0, 1, False),
+    "score10": (-10, 10, False),  # a change in a 0-10 score
 }
 #: The unit of a mean (or of a difference in means) on each scale, for tables and axes.
 SCALE_UNITS: dict[str, dict[str, str]] = {
@@ -40,6 +52,9 @@ SCALE_UNITS: dict[str, dict[str, str]] = {
         "days": "dagen per maand",
         "yes_no": "aandeel (0-1)",
         "count": "aantal",
+        "weeks": "weken",
+        "proportion": "aandeel (0-1)",
+        "score10": "schaalpunten (0-10)",
     },
     "en": {
         "likert5": "scale points (1-5)",
@@ -47,6 +62,9 @@ SCALE_UNITS: dict[str, dict[str, str]] = {
         "days": "days per month",
         "yes_no": "share (0-1)",
         "count": "count",
+        "weeks": "weeks",
+        "proportion": "share (0-1)",
+        "score10": "scale points (0-10)",
     },
 }
 #: The answer options of the scales answered by choosing (value -> label), as the questionnaires put them.
@@ -72,7 +90,12 @@ SCALE_CHOICES: dict[str, dict[str, dict[int, str]]] = {
         "yes_no": {1: "Yes", 0: "No"},
     },
 }
-RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
+RESPONDENT = {
+    "questionnaire_employee": "employee",
+    "questionnaire_employer": "employer",
+    "questionnaire_professional": "professional",
+    "questionnaire_manager": "manager",
+}
 #: Administrative indicators computed from the `admin` table, by id.
 ADMIN_MONTHLY = ("ao_pct", "absence_days", "loonwaarde_pct")
 
@@ -90,7 +113,7 @@ class Indicator(BaseModel):
     text_en: str
     scale: Scale
     direction: Literal["higher_is_better", "lower_is_better"]
-    periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', or 'once'.")
+    periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', 'yearly' or 'once'.")
     aggregation: Literal["mean", "share"]
     instrument: str = Field("", description="Validated instrument it is taken from, if any.")
     answer_range: tuple[float, float] | None = Field(
