@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.contract.tables import TABLES, WAVES
+from measures.contract.tables import AKC, TABLES, WAVES, Contract
 from measures.designs.load import DEFAULT_DESIGN, design_indicators, load_design
 from measures.estimation.inference import SEED
 from measures.indicators.catalogue import Indicator
@@ -76,10 +76,17 @@ def simulate(spec: SimulationSpec) -> tuple[dict[str, pd.DataFrame], dict]:
 def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
     """Write the drop into `out` (csv, csv-nl: Dutch Excel style, xlsx or parquet) and `truth.json` beside it."""
     tables, truth = simulate(spec)
+    write_tables(tables, AKC, out, fmt)
+    (Path(out) / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return truth
+
+
+def write_tables(tables: dict[str, pd.DataFrame], contract: Contract, out: Path, fmt: str = "csv") -> None:
+    """The tables of a drop as files of one format in `out`, with the contract's columns in its order."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        frame = frame[TABLES[name].column_names]
+        frame = frame[contract.by_name[name].column_names]
         if fmt == "csv":
             frame.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d", float_format="%.10g")
         elif fmt == "csv-nl":
@@ -93,8 +100,6 @@ def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
             frame.to_parquet(out / f"{name}.parquet", index=False)
         else:
             raise ValueError(f"format must be csv, csv-nl, xlsx or parquet, not {fmt!r}")
-    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return truth
 
 
 def _reproducible_xlsx(path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -155,13 +156,24 @@ def units(lang: Lang = "nl") -> dict[str, str]:
     return {i.id: SCALE_UNITS[lang][i.scale] for i in load_catalogue()}
 
 
-def survey_rules() -> dict[str, SurveyRule]:
-    """Questionnaire indicators and what a valid answer looks like (for `measures.contract.validate`)."""
+def survey_rules(chosen: Collection[str] | None = None) -> dict[str, SurveyRule]:
+    """Questionnaire indicators (all, or those `chosen`) and what a valid answer looks like (for
+    `measures.contract.validate`)."""
     rules = {}
     for ind in load_catalogue():
-        if ind.respondent:
+        if ind.respondent and (chosen is None or ind.id in chosen):
             low, high, whole = ind.valid_range
             rules[ind.id] = SurveyRule(ind.respondent, low, high, whole)
+    return rules
+
+
+def process_rules(chosen: Collection[str] | None = None) -> dict[str, SurveyRule]:
+    """Process indicators (all, or those `chosen`) and what a valid value looks like (no respondent)."""
+    rules = {}
+    for ind in load_catalogue():
+        if ind.source == "process" and (chosen is None or ind.id in chosen):
+            low, high, whole = ind.valid_range
+            rules[ind.id] = SurveyRule("", low, high, whole)
     return rules
 
 
@@ -226,7 +238,9 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path
     return problems
 
 
-def drop_reference() -> Reference:
-    """What a drop is checked against: the questionnaire indicators and every shipped ToC activity."""
-    activities = {n.id for toc in load_shipped().values() for n in toc.nodes_in("activity")}
-    return Reference(survey=survey_rules(), activities=frozenset(activities))
+def drop_reference(chosen: Collection[str] | None = None, tocs: Collection[str] | None = None) -> Reference:
+    """What a drop is checked against: the questionnaire and process indicators (all, or a study's `chosen`)
+    and the activities of every shipped ToC (or of a study's `tocs`)."""
+    shipped = load_shipped()
+    activities = {n.id for t, toc in shipped.items() if tocs is None or t in tocs for n in toc.nodes_in("activity")}
+    return Reference(survey=survey_rules(chosen), activities=frozenset(activities), process=process_rules(chosen))
