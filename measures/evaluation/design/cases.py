@@ -101,7 +101,7 @@ def _endings(start: pd.Series, returned: np.ndarray, data_end: pd.Timestamp, rng
     censored = (end > data_end).to_numpy()
     return {
         "end_date": end.where(~censored, pd.NaT),
-        "end_reason": pd.Series(np.where(censored, None, reason), dtype=object),
+        "end_reason": pd.Series(reason, dtype=object).where(~censored, None),
     }
 
 
@@ -163,7 +163,7 @@ def _case_files(employers: pd.DataFrame, params: dict[str, Any], rng: np.random.
             "group": employers["group"].to_numpy()[org],
             "absence_start": start,
             "end_date": end.where(~censored, pd.NaT),
-            "end_reason": pd.Series(np.where(censored, None, reason), dtype=object),
+            "end_reason": pd.Series(reason, dtype=object).where(~censored, None),
             "_weeks": weeks,
         }
     )

@@ -80,7 +80,7 @@ def _participants(professionals: pd.DataFrame, params: dict[str, Any], rng: np.r
             "frequency": frequency,
             "monitoring_end": monitoring_end,
             "end_date": back.where(~censored, pd.NaT),
-            "end_reason": pd.Series(np.where(censored, None, reason), dtype=object),
+            "end_reason": pd.Series(reason, dtype=object).where(~censored, None),
             "followed_days": (planned.clip(upper=data_end) - inclusion).dt.days,
         }
     )

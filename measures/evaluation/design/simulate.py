@@ -53,8 +53,10 @@ def simulate_design(design: StudyDesign, seed: int = SEED, settings: dict[str, A
         raise ValueError(f"design {design.id} ({design.design}) is simulated by `measures.evaluation.simulate`")
     params = {**design.simulation, **(settings or {})}
     drop = generators[design.design](design, params, np.random.default_rng(seed))
-    truth = {"design": design.id, "seed": seed, "primary_indicator": design.primary_indicator} | drop.truth
-    truth["planted"] = {k: v for k, v in params.items() if not isinstance(v, dict)} | truth.get("planted", {})
+    truth: dict[str, Any] = {"design": design.id, "seed": seed, "primary_indicator": design.primary_indicator}
+    truth |= drop.truth
+    extra: dict[str, Any] = drop.truth.get("planted", {})
+    truth["planted"] = {k: v for k, v in params.items() if not isinstance(v, dict)} | extra
     return DesignDrop(drop.tables, truth)
 
 
