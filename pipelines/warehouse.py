@@ -63,6 +63,9 @@ _STORED_RESULTS = {
     "balance": "evaluation",
     "assumptions": "evaluation",
     "preregistration": "evaluation",
+    "milestones": "evaluation",
+    "survival": "evaluation",
+    "trajectories": "evaluation",
     "erasures": None,
 }
 
