@@ -23,6 +23,9 @@ from toc.lang import Lang
 GROUP_STYLE = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
+    # a study without a comparison group shows its breakdown (the physicians' professions) instead
+    "bedrijfsarts": {"color": "#009E73", "marker": "^", "linestyle": "-"},
+    "verzekeringsarts": {"color": "#CC79A7", "marker": "D", "linestyle": "-."},
 }
 matplotlib.rcParams.update(
     {

@@ -108,12 +108,15 @@ class Milestone(_Strict):
     label_nl: str = ""
     label_en: str = ""
     absent_at_week: float | None = Field(
-        None, ge=0, description="Only cases still absent in this week are due (default: from_week, else week)."
+        None, ge=0, description="Only cases still absent in this week are due (default: where the window opens)."
     )
 
     @property
     def due_from(self) -> float:
-        return self.from_week if self.from_week is not None else self.week
+        """Where the window opens: `from_week`, else the ToC's planned week, else the deadline itself."""
+        if self.from_week is not None:
+            return self.from_week
+        return float(self.toc_week) if self.toc_week is not None else self.week
 
     @property
     def population_week(self) -> float:
