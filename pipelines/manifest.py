@@ -28,7 +28,7 @@ def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: d
     rows = []
     with warehouse.get_connection() as conn:
         conn.execute(DDL)
-        conn.execute("UPDATE manifest SET drop_path = delivery WHERE drop_path <> delivery")  # an older version's paths
+        _migrate(conn)
         for name, sha in sorted(checksums.items()):
             known = conn.execute(
                 "SELECT version FROM manifest WHERE drop_path = ? AND file_name = ? AND sha256 = ?",
@@ -48,6 +48,17 @@ def register_files(warehouse: Warehouse, delivery: str, drop: Path, checksums: d
             )
             rows.append({"file_name": name, "sha256": sha, "version": version, "new": True})
     return pd.DataFrame(rows, columns=["file_name", "sha256", "version", "new"])
+
+
+def _migrate(conn) -> None:
+    """An older version keyed files by their folder: key them by delivery, one row per delivery, file and
+    checksum (the same files registered from two folders were two rows then)."""
+    if not conn.execute("SELECT count(*) FROM manifest WHERE drop_path <> delivery").fetchall()[0][0]:
+        return
+    conn.execute(
+        "DELETE FROM manifest WHERE rowid NOT IN (SELECT min(rowid) FROM manifest GROUP BY delivery, file_name, sha256)"
+    )
+    conn.execute("UPDATE manifest SET drop_path = delivery WHERE drop_path <> delivery")
 
 
 def record_outcomes(warehouse: Warehouse, delivery: str, outcomes: dict[str, tuple[str, str]]) -> None:

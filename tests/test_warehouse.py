@@ -123,3 +123,25 @@ def test_committed_results_dictionaries_are_current():
     docs = Path(__file__).resolve().parents[1] / "docs"
     for lang in ("nl", "en"):
         assert (docs / f"results.{lang}.md").read_text(encoding="utf-8") == results_dictionary(lang) + "\n", lang
+
+
+def test_an_older_manifest_keyed_by_folder_is_migrated(tmp_path):
+    """An older version keyed files by folder: the same files seen from two folders were two rows. They become
+    one row per delivery, and registering the delivery again finds it."""
+    from pipelines.manifest import DDL, register_files
+
+    warehouse = Warehouse(database=str(tmp_path / "warehouse.duckdb"))
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "cases.csv").write_text("employee_id\n")
+    with warehouse.get_connection() as conn:
+        conn.execute(DDL)
+        for folder in ("/old/a", "/old/b"):
+            conn.execute(
+                "INSERT INTO manifest VALUES ('abc', 'cases.csv', ?, 10, 1, 'kapot-38a32393417d', now(), NULL)",
+                [folder],
+            )
+    files = register_files(warehouse, "kapot-38a32393417d", tmp_path / "drop", {"cases.csv": "abc"})
+    assert files["new"].tolist() == [False]
+    with warehouse.get_connection() as conn:
+        rows = conn.execute("SELECT drop_path, delivery FROM manifest").fetchall()
+    assert rows == [("kapot-38a32393417d", "kapot-38a32393417d")]
