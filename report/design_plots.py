@@ -199,3 +199,33 @@ def empty_figure() -> Figure:
     ax.axis("off")
     ax.text(0.5, 0.5, "—", ha="center")
     return fig
+
+
+def survival_figure(curves: pd.DataFrame, lang: Lang) -> Figure:
+    """Kaplan-Meier "not yet back" steps per group, and per period in a cohort design (before: thin and
+    faded, after: full), ending where too few people are left at risk to show."""
+    fig, ax = _figure(figsize=SIZES["wide"])
+    for (group, period), part in curves.groupby(["group", "period"], sort=True):
+        style = _style(str(group))
+        part = part.sort_values("week")
+        before = period == "before"
+        label = group_label(str(group), lang) + ("" if period == "all" else f" ({DESIGN_TEXT[lang][str(period)]})")
+        weeks = [0.0, *part["week"].to_numpy(float)]
+        still = [1.0, *part["survival"].to_numpy(float)]
+        ax.step(
+            weeks,
+            still,
+            where="post",
+            color=style["color"],
+            linestyle=":" if before else style["linestyle"],
+            alpha=0.55 if before else 1.0,
+            linewidth=1.0 if before else 1.6,
+            label=label,
+        )
+        ax.plot(weeks[-1:], still[-1:], style["marker"], color=style["color"], alpha=0.55 if before else 1.0)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(DESIGN_TEXT[lang]["axis_weeks_since_report"])
+    ax.set_ylabel(DESIGN_TEXT[lang]["axis_not_back"])
+    ax.legend(frameon=False, fontsize=7.5, ncols=2, loc="best")
+    fig.tight_layout()
+    return fig

@@ -83,4 +83,6 @@ def _estimate(value: float, draws: np.ndarray, data: pd.DataFrame, method: str, 
     p = float(min(1.0, 2 * min(np.mean(draws <= 0), np.mean(draws >= 0)))) if test_zero and len(draws) else np.nan
     n_clusters = int(data["cluster"].nunique())
     se = float(np.std(draws, ddof=1)) if len(draws) > 1 else np.nan
-    return Estimate(float(value), se, float(low), float(high), p, None, len(data), len(data), n_clusters, np.nan, method)
+    return Estimate(
+        float(value), se, float(low), float(high), p, None, len(data), len(data), n_clusters, np.nan, method
+    )

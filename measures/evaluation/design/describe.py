@@ -19,12 +19,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from measures.designs.model import Event
+from measures.designs.load import design_indicators
+from measures.designs.model import Event, StudyDesign
 from measures.estimation.errors import EstimationError
 from measures.estimation.inference import t_quantile
 from measures.estimation.levels import cluster_mean, wilson_interval
-from measures.evaluation.design.frames import DesignData, absent_weeks, event_weeks, symptom_scores
-from measures.evaluation.results import MILESTONES, TRAJECTORIES, TRENDS
+from measures.estimation.survival import kaplan_meier
+from measures.evaluation.design.frames import (
+    DesignData,
+    absent_weeks,
+    event_weeks,
+    event_within,
+    monitoring_values,
+    process_frame,
+    survey_frame,
+    symptom_scores,
+    time_to_event,
+)
+from measures.evaluation.results import MILESTONES, SURVIVAL, TRAJECTORIES, TRENDS
 from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.trends import sort_trends
 
@@ -32,8 +44,11 @@ from measures.evaluation.trends import sort_trends
 TRAJECTORY_WEEKS = 2
 
 
-def design_trends(values: dict[str, tuple[pd.DataFrame, str]], min_n: int) -> pd.DataFrame:
-    """`values`: indicator -> (a frame with `group`, `value` and the period column, the period column's name)."""
+def design_trends(
+    values: dict[str, tuple[pd.DataFrame, str]], min_n: int, organisations: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """`values`: indicator -> (a frame with `group`, `value` and the period column, the period column's name).
+    Indicators in `organisations` count organisations, not people: their cells are not suppressed."""
     parts = []
     for indicator, (frame, period) in values.items():
         if not len(frame):
@@ -42,12 +57,33 @@ def design_trends(values: dict[str, tuple[pd.DataFrame, str]], min_n: int) -> pd
         table = stats_.agg(mean="mean", sd="std", n="count").reset_index()
         half = _half_width(table["sd"], table["n"])
         table = table.assign(ci_low=table["mean"] - half, ci_high=table["mean"] + half, indicator_id=indicator)
-        parts.append(table.assign(period=table[period].astype(str)))
+        table = table.assign(period=table[period].astype(str))
+        floor = 1 if indicator in organisations else min_n
+        parts.append(suppress_small_cells(table, n="n", values=("mean", "ci_low", "ci_high"), min_n=floor))
     if not parts:
         return pd.DataFrame(columns=TRENDS.csv_columns)
-    table = pd.concat(parts, ignore_index=True)
-    table = suppress_small_cells(table, n="n", values=("mean", "ci_low", "ci_high"), min_n=min_n)
-    return sort_trends(table[TRENDS.csv_columns])
+    return sort_trends(pd.concat(parts, ignore_index=True)[TRENDS.csv_columns])
+
+
+def trend_values(data: DesignData) -> dict[str, tuple[pd.DataFrame, str]]:
+    """Per indicator of the design, the values its trends summarise and their period column: one value per
+    person per cohort year (cohort design) or overall (`all`), answers per wave, process figures per year. Times
+    to an event are not summarised here (their curves are: `survival.csv`)."""
+    design, out = data.design, {}
+    period = "cohort" if design.design == "cohort-did" else "period"
+    for ind in design_indicators(design):
+        measure = design.measure(ind.id)
+        if ind.source == "process":
+            figures = process_frame(data)
+            out[ind.id] = (figures.loc[figures["indicator_id"] == ind.id], "period")
+        elif ind.respondent is not None:
+            answers = survey_frame(data)
+            out[ind.id] = (answers.loc[answers["indicator_id"] == ind.id], "wave")
+        elif measure is not None and measure.kind == "event_within":
+            out[ind.id] = (event_within(data, measure).assign(period="all"), period)
+        elif measure is not None and measure.kind != "time_to_event":
+            out[ind.id] = (monitoring_values(data, measure).assign(period="all"), "period")
+    return out
 
 
 def _half_width(sd: pd.Series, n: pd.Series) -> pd.Series:
@@ -111,3 +147,29 @@ def trajectories(data: DesignData, min_n: int) -> pd.DataFrame:
     return suppress_small_cells(table, n="n", values=("mean", "ci_low", "ci_high"), min_n=min_n)[
         TRAJECTORIES.column_names
     ]
+
+
+def organisation_indicators(design: StudyDesign) -> frozenset[str]:
+    """The design's indicators that count organisations (process figures), not people."""
+    return frozenset(i.id for i in design_indicators(design) if i.source == "process")
+
+
+def survival_table(data: DesignData, min_n: int) -> pd.DataFrame:
+    """Kaplan-Meier "not yet back" per week for each time-to-event indicator, per group (and before/after in a
+    cohort design); points with fewer people at risk than `min_n` are left out."""
+    parts = []
+    for indicator, measure in data.design.measures.items():
+        if measure.kind != "time_to_event":
+            continue
+        frame = time_to_event(data, measure)
+        periods = (
+            frame["post"].map({0: "before", 1: "after"}) if "post" in frame else pd.Series("all", index=frame.index)
+        )
+        for (group, period), part in frame.groupby([frame["group"], periods], sort=True):
+            curve = kaplan_meier(part["duration"].to_numpy(float), part["event"].to_numpy(int))
+            table = curve.table(str(group)).rename(columns={"time": "week"})
+            parts.append(table.assign(indicator_id=indicator, period=period))
+    if not parts:
+        return pd.DataFrame(columns=SURVIVAL.column_names)
+    table = pd.concat(parts, ignore_index=True)
+    return table.loc[table["at_risk"] >= min_n, SURVIVAL.column_names].reset_index(drop=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from measures.designs.load import design_indicators
-from measures.designs.model import Measure
+from measures.designs.model import Measure, StudyDesign
 from measures.estimation.errors import EstimationError
 from measures.estimation.estimators import Inference, estimate_difference_robust, estimate_robust
 from measures.estimation.inference import Estimate
@@ -38,6 +38,13 @@ from measures.indicators.catalogue import Indicator
 
 #: The neutral middle of a scale a level is held against when the design names no target.
 NEUTRAL = {"likert5": 3.0}
+#: Estimators that give a level (or a change within people) rather than a contrast between groups.
+LEVELS = ("cluster_mean", "within_change", "rmst_level")
+
+
+def benchmark(design: StudyDesign, ind: Indicator) -> float:
+    """What a level of `ind` is tested against: the design's target, else the scale's neutral middle, else 0."""
+    return design.targets.get(ind.id, NEUTRAL.get(ind.scale, 0.0))
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class Plan:
     contrast: bool  # a comparison between groups (suppressed by the smaller group) or a level
 
 
-def design_effects(data: DesignData, min_n: int, inference: Inference = Inference()) -> EffectTables:
+def design_effects(data: DesignData, min_n: int, inference: Inference | None = None) -> EffectTables:
+    inference = inference or Inference()
     rows, estimates = [], []
     for ind in design_indicators(data.design):
         plan = plan_for(data, ind, inference)
@@ -125,8 +133,8 @@ def _robust(frame: pd.DataFrame, people: str, time: str, inference: Inference) -
     )["value"]
 
 
-def _level(data: DesignData, ind: Indicator, frame: pd.DataFrame, people: str) -> Plan:
-    null = data.design.targets.get(ind.id, NEUTRAL.get(ind.scale, 0.0))
+def _level(data: DesignData, ind: Indicator, frame: pd.DataFrame, people: str, null: float | None = None) -> Plan:
+    null = benchmark(data.design, ind) if null is None else null
 
     def fit() -> Estimate:
         est = cluster_mean(frame["value"].to_numpy(float), frame["cluster"].to_numpy(), null=null)
@@ -181,7 +189,7 @@ def _survey(data: DesignData, ind: Indicator, inference: Inference) -> Plan | No
     if baseline:  # no comparison: the change within people from the first wave to the last
         wide = answers.pivot_table(index=["unit", "cluster", "group"], columns="wave_index", values="value")
         change = (wide[wide.columns.max()] - wide[wide.columns.min()]).dropna().rename("value").reset_index()
-        plan = _level(data, ind, change, "unit")
+        plan = _level(data, ind, change, "unit", null=0.0)  # a change is held against none
         return Plan(change, lambda: _with(plan.fit(), "within_change"), "within_change", "unit", False)
     return _level(data, ind, answers, "unit")
 

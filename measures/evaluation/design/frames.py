@@ -257,7 +257,7 @@ def process_frame(data: DesignData) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "cluster": rows[u.cluster].to_numpy(),
-            "period": rows[u.period].to_numpy(),
+            "period": rows[u.period].astype("Int64").to_numpy(),
             "indicator_id": rows["indicator_id"].to_numpy(),
             "value": rows["value"].to_numpy(dtype=float),
         }

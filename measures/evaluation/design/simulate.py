@@ -168,6 +168,8 @@ def process_figures(
     for ind in (i for i in design_indicators(design) if i.source == "process"):
         for org in employers.itertuples():
             active = org.group == "intervention"
+            if not active and ind.scale == "count":  # what only the intervention offers is not counted elsewhere
+                continue
             for year in years:
                 if year < org.start_date.year:
                     continue
