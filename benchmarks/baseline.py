@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/baseline.py DROP [--out DIR]
 
-DuckDB reads the drop's CSVs and computes the trends (mean, n and a 95% t-interval per indicator × group ×
+DuckDB reads the drop's CSVs, adds the months after a return to work (AO% 0, 0 absence days, up to the last
+month of the data: contract 1.1) and computes the trends (mean, n and a 95% t-interval per indicator × group ×
 month relative to inclusion, and per wave for the questionnaire); linearmodels PanelOLS fits the pilot DiD
 for each administrative indicator: employee fixed effects (EntityEffects), period effects as dummies
 C(rel) plus a constant, treated × post, clustered by employer (debiased + group_debias: CR1 as fixest).
@@ -41,6 +42,21 @@ JOIN read_csv('{drop}/cases.csv') c USING (employee_id)
 JOIN read_csv('{drop}/employers.csv') e ON e.employer_id = a.employer_id
 """
 
+RETURNS_SQL = """
+INSERT INTO panel
+SELECT c.employee_id, c.employer_id, e."group", m.month::DATE,
+       (year(m.month) * 12 + month(m.month)) - (year(c.inclusion_date) * 12 + month(c.inclusion_date)),
+       0.0, 0.0, NULL
+FROM read_csv('{drop}/cases.csv', types={{'end_reason': 'VARCHAR', 'end_date': 'DATE'}}) c
+JOIN read_csv('{drop}/employers.csv') e ON e.employer_id = c.employer_id
+CROSS JOIN LATERAL (
+    SELECT unnest(generate_series(date_trunc('month', c.end_date) + INTERVAL 1 MONTH,
+                                  (SELECT max(month) FROM panel), INTERVAL 1 MONTH)) AS month
+) m
+WHERE c.end_reason = 'return_to_work'
+  AND NOT EXISTS (SELECT 1 FROM panel p WHERE p.employee_id = c.employee_id AND p.month = m.month::DATE)
+"""
+
 SURVEY_SQL = """
 CREATE TABLE answers AS
 SELECT s.employee_id, s.indicator_id, s.wave, s.value, e."group" AS grp
@@ -63,6 +79,7 @@ ORDER BY 1, 2, 3
 
 def load(con: duckdb.DuckDBPyConnection, drop: Path) -> None:
     con.execute(PANEL_SQL.format(drop=drop))
+    con.execute(RETURNS_SQL.format(drop=drop))
     con.execute(SURVEY_SQL.format(drop=drop))
 
 

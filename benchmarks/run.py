@@ -127,7 +127,7 @@ def bench_size(size: int, folder: Path, per_employee: float) -> dict:
     for label in ("cold", "warm"):
         result[label] = run_pipeline(drop, folder / f"out-{label}", data, folder / "logs", label)
     result["baseline"] = run_baseline(drop, folder / "logs")
-    result["check"] = compare_effects(folder / "out-cold" / "effects.csv", result["baseline"].get("effects", {}))
+    result["check"] = compare_effects(folder / "out-cold" / "estimates.csv", result["baseline"].get("effects", {}))
     return result
 
 
@@ -178,13 +178,15 @@ def run_baseline(drop: Path, logs: Path) -> dict:
     return figures | {"stages": stages, "effects": report["effects"]}
 
 
-def compare_effects(effects_csv: Path, baseline: dict) -> dict:
-    """Largest absolute difference between the pipeline's and the baseline's DiD estimates."""
-    if not effects_csv.exists() or not baseline:
+def compare_effects(estimates_csv: Path, baseline: dict) -> dict:
+    """Largest absolute difference between the pipeline's TWFE estimates (estimates.csv's twfe rows, the model the
+    baseline fits) and the baseline's."""
+    if not estimates_csv.exists() or not baseline:
         return {}
     import pandas as pd
 
-    table = pd.read_csv(effects_csv).set_index("indicator_id")
+    rows = pd.read_csv(estimates_csv)
+    table = rows.loc[rows["estimator"] == "twfe"].set_index("indicator_id")
     diffs = {
         ind: abs(float(table.at[ind, "estimate"]) - b["estimate"]) for ind, b in baseline.items() if ind in table.index
     }

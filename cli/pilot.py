@@ -6,11 +6,11 @@ prints. JSON output (`--json`) is a contract that other tools read.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
@@ -207,26 +207,60 @@ def did(
     time: Annotated[str, typer.Option(help="Period column (time fixed effects): numbers, dates or labels.")],
     treated: Annotated[str, typer.Option(help="0/1 column: treatment on for this unit at this time.")],
     cluster: Annotated[str | None, typer.Option(help="Cluster column (default: the entity).")] = None,
-    covariate: Annotated[list[str] | None, typer.Option(help="Extra regressor; repeatable.")] = None,
-    vcov: Annotated[str, typer.Option(help="cluster, robust or unadjusted.")] = "cluster",
+    covariate: Annotated[list[str] | None, typer.Option(help="Extra regressor (twfe); repeatable.")] = None,
+    vcov: Annotated[str, typer.Option(help="cluster, robust or unadjusted (twfe).")] = "cluster",
+    estimator: Annotated[
+        str, typer.Option(help="twfe (CR1, t(G-1): the published model), imputation or sun-abraham.")
+    ] = "twfe",
+    fixed_effect: Annotated[
+        list[str] | None, typer.Option(help="A further fixed-effect column (imputation, sun-abraham); repeatable.")
+    ] = None,
+    wild_reps: Annotated[int, typer.Option(help="Wild cluster bootstrap draws.")] = 999,
+    seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap and of sampled assignments.")] = None,
+    randomization: Annotated[
+        str, typer.Option(help="Randomisation inference over clusters: auto (when cheap or needed), yes or no.")
+    ] = "auto",
     as_json: JsonFlag = False,
 ) -> None:
-    """Two-way fixed-effects difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector)."""
+    """Difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector): TWFE as published, or the
+    heterogeneity-robust imputation and Sun-Abraham estimators with few-cluster-robust inference."""
     from measures.contract.panel_file import read_panel
-    from measures.estimation.did import estimate_did
     from measures.estimation.errors import EstimationError
+    from measures.estimation.estimators import ESTIMATORS, Inference, estimate_did_any
+    from measures.estimation.inference import SEED
 
-    data = read_panel(file, [outcome, entity, time, treated, *([cluster] if cluster else []), *(covariate or [])])
+    name = estimator.replace("-", "_")
+    if name not in ESTIMATORS:
+        raise typer.BadParameter(f"one of twfe, imputation, sun-abraham, not {estimator!r}", param_hint="--estimator")
+    if randomization not in ("auto", "yes", "no"):
+        raise typer.BadParameter(f"auto, yes or no, not {randomization!r}", param_hint="--randomization")
+    extra = [*([cluster] if cluster else []), *(covariate or []), *(fixed_effect or [])]
+    data = read_panel(file, [outcome, entity, time, treated, *extra])
+    inference = Inference(
+        wild_reps=wild_reps,
+        seed=SEED if seed is None else seed,
+        randomization={"auto": None, "yes": True, "no": False}[randomization],
+    )
     try:
-        result = estimate_did(
-            data, outcome, entity, time, treated, cluster=cluster, covariates=covariate or (), vcov=_vcov(vcov)
+        result = estimate_did_any(
+            data,
+            outcome,
+            entity,
+            time,
+            treated,
+            cluster,
+            name,
+            fixed_effect or (),
+            covariate or (),
+            _vcov(vcov),
+            inference,
         )
     except EstimationError as exc:
         raise UserError(f"{file.name}: {exc}") from None
     if as_json:
         return print_json(result.as_dict())
     for key, value in result.as_dict().items():
-        console.print(plain(f"{key:>13}: {value}"), markup=False)
+        console.print(plain(f"{key:>21}: {value}"), markup=False)
 
 
 def _vcov(value: str) -> Vcov:
@@ -274,20 +308,50 @@ def power(
     employers: Annotated[int, typer.Option(help="Number of employers (clusters), both arms together.")],
     employees_per_employer: Annotated[int, typer.Option(help="Employees per employer.")],
     icc: Annotated[float, typer.Option(help="Intra-class correlation within employers.")],
+    simulate: Annotated[
+        bool, typer.Option(help="Also simulate the power of the estimator the pipeline uses, on pilot-like panels.")
+    ] = False,
+    treated_employers: Annotated[int | None, typer.Option(help="Intervention employers (default: half).")] = None,
+    effect: Annotated[float, typer.Option(help="Simulated effect on AO% (percentage points).")] = -5.0,
+    effect_sd: Annotated[float, typer.Option(help="SD of the effect between employers (heterogeneity).")] = 2.0,
+    employer_change_sd: Annotated[
+        float, typer.Option(help="SD of employers' own change at inclusion (the employer-level variance of changes).")
+    ] = 3.0,
+    reps: Annotated[int, typer.Option(help="Simulated pilots.")] = 200,
     as_json: JsonFlag = False,
 ) -> None:
-    """Minimum detectable effect (SD) for 80% power at 5%, accounting for clustering by employer."""
-    from measures.estimation.power import mde_table, minimum_detectable_effect
+    """Minimum detectable effect (SD) for 80% power at 5%, accounting for clustering by employer; with --simulate,
+    the power of the imputation estimator with its wild-bootstrap p on simulated pilots."""
+    from measures.estimation.pilot_panel import PanelSpec
+    from measures.estimation.power import mde_table, minimum_detectable_effect, simulate_did_power
 
-    result = minimum_detectable_effect(employers, employees_per_employer, icc).as_dict()
+    result: dict = minimum_detectable_effect(employers, employees_per_employer, icc).as_dict()
     total = employers * employees_per_employer
     table = mde_table(total_employees=total, icc=icc)
+    simulated = None
+    if simulate:
+        spec = PanelSpec(
+            employers=employers,
+            treated_employers=employers // 2 if treated_employers is None else treated_employers,
+            employees=employees_per_employer,
+            effect=effect,
+            effect_sd=effect_sd,
+            employer_change_sd=employer_change_sd,
+        )
+        simulated = simulate_did_power(spec, reps=reps).as_dict()
     if as_json:
-        return print_json(result | {"by_employers": table.to_dict("records")})
+        return print_json(
+            result | {"by_employers": table.to_dict("records")} | ({"simulated": simulated} if simulated else {})
+        )
     for key, value in result.items():
         console.print(f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}")
     console.print(f"\nThe same {total} employees over 4-20 employers (ICC {icc}):")
     console.print(table.to_string(index=False), markup=False)
+    if simulated:
+        console.print(
+            f"\nSimulated power ({simulated['estimator']}, {simulated['reps']} pilots, effect {effect:+g} pp, "
+            f"effect SD {effect_sd:g}, employer change SD {employer_change_sd:g}): {simulated['power']:.2f}"
+        )
 
 
 @app.command()
@@ -334,7 +398,8 @@ def run(
         return
     console.print(f"run {outcome.run_id} of {evaluation.key} (study {evaluation.study}) succeeded", markup=False)
     console.print(
-        f"outputs in {shown(outcome.out_dir)}: effects.csv, trends.csv, deliveries.csv, ingest.json, report.html"
+        f"outputs in {shown(outcome.out_dir)}: effects.csv, estimates.csv, trends.csv, deliveries.csv, ingest.json, "
+        "report.html"
     )
 
 
@@ -437,12 +502,13 @@ def demo(out: Annotated[Path | None, typer.Option(help="Where the demo drop and 
     truth = write_drop(SimulationSpec(), drop)
     _preregister_demo(drop)
     outcome = run_drop(drop, results)
-    effects = (results / "effects.csv").read_text(encoding="utf-8").splitlines()
-    ao = next(line for line in effects if line.startswith("ao_pct,")).split(",")
+    with (results / "effects.csv").open(encoding="utf-8", newline="") as handle:
+        ao = next(row for row in csv.DictReader(handle) if row["indicator_id"] == "ao_pct")
     console.print(f"\n[bold]Demo evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}")
     console.print(
-        f"AO% effect: {float(ao[1]):+.2f} pp, 95% CI [{float(ao[3]):+.2f}; {float(ao[4]):+.2f}] "
-        f"(planted {truth['effect_ao']:+g}, sample ATT {truth['att']['ao_pct']:+.2f})"
+        f"AO% effect ({ao['estimator']}): {float(ao['estimate']):+.2f} pp, 95% CI [{float(ao['ci_low']):+.2f}; "
+        f"{float(ao['ci_high']):+.2f}] (planted {truth['effect_ao']:+g} while absent; sample ATT over the treated "
+        f"months {truth['att']['ao_pct']:+.2f})"
     )
     console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
@@ -484,25 +550,15 @@ def report(
 @app.command()
 @friendly_errors
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
-    """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance."""
+    """Start the Dagster webserver and daemon on 127.0.0.1 for the project's instance (Ctrl-C stops them all)."""
     from pipelines import settings
     from pipelines.run import instance
+    from pipelines.ui import dagster_dev_command, serve
 
     instance()  # create a new instance's tables here, under the lock that `pilot run` takes too
     env = os.environ | {"DAGSTER_HOME": str(settings.dagster_home())}
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [
-        str(dagster),
-        "dev",
-        "-w",
-        str(settings.PROJECT_ROOT / "workspace.yaml"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
     console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {shown(env['DAGSTER_HOME'])}); Ctrl-C stops it")
-    raise typer.Exit(subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT))
+    raise typer.Exit(serve(dagster_dev_command(port), env, settings.PROJECT_ROOT))
 
 
 @app.command()

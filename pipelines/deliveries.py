@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ _KEY = re.compile(
 )
 # The folders `pilot run` registered in this process (never written anywhere): digest -> folder.
 _FOLDERS: dict[str, Path] = {}
+#: How a process hands its registered folders to the run it launches (`pipelines.launch`): in the environment
+#: of the processes that run it, as JSON digest -> folder; never in a file, a run's config or a log.
+FOLDERS_ENV = "AD_PILOT_FOLDERS"
 
 
 class DeliveryError(UserError):
@@ -251,10 +255,20 @@ def add_alias(delivery: Delivery, digest: str) -> None:
                 entry["aliases"].append(digest)
 
 
+def registered_folders() -> dict[str, str]:
+    """The folders this process registered (or was handed), by digest: for the run it launches."""
+    return _handed_down() | {digest: str(folder) for digest, folder in _FOLDERS.items()}
+
+
+def _handed_down() -> dict[str, str]:
+    return json.loads(os.environ.get(FOLDERS_ENV) or "{}")
+
+
 def drop_of(delivery: Delivery) -> Path:
-    """The folder of a delivery that is still to be loaded: where this process registered it, or found in the
-    landing folder by its digest."""
-    folder = _FOLDERS.get(delivery.digest)
+    """The folder of a delivery that is still to be loaded: where this process (or the one that launched its
+    run) registered it, or found in the landing folder by its digest."""
+    handed = _handed_down().get(delivery.digest)
+    folder = _FOLDERS.get(delivery.digest) or (Path(handed) if handed else None)
     if folder is not None and folder.is_dir() and digest_of(file_checksums(folder)) == delivery.digest:
         return folder
     for _, candidate in landed(delivery.study):

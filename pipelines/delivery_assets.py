@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines import settings
-from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery
+from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, DeliveryError
 from pipelines.resources import RunOptions
 
 #: Dagster owners must be an e-mail address or `team:name`.
@@ -26,7 +26,16 @@ def delivery_multi_asset(**kwargs: Any):
 
 
 def delivery_of(context: dg.AssetExecutionContext) -> Delivery:
-    return Delivery.parse(context.partition_key)
+    """The run's delivery. A partition key that is none (typed into the UI's "Add partition") fails the run
+    with one line, and its partition is removed: it could never be evaluated, so it must not stay behind."""
+    try:
+        return Delivery.parse(context.partition_key)
+    except DeliveryError as exc:
+        context.instance.delete_dynamic_partition(DELIVERY_PARTITIONS.name, context.partition_key)
+        raise dg.Failure(
+            description=f"{exc}, or with the job register_delivery. The partition was removed.",
+            allow_retries=False,
+        ) from None
 
 
 def out_dir(delivery: Delivery, options: RunOptions) -> Path:

@@ -13,7 +13,6 @@ Each asset calls one function of `measures`, `report` or `pipelines.ingestion`; 
 own figures (the timeline, the cohorts, the curves, the symptom courses) as metadata.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ def job_name(design_id: str) -> str:
 @dataclass(frozen=True)
 class DesignDefinitions:
     assets: list[Any]
-    job: dg.UnresolvedAssetJobDefinition
+    job: Any  # what dg.define_asset_job returns (an unresolved job)
 
 
 def build(design: StudyDesign) -> DesignDefinitions:

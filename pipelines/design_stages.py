@@ -11,7 +11,6 @@ integrity checks, the results-annotated ToCs and the outputs folder.
   warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json and report.html, in the run's folder.
 """
 
-from __future__ import annotations
 
 import json
 from typing import Any

@@ -27,7 +27,7 @@ def table_schema(table: Table) -> dg.TableSchema:
             dg.TableColumn(
                 c.name,
                 _TYPES[c.kind],
-                description=f"{c.description_nl} / {c.description_en}",
+                description=c.description_en,  # static text: English, as every description of the code location
                 constraints=dg.TableColumnConstraints(nullable=c.nullable, other=[c.rule("en")]),
             )
             for c in table.columns
@@ -51,6 +51,20 @@ def markdown_table(frame: pd.DataFrame, max_rows: int = 60, floatfmt: str = ".3g
     return dg.MetadataValue.md(text)
 
 
+def text_table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> dg.MetadataValue:
+    """A table of text cells that the UI shows in full on the asset page, each column described in its schema
+    (`columns`: header and description, in the frame's column order)."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, "string", description=text) for name, text in columns])
+    records = [dg.TableRecord({str(k): str(v) for k, v in row.items()}) for row in frame.to_dict("records")]
+    return dg.MetadataValue.table(records, schema=schema)
+
+
 def image(png: bytes, alt: str) -> dg.MetadataValue:
-    """Dagster has no image metadata type: a base64 PNG inside markdown shows in the UI."""
+    """Dagster has no image metadata type: a base64 PNG inside markdown shows in the UI (at its own size,
+    in a dialog that scrolls)."""
     return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
+
+
+def svg_image(svg: str, alt: str) -> dg.MetadataValue:
+    """An SVG drawing as `image` shows a PNG: sharp at any zoom, and far smaller for diagrams."""
+    return dg.MetadataValue.md(f"![{alt}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})")

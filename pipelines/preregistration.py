@@ -22,7 +22,7 @@ import pandas as pd
 from measures.evaluation.effects import ESTIMATOR, PRIMARY_INDICATOR
 from measures.evaluation.preregistration import build_plan, canonical_json, compare, plan_sha256
 from measures.evaluation.thresholds import ALPHA
-from measures.indicators.catalogue import CATALOGUE_PATH, load_catalogue
+from measures.indicators.catalogue import CATALOGUE_PATH, families
 from pipelines import settings
 from pipelines.deliveries import Delivery
 from pipelines.warehouse import Warehouse
@@ -31,8 +31,6 @@ from toc.load import DATA_DIR
 TABLE = "preregistrations"
 #: The ToCs a study of the AKC pilot evaluates (the diagrams and the assumptions use the same four).
 STUDY_TOCS = ("werkgever-preventief", "werkgever-vroegtijdig", "werknemer-preventief", "werknemer-vroegtijdig")
-#: The family of the Benjamini-Hochberg correction: every indicator of a run (`measures.evaluation.effects`).
-FAMILY = "all_indicators"
 
 
 @dataclass(frozen=True)
@@ -50,13 +48,17 @@ def study_of(delivery: Delivery) -> str:
 
 
 def settings_of_run(effects: pd.DataFrame | None = None) -> dict:
-    """The analysis settings a plan fixes, as the code runs them (and as a run's effects table says it ran)."""
+    """The analysis settings a plan fixes, as the code runs them (and as a run's effects table says it ran): the
+    primary indicator, its estimator, the families of hypotheses the q-values are adjusted within (Romano-Wolf;
+    `family` in the catalogue) and alpha."""
     estimator = ESTIMATOR
-    if effects is not None and "estimator" in effects and effects["estimator"].notna().any():
-        estimator = "+".join(sorted(set(effects["estimator"].dropna().astype(str))))
+    if effects is not None and "estimator" in effects:
+        primary = effects.loc[effects["indicator_id"] == PRIMARY_INDICATOR, "estimator"].dropna()
+        if len(primary):
+            estimator = str(primary.iloc[0])
     return {
         "primary_indicator": PRIMARY_INDICATOR,
-        "families": {FAMILY: [i.id for i in load_catalogue()]},
+        "families": families(),
         "estimator": estimator,
         "alpha": ALPHA,
     }

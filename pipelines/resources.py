@@ -40,7 +40,7 @@ class RunOptions(dg.ConfigurableResource):
 
 
 #: The frames of a `Panels`, each stored as `<name>.parquet`.
-_FRAMES = ("employers", "activities", "cases", "admin", "survey", "rtw", "baseline")
+_FRAMES = ("employers", "activities", "cases", "admin", "survey", "rtw", "baseline", "survival")
 _ARROW_TEXT = {pa.string(): TEXT, pa.large_string(): TEXT}.get
 # The panels the current process built last, with the stamp of their files: the steps of an in-process run
 # share one copy instead of reading it back; a step in another process (any other executor) reads the files.
@@ -82,6 +82,7 @@ def _frames(panels: Panels) -> dict[str, pd.DataFrame]:
         "survey": panels.survey,
         "rtw": panels.rtw,
         "baseline": panels.baseline,
+        "survival": panels.survival,
     }
 
 

@@ -1,7 +1,8 @@
 """Run an evaluation headless, recorded in the persistent Dagster instance (what `pilot run` does).
 
 The run is the same job the UI, the sensor and the schedules launch (same code location, same partitions),
-executed in this process, so it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
+launched as the UI launches it (`pipelines.launch`: through the workspace, so that it re-executes from the UI
+without a warning), and it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
 the drop as a delivery (of study ID, or of a study of its own) and evaluates the study as of that delivery;
 `pilot run --study ID` evaluates the study as of its newest delivery again. A cut-off makes a partition of its
 own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensors), never by a schedule.
@@ -9,7 +10,8 @@ own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensor
 Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
 (outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
 console output is silenced: a failure becomes one line (`PipelineFailed`), its stack trace stays in the
-run's event log. A run whose process was killed (-9) stays STARTED in Dagster; the next run marks it failed.
+run's event log. A run whose worker was killed (-9) with its code server stays STARTED in Dagster; the next
+run marks it failed.
 """
 
 from __future__ import annotations
@@ -27,16 +29,15 @@ from filelock import FileLock
 from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
-from pipelines.definitions import pilot_evaluation_job
 from pipelines.defs.panels import NOT_EVALUABLE
 from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, check_study_id, latest, register
+from pipelines.launch import PipelineFailed, execute_here, launch_and_wait, worker_pid
 from toc.errors import UserError
 
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
-class PipelineFailed(UserError):
-    """A run that failed; the message names the asset and the reason."""
+__all__ = ["PipelineFailed", "RunOutcome", "instance", "run_drop", "run_study"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,6 @@ def run_study(
     fail_dead_runs(inst)
     _forget_stale_partitions(inst)
     inst.add_dynamic_partitions(PARTITIONS_NAME, [evaluation.key])
-    job = dg.reconstructable(pilot_evaluation_job)
     run_config = {
         "resources": {
             "options": {
@@ -117,24 +117,20 @@ def run_study(
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    tags = {
-        "dagster/partition": evaluation.key,
-        "pilot/study": evaluation.study,
-        PID_TAG: str(os.getpid()),
-        HOST_TAG: socket.gethostname(),
-    }
-    result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
-    if not result.success:
-        raise PipelineFailed(describe_failure(result))
-    return RunOutcome(result.run_id, evaluation, out, _not_evaluable(result))
+    tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study, HOST_TAG: socket.gethostname()}
+    if dagster_instance is None:
+        run_id = launch_and_wait(inst, run_config, tags)
+    else:  # a caller's own instance (an ephemeral one in tests) is out of another process's reach
+        run_id = execute_here(inst, run_config, tags)
+    return RunOutcome(run_id, evaluation, out, _not_evaluable(inst, run_id))
 
 
-def _not_evaluable(result: dg.ExecutionResult) -> str | None:
-    for event in result.all_events:
-        if event.is_asset_observation:
-            metadata = event.asset_observation_data.asset_observation.metadata
-            if NOT_EVALUABLE in metadata:
-                return str(metadata[NOT_EVALUABLE].value)
+def _not_evaluable(inst: dg.DagsterInstance, run_id: str) -> str | None:
+    """Why the study could not be evaluated yet, as the panels asset recorded it (None: it was evaluated)."""
+    for entry in inst.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION):
+        observation = entry.asset_observation
+        if observation is not None and NOT_EVALUABLE in observation.metadata:
+            return str(observation.metadata[NOT_EVALUABLE].value)
     return None
 
 
@@ -148,7 +144,8 @@ def _forget_stale_partitions(inst: dg.DagsterInstance) -> None:
             inst.delete_dynamic_partition(PARTITIONS_NAME, key)
 
 
-PID_TAG, HOST_TAG = "pilot/pid", "pilot/host"
+#: The machine a `pilot run` ran on: only there can its worker be looked for.
+HOST_TAG = "pilot/host"
 
 
 def writable(folder: Path, label: str, create: bool = True) -> None:
@@ -187,8 +184,10 @@ def fail_dead_runs(inst: dg.DagsterInstance) -> list[str]:
     dead = []
     for record in inst.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
         run = record.dagster_run
-        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if not pid or host != socket.gethostname() or int(pid) == os.getpid() or _alive(int(pid)):
+        if run.tags.get(HOST_TAG) != socket.gethostname():
+            continue
+        pid = worker_pid(inst, run.run_id)
+        if pid is None or pid == os.getpid() or _alive(pid):
             continue
         inst.report_run_failed(run)
         inst.report_engine_event(f"run {run.run_id}: its process {pid} is gone (killed); marked failed", run)
@@ -203,20 +202,14 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
 
 
-def describe_failure(result: dg.ExecutionResult) -> str:
-    """'asset ingest_drop failed: admin.csv: missing required column ...' from the failed step's error."""
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        error = event.step_failure_data.error
-        while error.cause is not None and error.cls_name in (
-            "DagsterExecutionStepExecutionError",
-            "DagsterUserCodeExecutionError",
-        ):
-            error = error.cause
-        message = error.message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
-        return f"asset {event.step_key} failed: {message.splitlines()[0] if message else error.cls_name}"
-    return f"run {result.run_id} failed before any asset ran (see `pilot ui`)"
+def _zombie(pid: int) -> bool:
+    """A killed worker whose code server died with it waits, a zombie, for init to reap it: it runs nothing
+    (Linux's /proc says so; elsewhere it counts as alive)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]

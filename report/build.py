@@ -16,8 +16,10 @@ import jinja2
 import pandas as pd
 
 from measures.contract.tables import GROUPS, WAVES
+from measures.estimation.estimators import FEW_CLUSTERS
 from measures.evaluation.assumptions import AssumptionResult
 from measures.evaluation.business_case import DAILY_WAGE, MeasuredBusinessCase, business_case, measured_business_case
+from measures.evaluation.return_to_work import RMST_HORIZON
 from measures.evaluation.suppression import suppress_small_cells
 from measures.evaluation.thresholds import BALANCE_THRESHOLD
 from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id, labels, units
@@ -50,6 +52,9 @@ class ReportInputs:
     ingest: dict[str, dict]
     quarantine: pd.DataFrame
     toc_svgs: dict[str, str] = field(default_factory=dict)  # ToC id -> results-annotated SVG
+    estimates: pd.DataFrame = field(default_factory=pd.DataFrame)  # estimates.csv
+    survival_curves: pd.DataFrame = field(default_factory=pd.DataFrame)  # Kaplan-Meier, suppressed
+    rmst: pd.DataFrame = field(default_factory=pd.DataFrame)  # restricted mean time to return, one row
     assumptions: list[AssumptionResult] = field(default_factory=list)  # of the ToCs in `toc_svgs`
     preregistration: dict | None = None  # run.json's `preregistration`; None: not compared
     study: str = ""
@@ -91,6 +96,9 @@ def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
             for i in sorted(set(inputs.survey["indicator_id"]))
         ],
         "effects": _effects(inputs, lang),
+        "flag_notes": flag_notes(inputs.effects, lang),
+        "estimates": _estimates(inputs, lang),
+        "rtw": _rtw(inputs, lang),
         "forest": _chart(plots.forest_figure(inputs.effects, labels(lang), units(lang), lang), t["forest"]),
         "events": _events(inputs, lang),
         "tocs": [
@@ -210,6 +218,7 @@ def _effects(inputs: ReportInputs, lang: Lang) -> list[dict]:
             _f(r["ci_low"]),
             _f(r["ci_high"]),
             ind.lower_is_better if ind else False,
+            _f(r.get("q_value")),
         )
         verdict = classify(result)
         rows.append(
@@ -225,6 +234,39 @@ def _effects(inputs: ReportInputs, lang: Lang) -> list[dict]:
     return rows
 
 
+def flag_notes(effects: pd.DataFrame, lang: Lang = "nl") -> list[str]:
+    """The design flags of the effects, in words: one sentence per flag naming the indicators it concerns (the
+    report and the Dagster UI say the same)."""
+    names = labels(lang)
+    by_flag: dict[str, list[str]] = {}
+    for r in effects.to_dict("records"):
+        for flag in str(r.get("flags") or "").split(";"):
+            if flag:
+                by_flag.setdefault(flag, []).append(names.get(r["indicator_id"], r["indicator_id"]))
+    return [
+        TEXT[lang][f"flag_{flag}"].format(indicators=", ".join(found), n=FEW_CLUSTERS)
+        for flag, found in sorted(by_flag.items())
+        if f"flag_{flag}" in TEXT[lang]
+    ]
+
+
+def _estimates(inputs: ReportInputs, lang: Lang) -> list[dict]:
+    """estimates.csv's administrative rows, labelled."""
+    table = inputs.estimates
+    if table.empty:
+        return []
+    rows = table.loc[table["indicator_id"].isin(ADMIN_MONTHLY)].to_dict("records")
+    return [
+        r
+        | {
+            "label": labels(lang).get(r["indicator_id"], r["indicator_id"]),
+            "unit": units(lang).get(r["indicator_id"], ""),
+            "estimator_label": TEXT[lang].get(f"estimator_{r['estimator']}", r["estimator"]),
+        }
+        for r in rows
+    ]
+
+
 def _events(inputs: ReportInputs, lang: Lang) -> list[dict]:
     out = []
     for ind in ADMIN_MONTHLY:
@@ -238,13 +280,43 @@ def _events(inputs: ReportInputs, lang: Lang) -> list[dict]:
                 df2=int(first["pretrend_df2"]),
                 f=_num(float(first["pretrend_f"]), 2, lang),
                 p=_num(float(first["pretrend_p"]), 3, lang),
+                p_wild=_num(_f(first.get("pretrend_p_wild")), 3, lang),
             )
             if pd.notna(first["pretrend_p"])
             else TEXT[lang]["pretrend_none"]
         )
         fig = plots.event_figure(inputs.event_study, ind, labels(lang)[ind], units(lang)[ind], lang)
-        out.append(_chart(fig, labels(lang)[ind]) | {"test": test})
+        out.append(_chart(fig, labels(lang)[ind]) | {"test": test, "honest": _honest_text(first, ind, lang)})
     return out
+
+
+def _honest_text(first: pd.Series, indicator: str, lang: Lang) -> str:
+    """The breakdown value in words, next to the pre-period's curvature (measures.evaluation.event_studies)."""
+    breakdown, curvature = _f(first.get("breakdown_m")), _f(first.get("pre_curvature"))
+    if pd.isna(first.get("pretrend_p")):
+        return ""
+    if breakdown is None:
+        return TEXT[lang]["honest_none"]
+    fragile = curvature is not None and breakdown < curvature
+    return TEXT[lang]["honest_fragile" if fragile else "honest"].format(
+        m=_num(breakdown, 3, lang), c=_num(curvature, 3, lang), unit=units(lang).get(indicator, "")
+    )
+
+
+def _rtw(inputs: ReportInputs, lang: Lang) -> dict:
+    """The Kaplan-Meier figure and the restricted mean time to return, or why there are none."""
+    t = TEXT[lang]
+    row = inputs.rmst.iloc[0].to_dict() if not inputs.rmst.empty else {"method": "—"}
+    curves = inputs.survival_curves
+    chart = _chart(plots.survival_figure(curves, lang), t["rtw"]) if not curves.empty else None
+    rmst = row if _f(row.get("difference")) is not None else None
+    return {
+        "intro": t["rtw_intro"].format(min_cell=inputs.min_cell, horizon=RMST_HORIZON),
+        "chart": chart,
+        "rmst": rmst,
+        "rmst_title": t["rmst"].format(horizon=RMST_HORIZON),
+        "none": None if rmst else t["no_rtw"].format(reason=row.get("method", "—")),
+    }
 
 
 def _quality(inputs: ReportInputs) -> list[dict]:
@@ -282,8 +354,16 @@ def _business(inputs: ReportInputs) -> MeasuredBusinessCase | None:
     if row.empty or pd.isna(row["estimate"].iloc[0]):
         return None
     r = row.iloc[0]
-    # a negative DiD on AO% is a reduction; the business case takes the reduction in points
-    reduction = SimpleNamespace(estimate=-float(r["estimate"]), se=float(r["se"]), df=float(r["df"]))
+    # a negative DiD on AO% is a reduction; the business case takes the reduction in points, with the robust
+    # interval of the effect (mirrored); missing bounds fall back to t(df)
+    low, high = _f(r.get("ci_low")), _f(r.get("ci_high"))
+    reduction = SimpleNamespace(
+        estimate=-float(r["estimate"]),
+        se=float(r["se"]),
+        df=float(r["df"]),
+        ci_low=None if high is None else -high,
+        ci_high=None if low is None else -low,
+    )
     return measured_business_case(reduction, daily_wage=DAILY_WAGE)
 
 

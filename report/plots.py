@@ -7,20 +7,22 @@ bytes for the UI or inline markup for the report. The two groups look the same e
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure  # figures without pyplot: no global figure registry, nothing to close
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D  # figures without pyplot: no global figure registry, nothing to close
 from matplotlib.ticker import MaxNLocator
 
 from report.text import TEXT
 from toc.lang import Lang
 
 #: One look per group, everywhere: colour (Okabe-Ito), marker and line style.
-GROUP_STYLE = {
+GROUP_STYLE: dict[str, dict[str, Any]] = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
     # a study without a comparison group shows its breakdown (the physicians' professions) instead
@@ -54,9 +56,53 @@ def trend_figure(
     trends: pd.DataFrame, indicator: str, title: str, unit: str, lang: Lang = "nl", size: str = "wide"
 ) -> Figure:
     """Mean per period for both groups with a 95% band; suppressed cells are gaps, not zeros."""
-    rows = trends.loc[(trends["indicator_id"] == indicator)]
-    waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
     fig, ax = _figure(figsize=SIZES[size])
+    _draw_trend(ax, trends.loc[trends["indicator_id"] == indicator], title, unit, lang, size)
+    fig.tight_layout()
+    return fig
+
+
+def trend_grid(
+    trends: pd.DataFrame,
+    indicators: list[str],
+    labels: dict[str, str],
+    units: dict[str, str],
+    lang: Lang = "nl",
+    columns: int = 4,
+) -> Figure:
+    """Small multiples: one trend panel per indicator (both groups, bands, suppressed cells marked), in the
+    order given, `columns` panels a row."""
+    shown = [i for i in indicators if (trends["indicator_id"] == i).any()] or [""]
+    columns = min(columns, len(shown))
+    rows = -(-len(shown) // columns)
+    width, height = SIZES["small"]
+    fig, axes = _figure(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
+    for ax, indicator in zip(axes.flat, shown, strict=False):
+        rows_ = trends.loc[trends["indicator_id"] == indicator]
+        _draw_trend(ax, rows_, labels.get(indicator, indicator), units.get(indicator, ""), lang, "small", False)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    hidden = trends.loc[trends["indicator_id"].isin(shown), "suppressed"]
+    handles = _legend_handles(lang, suppressed=bool((pd.to_numeric(hidden, errors="coerce") == 1).any()))
+    top = 0.35 / fig.get_figheight()  # the legend's strip above the panels, in figure fractions
+    fig.legend(handles=handles, loc="upper center", ncols=len(handles), frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 1 - top))
+    return fig
+
+
+def _legend_handles(lang: Lang, suppressed: bool) -> list[Line2D]:
+    """The groups' looks (and the suppressed-cell cross) once for a grid of panels."""
+    handles = [Line2D([], [], markersize=4, label=TEXT[lang][g], **style) for g, style in GROUP_STYLE.items()]
+    if suppressed:
+        label = TEXT[lang]["suppressed"]
+        handles.append(Line2D([], [], marker="x", linestyle="none", color="#555555", label=label))
+    return handles
+
+
+def _draw_trend(ax, rows: pd.DataFrame, title: str, unit: str, lang: Lang, size: str, legend: bool = True) -> None:
+    """One indicator's trend on `ax`. A suppressed cell leaves a gap in its group's line and a cross on the
+    axis below it, so that a reader sees that a value is withheld, not that it is missing or zero."""
+    waves = not rows["period"].astype(str).str.lstrip("-").str.isdigit().all()
     for group, style in GROUP_STYLE.items():
         part = rows.loc[rows["group"] == group]
         if part.empty:
@@ -83,18 +129,32 @@ def trend_figure(
             )
             ax.set_xticks([0], [str(x[0])])
             ax.set_xlim(-0.5, 0.5)
-            continue
-        ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
-        ax.plot(x, mean, label=label, markersize=4 if size == "wide" else 3, **style)
+            x = np.array([shift])
+        else:
+            ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
+            ax.plot(x, mean, label=label, markersize=4 if size == "wide" else 3, **style)
+        hidden = (pd.to_numeric(part["suppressed"], errors="coerce").fillna(0) == 1).to_numpy()
+        if hidden.any():  # at the foot of the axes, in the group's colour, one group above the other
+            ax.plot(
+                x[hidden],
+                np.full(int(hidden.sum()), 0.03 if group == "intervention" else 0.08),
+                transform=ax.get_xaxis_transform(),
+                marker="x",
+                markersize=5 if size == "wide" else 4,
+                linestyle="none",
+                color=style["color"],
+                label=f"{label}: {TEXT[lang]['suppressed']}",
+            )
     if not waves:
         ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole months
-    ax.set_xlabel(TEXT[lang]["axis_wave" if waves else "axis_rel"])
-    ax.set_ylabel(unit)
-    ax.set_title(title, loc="left", fontsize=10 if size == "wide" else 8.5)
-    ax.legend(frameon=False, fontsize=8 if size == "wide" else 7, ncols=2, loc="best")
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel(TEXT[lang]["axis_wave" if waves else "axis_rel"], fontsize=None if size == "wide" else 7.5)
+    ax.set_ylabel(unit, fontsize=None if size == "wide" else 7.5)
+    ax.set_title(
+        title if size == "wide" else textwrap.fill(title, 48), loc="left", fontsize=10 if size == "wide" else 8
+    )
+    if legend:
+        ax.legend(frameon=False, fontsize=8 if size == "wide" else 6.5, ncols=2, loc="best")
 
 
 def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str, str], lang: Lang = "nl") -> Figure:
@@ -198,6 +258,36 @@ def over_time_figure(
     for ax in list(axes.flat)[len(shown) :]:
         ax.axis("off")
     fig.supxlabel(TEXT[lang]["axis_date"], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def survival_figure(curves: pd.DataFrame, lang: Lang = "nl") -> Figure:
+    """Kaplan-Meier "still absent" curves per group, as steps (each group its colour, line style and marker);
+    a curve ends where too few employees are left at risk to show."""
+    fig, ax = _figure(figsize=SIZES["wide"])
+    for group, style in GROUP_STYLE.items():
+        part = curves.loc[curves["group"] == group].sort_values("time")
+        if part.empty:
+            continue
+        ax.step(
+            part["time"].to_numpy(float),
+            part["survival"].to_numpy(float),
+            where="post",
+            color=style["color"],
+            linestyle=style["linestyle"],
+            label=TEXT[lang][group],
+        )
+        ax.plot(
+            part["time"].to_numpy(float)[-1:],
+            part["survival"].to_numpy(float)[-1:],
+            style["marker"],
+            color=style["color"],
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(TEXT[lang]["axis_months_since_start"])
+    ax.set_ylabel(TEXT[lang]["axis_still_absent"])
+    ax.legend(frameon=False, fontsize=8, ncols=2, loc="best")
     fig.tight_layout()
     return fig
 

@@ -7,6 +7,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,7 @@ from pipelines.deliveries import DELIVERY_PARTITIONS, Delivery, register
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 
+ROOT = Path(__file__).resolve().parents[1]
 #: A small pilot that still has G = 8 clusters and enough people per cell.
 SMALL = {"employers": 8, "employees_per_employer": 25, "survey_indicators": 6}
 
@@ -84,3 +88,49 @@ def dagster_process(command: list[str], log: Path, cwd: Path) -> Iterator[subpro
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Until the Dagster webserver on `port` answers (failing with the end of `log` if `proc` died first)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, f"server exited: {log.read_text()[-2000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"server did not come up: {log.read_text()[-2000:]}")
+
+
+# A test instance launches runs straight away (the embedded default queues them for the daemon).
+TEST_INSTANCE = "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
+
+
+class GraphQL:
+    """Queries to a running webserver's GraphQL API; a query with errors fails the test."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/graphql"
+
+    def __call__(self, query: str, **variables) -> dict:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+
+@contextmanager
+def dagster_webserver(data: Path, log: Path) -> Iterator[GraphQL]:
+    """dagster-webserver on the workspace and the test instance in `data` (AD_PILOT_DATA), on a free port."""
+    home = data / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(TEST_INSTANCE)
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml"]
+    with dagster_process([*command, "-h", "127.0.0.1", "-p", str(port)], log, ROOT) as proc:
+        wait_until_up(port, proc, log)
+        yield GraphQL(port)

@@ -93,7 +93,7 @@ def test_nasty_drop_nothing_lost_no_one_identifiable(tmp_path, env):
         assert ingest[table]["rows_in"] == n + (1 if table == "admin" else 0), table  # + the too-many-fields line
         assert ingest[table]["rows_in"] == ingest[table]["loaded"] + ingest[table]["quarantined"]
     assert ingest["employers"]["dropped_columns"] == ["column 7"]  # positions: a header may be an identifier
-    assert ingest["cases"]["dropped_columns"] == [f"column {i}" for i in range(6, 12)]
+    assert ingest["cases"]["dropped_columns"] == [f"column {i}" for i in range(7, 13)]  # after 6 (1.1: end_reason)
     reasons = pd.read_csv(out / "quarantine.csv")
     found = set(zip(reasons["table"], reasons["reason"], strict=True))
     assert {

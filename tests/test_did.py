@@ -214,10 +214,23 @@ def test_as_dict_has_exactly_the_cli_keys():
     est = estimate_did(simulate_panel(seed=9), "y", "employee", "period", "treated", "employer")
     assert (
         list(est.as_dict())
-        == "estimate se ci_low ci_high p_value p_value_wild n_obs n_entities n_clusters method".split()
+        == (
+            "estimate se ci_low ci_high p_value p_value_wild n_obs n_entities n_clusters method "
+            "estimator p_value_ri n_treated_clusters n_comparison_clusters flags"
+        ).split()
     )
     with pytest.raises(AttributeError):
         est.estimate = 0.0  # frozen
+
+
+@pytest.mark.parametrize("engine", ["panelols", "within"])
+def test_a_treatment_absorbed_by_the_fixed_effects_raises_the_same_error_in_both_engines(engine):
+    from measures.estimation.errors import EstimationError
+
+    data = simulate_panel(seed=9)
+    data["always"] = data["group"]  # constant within each employee: the employee effects absorb it
+    with pytest.raises(EstimationError, match="always collinear with the fixed effects"):
+        estimate_did(data, "y", "employee", "period", "always", "employer", engine=engine, wild=False)
 
 
 def test_planted_effect_recovered_within_two_se():

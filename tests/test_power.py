@@ -60,3 +60,23 @@ def test_simulated_power_at_the_mde_is_080(employers, size, icc):
     mde = minimum_detectable_effect(employers, size, icc).mde_sd
     power = simulate_power(employers, size, icc, effect_sd=mde, reps=5000, seed=11)
     assert 0.75 <= power <= 0.85
+
+
+def test_simulated_did_power_is_deterministic_and_rises_with_the_effect():
+    from measures.estimation.pilot_panel import PanelSpec
+    from measures.estimation.power import simulate_did_power
+
+    small = simulate_did_power(PanelSpec(effect=-2.0), reps=40, seed=1)
+    assert small == simulate_did_power(PanelSpec(effect=-2.0), reps=40, seed=1)
+    large = simulate_did_power(PanelSpec(effect=-12.0), reps=40, seed=1)
+    assert large.power > small.power and large.power >= 0.9
+    assert large.mean_estimate == pytest.approx(large.mean_truth, abs=1.0)
+
+
+def test_employer_variance_of_changes_and_heterogeneity_cost_power():
+    from measures.estimation.pilot_panel import PanelSpec
+    from measures.estimation.power import simulate_did_power
+
+    calm = simulate_did_power(PanelSpec(effect=-6.0, employer_change_sd=1.0), reps=60, seed=2)
+    noisy = simulate_did_power(PanelSpec(effect=-6.0, employer_change_sd=8.0, effect_sd=4.0), reps=60, seed=2)
+    assert noisy.power < calm.power - 0.2

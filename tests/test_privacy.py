@@ -24,8 +24,15 @@ def test_columns_outside_the_contract_are_dropped_and_reported_by_position_only(
     add_column(drop, "cases", "Jan de Vries 123456782", "17-04-1971")  # a header that is itself an identifier
     result = validate(drop)
     cases = result.tables["cases"]
-    assert cases.dropped_columns == ["column 6", "column 7"]
-    assert list(cases.loaded.columns) == ["employee_id", "employer_id", "absence_start", "inclusion_date", "end_date"]
+    assert cases.dropped_columns == ["column 7", "column 8"]  # after the six contract columns (1.1: end_reason)
+    assert list(cases.loaded.columns) == [
+        "employee_id",
+        "employer_id",
+        "absence_start",
+        "inclusion_date",
+        "end_date",
+        "end_reason",
+    ]
     everything = (
         json.dumps({n: s.as_json() for n, s in result.summary().items()})
         + result.quarantine().to_csv()

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from measures.contract.validate import QUARANTINE_COLUMNS
-from measures.evaluation.effects import EFFECT_COLUMNS, EVENT_COLUMNS
+from measures.evaluation.effects import EFFECT_COLUMNS
+from measures.evaluation.event_studies import EVENT_COLUMNS
 from measures.evaluation.results import RESULTS, results_dictionary
 from measures.evaluation.trends import TREND_COLUMNS
 from pipelines.warehouse import DECLARED, Warehouse

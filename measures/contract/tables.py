@@ -258,5 +258,7 @@ CONTRACT_VERSION = AKC.version
 SURVEY = TABLES["survey"]
 WAVES: tuple[str, ...] = SURVEY.column("wave").values
 GROUPS: tuple[str, ...] = TABLES["employers"].column("group").values
+#: How an absence can end (cases.end_reason); only a return to work is an event for the time to return.
+END_REASONS: tuple[str, ...] = TABLES["cases"].column("end_reason").values
 #: Months after inclusion at which each wave is asked (the `wave` column's description says it in words).
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}

@@ -33,7 +33,8 @@ from scipy import linalg, sparse
 
 from measures.estimation.errors import EstimationError
 from measures.estimation.inference import SEED, Estimate, t_inference
-from measures.estimation.wild_bootstrap import cluster_sums, wild_cluster_p_value
+from measures.estimation.linear import LinearEstimator, cluster_sums
+from measures.estimation.wild_bootstrap import ols_estimator, wild_bootstrap_test, wild_weights
 
 #: Panels with at least this many rows use the within engine under "auto".
 WITHIN_ENGINE_MIN_ROWS = 50_000
@@ -60,6 +61,7 @@ class Panel:
     n_entities: int
     n_times: int
     n_clusters: int
+    cluster_labels: np.ndarray | None = None
 
     @property
     def n_obs(self) -> int:
@@ -107,12 +109,15 @@ def prepare_panel(
     if frame.empty:
         raise EstimationError("no complete observations")
     # Work on integer codes from here: a million string ids are factorized once, not grouped repeatedly.
-    codes = {c: pd.factorize(frame[c], sort=True)[0] for c in (entity, time, cluster)}
+    factorized = {c: pd.factorize(frame[c], sort=True) for c in (entity, time, cluster)}
+    codes = {c: code for c, (code, _) in factorized.items()}
+    cluster_labels = np.asarray(factorized[cluster][1])
     keep = _non_singletons(codes[entity], codes[time])
     if not keep.any():
         raise EstimationError("no complete, non-singleton observations left")
     if not keep.all():
         frame = frame[keep]
+        cluster_labels = cluster_labels[np.unique(codes[cluster][keep])]
         codes = {c: pd.factorize(code[keep], sort=True)[0] for c, code in codes.items()}
     sizes = {c: int(code.max()) + 1 for c, code in codes.items()}
     cells = codes[entity].astype(np.int64) * sizes[time] + codes[time]
@@ -129,6 +134,7 @@ def prepare_panel(
         n_entities=sizes[entity],
         n_times=sizes[time],
         n_clusters=sizes[cluster],
+        cluster_labels=cluster_labels,
     )
 
 
@@ -179,6 +185,19 @@ def demean_two_way(values: np.ndarray, entity: np.ndarray, time: np.ndarray, ove
     return arr
 
 
+def check_not_absorbed(panel: Panel, X_within: np.ndarray) -> None:
+    """Raise :class:`EstimationError` when a regressor is absorbed by the fixed effects or the regressors are
+    collinear after demeaning (both engines say the same; linearmodels would raise its own error)."""
+    raw = np.linalg.norm(panel.X, axis=0)
+    absorbed = [
+        n for n, a, b in zip(panel.names, np.linalg.norm(X_within, axis=0), raw, strict=True) if a <= 1e-9 * (b + 1)
+    ]
+    if absorbed:
+        raise EstimationError(f"{', '.join(absorbed)} collinear with the fixed effects: absorbed by them")
+    if X_within.shape[1] and np.linalg.matrix_rank(X_within) < X_within.shape[1]:
+        raise EstimationError(f"{', '.join(panel.names)} collinear after removing the fixed effects")
+
+
 def entity_nested_in_clusters(panel: Panel) -> bool:
     """True when every entity lies in a single cluster (then its FE is not counted)."""
     pairs = pd.unique(panel.entity.astype(np.int64) * panel.n_clusters + panel.cluster)
@@ -211,6 +230,7 @@ def fit_twfe_each(panel: Panel, vcov: Vcov = "cluster", engine: Engine = "auto")
     if engine == "auto":
         engine = "within" if panel.n_obs >= WITHIN_ENGINE_MIN_ROWS else "panelols"
     if engine == "panelols":
+        check_not_absorbed(panel, demean_two_way(panel.X, panel.entity, panel.time))
         fits = _fit_panelols(panel, vcov)
         engine_label = "PanelOLS (linearmodels)"
     elif engine == "within":
@@ -271,6 +291,7 @@ def _fit_within(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]
     data[:, :q], data[:, q:] = outcomes, panel.X
     data = demean_two_way(data, panel.entity, panel.time, overwrite=True)
     X = data[:, q:]
+    check_not_absorbed(panel, X)
     bread = np.linalg.inv(X.T @ X)
     n, k = panel.n_obs, n_parameters(panel, vcov)
     fits = []
@@ -290,16 +311,39 @@ def _fit_within(panel: Panel, vcov: Vcov) -> list[tuple[np.ndarray, np.ndarray]]
     return fits
 
 
-def twfe_wild_p_value(panel: Panel, name: str, reps: int, seed: int) -> float:
-    """WCR wild cluster bootstrap p-value (Webb) of regressor ``name`` on the
-    two-way demeaned panel, clustered by ``panel.cluster``."""
+def twfe_estimator(panel: Panel, name: str, vcov: Vcov = "cluster") -> LinearEstimator:
+    """The TWFE coefficient of regressor ``name`` as a linear estimator (for the wild bootstrap and
+    randomisation inference), on the two-way demeaned panel, clustered by ``panel.cluster``, with the
+    small-sample factor of the CR1 variance."""
 
     def demean(values: np.ndarray) -> np.ndarray:
         return demean_two_way(values, panel.entity, panel.time)
 
-    return wild_cluster_p_value(
-        demean(panel.y), demean(panel.X), panel.names.index(name), panel.cluster, demean=demean, reps=reps, seed=seed
+    n, g = panel.n_obs, panel.n_clusters
+    labels = panel.cluster_labels if panel.cluster_labels is not None else np.arange(g)
+    return ols_estimator(
+        demean(panel.X),
+        panel.names.index(name),
+        labels[panel.cluster],
+        demean,
+        se_factor=g / (g - 1) * (n - 1) / (n - n_parameters(panel, vcov)) if g > 1 else 1.0,
+        n_entities=panel.n_entities,
+        estimator="twfe",
+        description="TWFE DiD (entity and time fixed effects)",
+        treatment=panel.X[:, panel.names.index(name)],
     )
+
+
+def twfe_wild_p_value(panel: Panel, name: str, reps: int, seed: int) -> float:
+    """WCR wild cluster bootstrap p-value (Webb) of regressor ``name`` on the
+    two-way demeaned panel, clustered by ``panel.cluster``."""
+    est = twfe_estimator(panel, name)
+    return wild_bootstrap_test(
+        est,
+        demean_two_way(panel.y, panel.entity, panel.time),
+        wild_weights(est.cluster_labels, reps, seed),
+        interval=False,
+    ).p_value
 
 
 def same_rows(data: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:

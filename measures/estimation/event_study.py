@@ -3,20 +3,25 @@
 Regressors are 1{event_time == k} x treated_group for every event time k
 except the reference period, with entity and time fixed effects, CR1
 clustered, t(G-1) intervals (the same engine as :mod:`measures.estimation.did`).
+The joint pre-trend test is given twice: as the F test of the CR1 Wald statistic
+and, with ``wild_reps``, with a wild cluster bootstrap p-value (restricted to no
+pre-trend, Webb weights), which keeps its size with few clusters where the F
+test does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from measures.estimation.did import Engine, TwfeFit, fit_twfe_each, prepare_panel, same_rows
+from measures.estimation.did import Engine, Panel, TwfeFit, demean_two_way, fit_twfe_each, prepare_panel, same_rows
 from measures.estimation.errors import EstimationError
-from measures.estimation.inference import f_survival, t_inference
+from measures.estimation.inference import SEED, f_survival, t_inference
+from measures.estimation.wild_bootstrap import wild_wald_test, wild_weights
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class PreTrendTest:
     F = b' V+ b / q with V+ the pseudo-inverse of their cluster-robust
     covariance and q its rank (with few clusters V can be rank deficient);
     p-value from F(q, G-1). ``n_pre`` is the number of pre-period coefficients.
+    ``p_value_wild``: the same statistic's wild cluster bootstrap p-value, or
+    None when not computed.
     """
 
     statistic: float
@@ -45,11 +52,14 @@ class PreTrendTest:
     df2: int
     p_value: float
     n_pre: int
+    p_value_wild: float | None = None
 
 
 @dataclass(frozen=True)
 class EventStudy:
-    """Event-study coefficients (ordered by event time) and the pre-trend test."""
+    """Event-study coefficients (ordered by event time) and the pre-trend test;
+    ``vcov``: the CR1 covariance of the coefficients other than the reference,
+    in event-time order (for sensitivity analyses)."""
 
     coefficients: tuple[EventCoefficient, ...]
     pretrend: PreTrendTest | None
@@ -59,6 +69,7 @@ class EventStudy:
     n_clusters: int
     df: float
     method: str
+    vcov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
 
     def table(self) -> pd.DataFrame:
         """Tidy table: event_time, estimate, se, ci_low, ci_high, reference."""
@@ -106,17 +117,32 @@ def estimate_event_study(
     window: tuple[int, int] | None = None,
     bin_endpoints: bool = True,
     engine: Engine = "auto",
+    wild_reps: int | None = None,
+    seed: int = SEED,
 ) -> EventStudy:
     """Estimate effects by event time relative to ``reference``.
 
     Inputs: long panel; ``event_time`` (integer periods relative to the event,
     may be missing for comparison units); ``treated_group`` 0/1; ``window``
     (low, high) with endpoints binned (``bin_endpoints``) or treated rows
-    outside it dropped. Output: :class:`EventStudy`; the pre-trend test is None
-    when no event time lies before ``reference``.
+    outside it dropped; ``wild_reps`` bootstrap draws (seed ``seed``) for the
+    pre-trend test's wild p-value. Output: :class:`EventStudy`; the pre-trend
+    test is None when no event time lies before ``reference``.
     """
     return estimate_event_studies(
-        data, [outcome], entity, time, event_time, treated_group, cluster, reference, window, bin_endpoints, engine
+        data,
+        [outcome],
+        entity,
+        time,
+        event_time,
+        treated_group,
+        cluster,
+        reference,
+        window,
+        bin_endpoints,
+        engine,
+        wild_reps,
+        seed,
     )[outcome]
 
 
@@ -132,6 +158,8 @@ def estimate_event_studies(
     window: tuple[int, int] | None = None,
     bin_endpoints: bool = True,
     engine: Engine = "auto",
+    wild_reps: int | None = None,
+    seed: int = SEED,
 ) -> dict[str, EventStudy]:
     """:func:`estimate_event_study` for each outcome, each on its own complete cases.
 
@@ -141,7 +169,19 @@ def estimate_event_studies(
     studies: dict[str, EventStudy] = {}
     for group in same_rows(data, outcomes):
         studies |= _event_studies_on_same_rows(
-            data, group, entity, time, event_time, treated_group, cluster, reference, window, bin_endpoints, engine
+            data,
+            group,
+            entity,
+            time,
+            event_time,
+            treated_group,
+            cluster,
+            reference,
+            window,
+            bin_endpoints,
+            engine,
+            wild_reps,
+            seed,
         )
     return {outcome: studies[outcome] for outcome in outcomes}
 
@@ -158,6 +198,8 @@ def _event_studies_on_same_rows(
     window: tuple[int, int] | None,
     bin_endpoints: bool,
     engine: Engine,
+    wild_reps: int | None,
+    seed: int,
 ) -> dict[str, EventStudy]:
     used = list(dict.fromkeys([*outcomes, entity, time, event_time, treated_group, cluster]))
     frame = _event_times(data[used], event_time, treated_group, window, bin_endpoints)
@@ -176,25 +218,42 @@ def _event_studies_on_same_rows(
     for j, k in enumerate(ks):
         dummies[:, j] = (event == k) & in_group
     panel = replace(panel, X=dummies, names=tuple(_event_column(k) for k in ks))
+    fits = fit_twfe_each(panel, "cluster", engine)
+    pre = [j for j, k in enumerate(ks) if k < reference]
     return {
-        outcome: _study(fit, ks, reference)
-        for outcome, fit in zip(outcomes, fit_twfe_each(panel, "cluster", engine), strict=True)
+        outcome: _study(fit, ks, reference, _wild_pretrend_p(panel, j, pre, wild_reps, seed))
+        for j, (outcome, fit) in enumerate(zip(outcomes, fits, strict=True))
     }
 
 
-def _study(fit: TwfeFit, ks: list[int], reference: int) -> EventStudy:
+def _wild_pretrend_p(panel: Panel, j: int, pre: list[int], reps: int | None, seed: int) -> float | None:
+    """The wild bootstrap p-value of the joint pre-trend test of outcome j, when asked for."""
+    if not reps or not pre:
+        return None
+    labels = panel.cluster_labels if panel.cluster_labels is not None else np.arange(panel.n_clusters)
+    y = panel.y[:, j] if panel.y.ndim == 2 else panel.y
+
+    def demean(values: np.ndarray) -> np.ndarray:
+        return demean_two_way(values, panel.entity, panel.time)
+
+    weights = wild_weights(labels, reps, seed)
+    return wild_wald_test(y, panel.X, pre, labels[panel.cluster], demean, weights)[1]
+
+
+def _study(fit: TwfeFit, ks: list[int], reference: int, p_wild: float | None) -> EventStudy:
     coefficients = [_coefficient(fit, k) for k in ks]
     coefficients.append(EventCoefficient(reference, 0.0, 0.0, 0.0, 0.0, reference=True))
     coefficients.sort(key=lambda c: c.event_time)
     return EventStudy(
         tuple(coefficients),
-        _pretrend_test(fit, [k for k in ks if k < reference]),
+        _pretrend_test(fit, [k for k in ks if k < reference], p_wild),
         reference,
         fit.n_obs,
         fit.n_entities,
         fit.n_clusters,
         fit.df,
         f"Event study (TWFE), {fit.engine}, {fit.inference}, reference k={reference}",
+        vcov=fit.vcov,
     )
 
 
@@ -204,7 +263,7 @@ def _coefficient(fit: TwfeFit, k: int) -> EventCoefficient:
     return EventCoefficient(k, estimate, se, float(ci_low), float(ci_high))
 
 
-def _pretrend_test(fit: TwfeFit, pre: list[int]) -> PreTrendTest | None:
+def _pretrend_test(fit: TwfeFit, pre: list[int], p_wild: float | None = None) -> PreTrendTest | None:
     """Joint F test of the pre-period coefficients (see :class:`PreTrendTest`)."""
     if not pre:
         return None
@@ -214,7 +273,7 @@ def _pretrend_test(fit: TwfeFit, pre: list[int]) -> PreTrendTest | None:
     rank = int(np.linalg.matrix_rank(cov, hermitian=True))
     statistic = float(b @ np.linalg.pinv(cov, hermitian=True) @ b) / rank
     df2 = int(fit.df)
-    return PreTrendTest(statistic, rank, df2, f_survival(statistic, rank, df2), len(pre))
+    return PreTrendTest(statistic, rank, df2, f_survival(statistic, rank, df2), len(pre), p_wild)
 
 
 def estimate_wave_effects(

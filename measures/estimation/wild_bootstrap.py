@@ -1,24 +1,33 @@
-"""Restricted wild cluster bootstrap (WCR) p-value for one coefficient.
+"""The restricted wild cluster bootstrap (WCR) for any estimator linear in the outcome, with test inversion.
 
-Works on data from which the fixed effects were already partialled out
-(Frisch-Waugh-Lovell), so the bootstrap never builds dummy matrices. Because
-the bootstrap errors ``u_i * w_g`` are no longer orthogonal to the fixed
-effects (the weights vary across clusters, time effects cut across clusters),
-the caller passes the fixed-effect annihilator ``demean`` so that every
-bootstrap residual is the exact full-model residual. The bootstrap is fully
-vectorised: the statistic of draw b is linear in the b-th row of a B x G
-weight matrix, so the B draws cost two small matrix products (the "fast"
-algorithm of Roodman et al. 2019, boottest).
+Rules:
+
+* Webb (2014) weights, one column per cluster label, drawn from the seed and the label
+  (:func:`wild_weights`): an employer gets the same weights in every estimate of a run, so that the
+  draws of several indicators form one joint bootstrap (for Romano-Wolf).
+* The null tau = tau0 is imposed as y - tau0 * treatment in the estimator's null model; bootstrap
+  outcomes are the restricted fit plus the restricted residuals times the cluster's weight. The
+  statistic is the t-statistic with the estimator's own cluster-robust variance (its small-sample
+  factor multiplies t and every t* alike, so it is left out).
+* The p-value is (1 + #{|t*| >= |t|}) / (B + 1): never 0.
+* Bootstrap estimates and cluster scores are linear in the weights and in tau0 (the "fast" algorithm of
+  Roodman et al. 2019, boottest), so each p(tau0) costs two small matrix products, and the interval is
+  {tau0 : p(tau0) > 1 - level} by bisection on each side (:func:`~measures.estimation.inference.invert`).
+* Works on any :class:`~measures.estimation.linear.LinearEstimator`; the residual operators handle the
+  fixed effects exactly, so every bootstrap residual is the full model's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
-from measures.estimation.inference import SEED
+from measures.estimation.inference import SEED, TestResult, invert, p_value_from_draws
+from measures.estimation.linear import LinearEstimator, cluster_codes, cluster_sums
 
 # Webb (2014) six-point distribution: mean 0, variance 1, and 6^G distinct
 # draws, which keeps the bootstrap distribution smooth with very few clusters.
@@ -31,31 +40,34 @@ def webb_weights(reps: int, n_clusters: int, seed: int) -> np.ndarray:
     return WEBB_POINTS[rng.integers(0, 6, size=(reps, n_clusters))]
 
 
-def cluster_sums(
-    values: np.ndarray, codes: np.ndarray, n_clusters: int, weights: np.ndarray | None = None
-) -> np.ndarray:
-    """Sum the rows of ``values`` (n or n x m), times ``weights`` (n) when given, within clusters ``codes``.
-
-    A sparse cluster-by-row indicator times one column at a time: faster than a bincount per column, and
-    no n x m temporary (a design matrix of a million rows is a hundred megabytes or more).
-    """
-    n = len(codes)
-    indicator = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_clusters, n))
-
-    def column_sums(column: np.ndarray) -> np.ndarray:
-        return indicator @ (column if weights is None else column * weights)
-
-    if values.ndim == 1:
-        return column_sums(values)
-    return np.column_stack([column_sums(column) for column in values.T])
+def wild_weights(labels: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """Webb weights (reps x G) for the cluster ``labels`` of an estimate, each label's column from its own
+    stream (the seed and a hash of the label), whichever other labels the estimate holds."""
+    columns = [
+        WEBB_POINTS[np.random.default_rng([seed, _stable_hash(str(label))]).integers(0, 6, size=reps)]
+        for label in labels
+    ]
+    return np.column_stack(columns) if columns else np.zeros((reps, 0))
 
 
-def _partial_out(target: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Residual of ``target`` after least squares on the columns of ``others``."""
-    if others.shape[1] == 0:
-        return target.copy()
-    coef = np.linalg.lstsq(others, target, rcond=None)[0]
-    return target - others @ coef
+def _stable_hash(text: str) -> int:
+    """A hash of a text that is the same in every Python process (``hash`` is salted)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def wild_bootstrap_test(
+    est: LinearEstimator, y: np.ndarray, weights: np.ndarray, level: float = 0.95, interval: bool = True
+) -> TestResult:
+    """WCR p-value at 0 and, with ``interval``, the interval by test inversion.
+
+    ``weights``: B x G bootstrap weights (:func:`wild_weights` for ``est.cluster_labels``)."""
+    pieces = _WildPieces.build(est, y)
+    t0, draws0 = pieces.statistics(weights, 0.0)
+    if interval:
+        ci_low, ci_high = invert(pieces.p_value_function(weights), pieces.estimate, pieces.se, 1 - level)
+    else:
+        ci_low = ci_high = float("nan")
+    return TestResult(p_value_from_draws(t0, draws0), ci_low, ci_high, t0, draws0)
 
 
 def wild_cluster_p_value(
@@ -67,56 +79,183 @@ def wild_cluster_p_value(
     reps: int = 999,
     seed: int = SEED,
 ) -> float:
-    """Two-sided WCR wild cluster bootstrap p-value for H0: beta[column] = 0.
+    """Two-sided WCR p-value for H0: beta[column] = 0 in an OLS of ``y`` on ``X`` (n x k), both already
+    demeaned by the fixed effects; ``demean`` is the fixed-effect annihilator (None without fixed effects)."""
+    return wild_bootstrap_test(
+        ols_estimator(X, column, clusters, demean), y, wild_weights(np.unique(clusters), reps, seed), interval=False
+    ).p_value
 
-    Inputs: ``y`` (n) and ``X`` (n x k), both already demeaned by the fixed
-    effects; ``column``: index of the tested coefficient in ``X``;
-    ``clusters``: cluster labels (n); ``demean``: the fixed-effect
-    annihilator applied column-wise to an n x m array (None when the model has
-    no fixed effects); ``reps`` bootstrap draws with Webb weights from
-    ``numpy.random.default_rng(seed)``.
-    Output: share of bootstrap |t*| at least as large as the observed |t|,
-    where t uses the cluster-robust (CR1) standard error. The CR1 small-sample
-    factor multiplies t and every t* alike, so it is left out.
-    """
-    codes, _ = _codes(clusters)
-    n_clusters = int(codes.max()) + 1
+
+def ols_estimator(
+    X: np.ndarray,
+    column: int,
+    clusters: np.ndarray,
+    demean: Callable[[np.ndarray], np.ndarray] | None = None,
+    se_factor: float = 1.0,
+    n_entities: int | None = None,
+    estimator: str = "ols",
+    description: str = "OLS",
+    treatment: np.ndarray | None = None,
+) -> LinearEstimator:
+    """Coefficient ``column`` of an OLS on ``X`` (already demeaned when there are fixed effects) as a
+    linear estimator: weights x~/(x~'x~) by Frisch-Waugh-Lovell, residuals M_X M_D, and the null model
+    without that column. ``treatment``: the column before demeaning (it counts the treated clusters)."""
+    within = (lambda values: values) if demean is None else demean
     others = np.delete(X, column, axis=1)
-    u_restricted = _partial_out(y, others)  # residual with the null imposed
-    x_tilde = _partial_out(X[:, column], others)  # FWL regressor of interest
+    x_tilde = _partial_out(X[:, column], others)
+    full, reduced = np.linalg.pinv(X), np.linalg.pinv(others) if others.shape[1] else None
 
-    # Observed t-statistic (CR1 up to the common factor).
-    beta = x_tilde @ u_restricted / (x_tilde @ x_tilde)
-    scores = cluster_sums(x_tilde * (u_restricted - x_tilde * beta), codes, n_clusters)
-    t_obs = beta * (x_tilde @ x_tilde) / np.sqrt(scores @ scores)
+    def residuals(Y: np.ndarray) -> np.ndarray:
+        Yd = within(Y)
+        return Yd - X @ (full @ Yd)
 
-    # Bootstrap: y* = restricted fit + u_restricted * w_g. The numerator and
-    # the cluster scores of the full-model residual are linear in w.
-    numer = cluster_sums(x_tilde * u_restricted, codes, n_clusters)  # (G,)
-    residual_maker = _full_residual_maker(X, demean)
-    per_cluster_u = np.zeros((len(y), n_clusters))
-    per_cluster_u[np.arange(len(y)), codes] = u_restricted
-    # score_matrix[g, h]: score of cluster g when only cluster h is perturbed
-    score_matrix = cluster_sums(x_tilde[:, None] * residual_maker(per_cluster_u), codes, n_clusters)
-    weights = webb_weights(reps, n_clusters, seed)
-    t_boot = (weights @ numer) / np.sqrt(((weights @ score_matrix.T) ** 2).sum(axis=1))
-    return float(np.mean(np.abs(t_boot) >= np.abs(t_obs)))
+    def null_residuals(Y: np.ndarray) -> np.ndarray:
+        Yd = within(Y)
+        return Yd if reduced is None else Yd - others @ (reduced @ Yd)
+
+    codes, labels = cluster_codes(clusters)
+    return LinearEstimator(
+        estimator=estimator,
+        weights=x_tilde / (x_tilde @ x_tilde),
+        residuals=residuals,
+        null_residuals=null_residuals,
+        treatment=X[:, column] if treatment is None else treatment,
+        clusters=codes,
+        cluster_labels=labels,
+        se_factor=se_factor,
+        n_entities=len(X) if n_entities is None else n_entities,
+        description=description,
+    )
 
 
-def _full_residual_maker(
-    X: np.ndarray, demean: Callable[[np.ndarray], np.ndarray] | None
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Return v -> M_X M_D v: residuals of v on the fixed effects and on X."""
-    xtx_inv_xt = np.linalg.pinv(X)
+def _partial_out(target: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Residual of ``target`` after least squares on the columns of ``others``."""
+    if others.shape[1] == 0:
+        return target.copy()
+    coef = np.linalg.lstsq(others, target, rcond=None)[0]
+    return target - others @ coef
+
+
+@dataclass(frozen=True)
+class _WildPieces:
+    """What the bootstrap statistic at any tau0 needs, each piece linear in tau0 (x0 + tau0 * x1)."""
+
+    estimate: float
+    se: float  # with the small-sample factor: only the scale of the interval search
+    se_raw: float
+    c0: float  # w' (restricted fit)
+    c1: float
+    a0: np.ndarray  # cluster sums of w * restricted residuals
+    a1: np.ndarray
+    s0: np.ndarray  # cluster scores of the residuals of the restricted fit
+    s1: np.ndarray
+    A0: np.ndarray  # A[h, g]: cluster h's score when only cluster g's restricted residuals are kept
+    A1: np.ndarray
+
+    @classmethod
+    def build(cls, est: LinearEstimator, y: np.ndarray) -> _WildPieces:
+        w, codes, G = est.weights, est.clusters, est.n_clusters
+        null = est.null_residuals(np.column_stack([y, est.treatment]))
+        Qy, Qd = null[:, 0], null[:, 1]
+        fitted0 = y - Qy  # the restricted fit at tau0 = 0; at tau0 it is fitted0 + tau0 * Qd
+        se_raw = float(np.sqrt(np.sum(est.scores(y) ** 2)))
+        s = est.scores(np.column_stack([fitted0, Qd]))
+
+        def sums(values: np.ndarray) -> np.ndarray:
+            return np.bincount(codes, weights=w * values, minlength=G)
+
+        return cls(
+            float(w @ y),
+            se_raw * math.sqrt(est.se_factor),
+            se_raw,
+            float(w @ fitted0),
+            float(w @ Qd),
+            sums(Qy),
+            sums(Qd),
+            s[:, 0],
+            s[:, 1],
+            _per_cluster_scores(est, Qy),
+            _per_cluster_scores(est, Qd),
+        )
+
+    def statistics(self, V: np.ndarray, tau0: float) -> tuple[float, np.ndarray]:
+        """Observed t and the B bootstrap t* under the null tau0 (V: B x G weights)."""
+        t_obs = (self.estimate - tau0) / self.se_raw if self.se_raw > 0 else 0.0
+        numerator = self.c0 + tau0 * self.c1 - tau0 + V @ (self.a0 - tau0 * self.a1)
+        scores = (self.s0 + tau0 * self.s1)[None, :] + V @ (self.A0 - tau0 * self.A1).T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_star = numerator / np.sqrt(np.sum(scores**2, axis=1))
+        return t_obs, np.nan_to_num(t_star, nan=0.0)
+
+    def p_value_function(self, V: np.ndarray) -> Callable[[float], float]:
+        def p_at(tau0: float) -> float:
+            return p_value_from_draws(*self.statistics(V, tau0))
+
+        return p_at
+
+
+def _per_cluster_scores(est: LinearEstimator, u: np.ndarray, chunk: int = 8) -> np.ndarray:
+    """A[h, g] (G x G), in column chunks, so that a million rows never hold G dense columns at once."""
+    G, codes = est.n_clusters, est.clusters
+    out = np.empty((G, G))
+    for start in range(0, G, chunk):
+        block = range(start, min(start + chunk, G))
+        spread = np.zeros((len(u), len(block)))
+        for j, g in enumerate(block):
+            rows = codes == g
+            spread[rows, j] = u[rows]
+        out[:, start : start + len(block)] = est.scores(spread)
+    return out
+
+
+def wild_wald_test(
+    y: np.ndarray,
+    X: np.ndarray,
+    tested: list[int],
+    clusters: np.ndarray,
+    demean: Callable[[np.ndarray], np.ndarray],
+    weights: np.ndarray,
+    chunk: int = 8,
+) -> tuple[float, float]:
+    """Joint WCR test that the coefficients ``tested`` of an OLS of y on X (with the fixed effects that
+    ``demean`` sweeps out) are all zero: the Wald statistic with a cluster-robust variance (its
+    pseudo-inverse: with few clusters it may be singular), and its bootstrap p-value
+    (1 + #{W* >= W}) / (B + 1). The null model drops the tested columns; bootstrap coefficients and
+    cluster scores are linear in the weights, so the B draws cost a few small tensor products, and the
+    clusters' parts are demeaned a few at a time (a million rows never hold G dense columns).
+    ``weights``: B x G for the sorted cluster labels. Returns (W / q, p)."""
+    codes, labels = cluster_codes(clusters)
+    G = len(labels)
+    Xd, yd = demean(X), demean(y)
+    bread = np.linalg.pinv(Xd.T @ Xd)
+    A = bread[tested]  # q x p: the tested coefficients are A X'y
+    kept = np.delete(Xd, tested, axis=1)
+    restricted = yd - kept @ np.linalg.lstsq(kept, yd, rcond=None)[0] if kept.shape[1] else yd
+
+    def scores(e: np.ndarray) -> np.ndarray:  # G x q: each cluster's A X_h' e_h
+        return cluster_sums(Xd, codes, G, weights=e) @ A.T
 
     def residuals(values: np.ndarray) -> np.ndarray:
-        within = values if demean is None else demean(values)
-        return within - X @ (xtx_inv_xt @ within)
+        within = demean(values)
+        return within - Xd @ (bread @ (Xd.T @ within))
 
-    return residuals
-
-
-def _codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes 0..G-1 for arbitrary labels, and the unique labels."""
-    uniques, codes = np.unique(np.asarray(labels), return_inverse=True)
-    return codes.ravel(), uniques
+    b = A @ (Xd.T @ yd)
+    psi = scores(residuals(yd))
+    statistic = float(b @ np.linalg.pinv(psi.T @ psi) @ b)
+    K = scores(restricted)  # G x q: the tested coefficients when only cluster g's restricted residuals are kept
+    Psi = np.empty((G, G, len(tested)))  # [g, h]: cluster h's score when only cluster g's residuals are kept
+    for first in range(0, G, chunk):
+        block = range(first, min(first + chunk, G))
+        spread = np.zeros((len(yd), len(block)))
+        for j, g in enumerate(block):
+            rows = codes == g
+            spread[rows, j] = restricted[rows]
+        within = residuals(spread)
+        for j, g in enumerate(block):
+            Psi[g] = scores(within[:, j])
+    b_star = weights @ K
+    psi_star = np.einsum("bg,ghq->bhq", weights, Psi)
+    V_star = np.einsum("bhq,bhr->bqr", psi_star, psi_star)
+    W_star = np.einsum("bq,bqr,br->b", b_star, np.linalg.pinv(V_star, hermitian=True), b_star)
+    p = (1 + np.sum(W_star >= statistic * (1 - 1e-10))) / (len(weights) + 1)
+    return statistic / len(tested), float(p)

@@ -22,6 +22,7 @@ How the report computes and rounds (worked out from its published figures):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
@@ -157,7 +158,8 @@ def business_case(
 
 class EstimateLike(Protocol):
     """Anything with an estimate, its standard error and t degrees of freedom
-    (e.g. :class:`measures.estimates.Estimate`)."""
+    (e.g. :class:`measures.estimation.inference.Estimate`); an interval of its own (``ci_low``, ``ci_high``,
+    at the level asked for) is used when it has one."""
 
     estimate: float
     se: float
@@ -182,7 +184,11 @@ class Interval:
 
 
 def _interval(effect: EstimateLike, level: float) -> Interval:
-    low, high, _ = t_inference(effect.estimate, effect.se, effect.df, level)
+    """The effect's own interval when it carries one (``ci_low``, ``ci_high``: the robust interval of
+    effects.csv), else the t(df) interval from its standard error."""
+    low, high = getattr(effect, "ci_low", None), getattr(effect, "ci_high", None)
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        low, high, _ = t_inference(effect.estimate, effect.se, effect.df, level)
     return Interval(float(effect.estimate), float(low), float(high))
 
 

@@ -1,85 +1,201 @@
-"""The effects of a run: one difference-in-differences per indicator, event studies and balance.
+"""The effects of a run: one primary estimate per indicator (effects.csv), every estimator's (estimates.csv), and
+the baseline balance.
 
-Administrative indicators: employee and relative-month fixed effects, treated × post, clustered by
-employer (the pilot DiD of `measures.estimation.did`). Questionnaire indicators: employee and wave fixed effects,
-treated × (t1 or t2), all available answers. `rtw_12m`: a difference in shares between the groups at
-employee level. A row whose groups hold fewer than the minimum number of employees is suppressed, and
-an indicator that cannot be estimated says why in `method` instead of failing the run.
+The primary estimate, with few-cluster-robust inference (`measures.estimation.estimators`):
+
+- administrative monthly indicators: the imputation estimator (Borusyak-Jaravel-Spiess) with employee,
+  calendar-month and absence-duration fixed effects; the estimand is the average effect on the treated
+  employee-months (intervention employers, from the inclusion month on, months after a return to work
+  counted as AO% 0);
+- questionnaire indicators: employee and wave fixed effects, treated × (t1 or t2), all available answers;
+- `rtw_12m`: the difference in shares between the groups at employee level.
+
+`p_value` and the interval are the restricted wild cluster bootstrap's (the interval by test inversion), or
+randomisation inference over employers when an arm has a single employer; `p_value_wild` is always the
+bootstrap's. `q_value` is the p-value adjusted within the indicator's family of hypotheses, fixed in advance
+in the catalogue (`family`): Romano-Wolf on the joint draws (Holm where the draws cannot be joined).
+
+estimates.csv has a row per indicator and estimator: `twfe` exactly as published before (employee and
+relative-month fixed effects, CR1 t(G-1), the robustness row), `imputation` and `sun_abraham` (cohorts by
+inclusion month, comparison employees as never treated) with the robust inference. A row whose groups hold
+fewer than the minimum number of employees is suppressed, and an indicator that cannot be estimated says why
+in `method` instead of failing the run.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
-from measures.estimation.event_study import EventStudy, balance_table, estimate_event_studies, estimate_wave_effects
-from measures.estimation.inference import SEED, Estimate, benjamini_hochberg
-from measures.evaluation.results import EFFECTS, EVENT_STUDY
+from measures.estimation.did import Engine, estimate_did, estimate_dids, same_rows
+from measures.estimation.estimators import Inference, estimate_difference_robust, estimate_robust
+from measures.estimation.event_study import balance_table
+from measures.estimation.inference import SEED, Estimate, family_adjusted
+from measures.evaluation.results import BALANCE, EFFECTS, ESTIMATES
 from measures.evaluation.thresholds import MIN_CELL
-from measures.indicators.catalogue import ADMIN_MONTHLY
+from measures.indicators.catalogue import ADMIN_MONTHLY, indicators_by_id
 
 #: The pilot's primary indicator: the effect the asset check, the business case and the pre-registered plan use.
 PRIMARY_INDICATOR = "ao_pct"
-#: The estimator of every effect below (two-way fixed effects DiD, CR1 by employer, t(G−1)), as the plan records
-#: it; an effects table with an `estimator` column says per row what a run used instead.
-ESTIMATOR = "twfe"
+#: The estimator of the primary effect (and of the other administrative ones), as the plan records it; effects.csv's
+#: `estimator` column says per row what a run used.
+ESTIMATOR = "imputation"
 
-#: effects.csv's and event_study.csv's columns, declared in `measures.evaluation.results`.
+#: effects.csv and estimates.csv, declared in `measures.evaluation.results` (filled by `effects_tables`).
 EFFECT_COLUMNS = EFFECTS.csv_columns
-EVENT_COLUMNS = EVENT_STUDY.csv_columns
-#: Relative months shown in the administrative event study; earlier and later months are binned.
-EVENT_WINDOW = (-4, 12)
+ESTIMATE_COLUMNS = ESTIMATES.csv_columns
+#: Bootstrap draws of the run's wild cluster bootstraps.
+WILD_REPS = 999
+#: The fixed effects of the primary administrative estimate besides the employee's and the calendar month's.
+ADMIN_FIXED_EFFECTS = ("duration",)
+ASSIGNMENT = ("treated_group", "post")
+#: The published TWFE through the exact within engine: the same numbers as PanelOLS (tested to 1e-6, and to
+#: fixest to 1e-8), a tenth of the time on the many small questionnaire panels.
+ENGINE: Engine = "within"
+_NOT_ESTIMATED = (ValueError, np.linalg.LinAlgError, ZeroDivisionError)
+
+
+@dataclass(frozen=True)
+class EffectTables:
+    """effects.csv (one row per indicator; the t degrees of freedom in `df` for the warehouse) and estimates.csv."""
+
+    effects: pd.DataFrame
+    estimates: pd.DataFrame
 
 
 def effects_table(
     admin: pd.DataFrame, survey: pd.DataFrame, rtw: pd.DataFrame, min_n: int = MIN_CELL, seed: int = SEED
 ) -> pd.DataFrame:
-    """One row per indicator with data in the run, with Benjamini-Hochberg q-values across them."""
-    rows = []
-    admin_smallest = _smallest_group(admin)  # the same rows for every administrative indicator
+    """effects.csv's table (see :func:`effects_tables`)."""
+    return effects_tables(admin, survey, rtw, min_n, seed).effects
+
+
+def effects_tables(
+    admin: pd.DataFrame,
+    survey: pd.DataFrame,
+    rtw: pd.DataFrame,
+    min_n: int = MIN_CELL,
+    seed: int = SEED,
+    wild_reps: int = WILD_REPS,
+) -> EffectTables:
+    """The primary estimate per indicator with family-adjusted p-values, and every estimator's estimate."""
+    robust = Inference(wild_reps=wild_reps, seed=seed)
+    rows: list[dict] = []
+    estimates: list[dict] = []
     indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
-    for group in same_rows(admin, indicators):  # together where they can share a panel; a failure stays in its group
-        together = functools.cache(
-            functools.partial(
-                estimate_dids, admin, tuple(group), "employee_id", "rel", "treated", cluster="employer_id", seed=seed
-            )
-        )
-        rows += [_row(ind, admin, admin_smallest, min_n, _one_of(together, ind)) for ind in group]
+    if indicators:
+        _admin_effects(admin, indicators, min_n, robust, rows, estimates)
     if len(rtw):
-        rows.append(
-            _row(
-                "rtw_12m",
-                rtw,
-                _smallest_group(rtw),
-                min_n,
-                lambda f: estimate_share_difference(f, "rtw_12m", "treated_group", "employer_id"),
-            )
+        fit = _guarded(
+            functools.partial(estimate_difference_robust, rtw, "rtw_12m", "treated_group", "employer_id", robust)
         )
+        rows.append(row_of("rtw_12m", rtw, min_n, fit))
+        estimates.append(estimate_row("rtw_12m", rtw, min_n, "share_difference", fit))
+    survey_inference = Inference(wild_reps=wild_reps, seed=seed, randomization=False)  # unless it is the method
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        rows.append(
-            _row(
-                str(ind),
-                answers,
-                _smallest_group(answers),
-                min_n,
-                lambda f: estimate_did(
-                    f, "value", "employee_id", "wave_order", "treated", cluster="employer_id", seed=seed
-                ),
-            )
-        )
-    # effects.csv's columns, and the t degrees of freedom behind each interval (kept in the warehouse)
-    table = pd.DataFrame(rows, columns=[*(c for c in EFFECT_COLUMNS if c != "q_value"), "df"])
-    table.insert(EFFECT_COLUMNS.index("q_value"), "q_value", _bh(table["p_value"]))
-    return table.sort_values("indicator_id", kind="stable").reset_index(drop=True)
+        rows.append(row_of(str(ind), answers, min_n, _guarded(functools.partial(_survey, answers, survey_inference))))
+        published = _guarded(functools.partial(_survey_published, answers))
+        estimates.append(estimate_row(str(ind), answers, min_n, "twfe", published))
+    return EffectTables(effects_frame(rows), estimates_frame(estimates))
 
 
-def _one_of(fits: Callable[[], dict[str, Estimate]], indicator: str) -> Callable[[pd.DataFrame], Estimate]:
-    """The fit of one indicator from a fit of its group (made once, on first use)."""
-    return lambda _frame: fits()[indicator]
+def _admin_effects(
+    admin: pd.DataFrame, indicators: list[str], min_n: int, robust: Inference, rows: list, estimates: list
+) -> None:
+    """The administrative indicators, estimated together where they share rows (a failure stays in its group)."""
+    sa_inference = Inference(wild_reps=robust.wild_reps, seed=robust.seed, randomization=False)
+    for group in same_rows(admin, indicators):
+        same = (admin, group, "employee_id", "month", "treated", "employer_id")
+        fits = {
+            "imputation": _group_fit(
+                functools.partial(
+                    estimate_robust, *same, "imputation", ADMIN_FIXED_EFFECTS, assignment=ASSIGNMENT, inference=robust
+                )
+            ),
+            "twfe": _group_fit(
+                functools.partial(
+                    estimate_dids,
+                    admin,
+                    group,
+                    "employee_id",
+                    "rel",
+                    "treated",
+                    "employer_id",
+                    wild=False,
+                    engine=ENGINE,
+                )
+            ),
+            "sun_abraham": _group_fit(
+                functools.partial(estimate_robust, *same, "sun_abraham", ["duration"], inference=sa_inference)
+            ),
+        }
+        for ind in group:
+            rows.append(row_of(ind, admin, min_n, fits["imputation"](ind)))
+            estimates += [estimate_row(ind, admin, min_n, name, fit(ind)) for name, fit in fits.items()]
+
+
+Fit = Callable[[], Estimate | str]
+
+
+def _survey(answers: pd.DataFrame, inference: Inference) -> Estimate:
+    """A questionnaire item's primary estimate: employee and wave fixed effects, the robust inference."""
+    return estimate_robust(
+        answers,
+        ["value"],
+        "employee_id",
+        "wave_order",
+        "treated",
+        "employer_id",
+        "twfe",
+        assignment=ASSIGNMENT,
+        inference=inference,
+    )["value"]
+
+
+def _survey_published(answers: pd.DataFrame) -> Estimate:
+    """The same model with CR1 t(G-1), as published (estimates.csv's twfe row)."""
+    return estimate_did(
+        answers, "value", "employee_id", "wave_order", "treated", cluster="employer_id", wild=False, engine=ENGINE
+    )
+
+
+def _guarded(fit: Callable[[], Estimate]) -> Fit:
+    """A fit that, when called, gives the estimate or why there is none."""
+
+    def run() -> Estimate | str:
+        try:
+            return fit()
+        except _NOT_ESTIMATED as exc:
+            return _why(exc)
+
+    return run
+
+
+def _group_fit(fit: Callable[[], dict[str, Estimate]]) -> Callable[[str], Fit]:
+    """Fits of several outcomes at once, made on first use; per outcome, the estimate or why there is none."""
+    made: list[dict[str, Estimate] | str] = []
+
+    def of(indicator: str) -> Fit:
+        def run() -> Estimate | str:
+            if not made:
+                try:
+                    made.append(fit())
+                except _NOT_ESTIMATED as exc:
+                    made.append(_why(exc))
+            result = made[0]
+            return result if isinstance(result, str) else result[indicator]
+
+        return run
+
+    return of
+
+
+def _why(exc: Exception) -> str:
+    return f"not estimable: {str(exc).splitlines()[0]}"
 
 
 def _smallest_group(frame: pd.DataFrame) -> int:
@@ -87,130 +203,104 @@ def _smallest_group(frame: pd.DataFrame) -> int:
     return int(frame.groupby("treated_group")["employee_id"].nunique().reindex([0, 1], fill_value=0).min())
 
 
-def _row(
-    indicator: str, frame: pd.DataFrame, smallest: int, min_n: int, fit: Callable[[pd.DataFrame], Estimate]
+#: How many people the smaller group of an estimate's rows holds (a level: all its people).
+Smallest = Callable[[pd.DataFrame], int]
+
+
+def _outcome(frame: pd.DataFrame, min_n: int, fit: Fit, smallest: Smallest | None) -> Estimate | str:
+    """The estimate, or why there is none: too few people in a group (checked first, so nothing is fitted on a
+    small group), or the estimator's reason."""
+    if smallest is None and _smallest_group(frame) < min_n:
+        return f"suppressed: fewer than {min_n} employees in a group"
+    if smallest is not None and smallest(frame) < min_n:
+        return f"suppressed: fewer than {min_n} people in a group"
+    return fit()
+
+
+def row_of(
+    indicator: str,
+    frame: pd.DataFrame,
+    min_n: int,
+    fit: Fit,
+    people: str = "employee_id",
+    cluster: str = "employer_id",
+    smallest: Smallest | None = None,
 ) -> dict:
-    if smallest < min_n:
-        method = f"suppressed: fewer than {min_n} employees in a group"
-    else:
-        try:
-            est = fit(frame)
-        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
-            method = f"not estimable: {str(exc).splitlines()[0]}"
-        else:
-            return {
-                "indicator_id": indicator,
-                "estimate": est.estimate,
-                "se": est.se,
-                "ci_low": est.ci_low,
-                "ci_high": est.ci_high,
-                "p_value": est.p_value,
-                "p_value_wild": est.p_value_wild,
-                "n_employers": est.n_clusters,
-                "n_employees": est.n_entities,
-                "n_obs": est.n_obs,
-                "method": est.method,
-                "df": est.df,
-            }
+    """effects.csv's row of `indicator`: its estimate from `fit`, or why there is none (suppressed when the
+    smaller group, by `smallest` or else the employees per group, is below `min_n`)."""
+    est = _outcome(frame, min_n, fit, smallest)
+    if isinstance(est, str):
+        return {
+            "indicator_id": indicator,
+            "n_employers": frame[cluster].nunique(),
+            "n_employees": frame[people].nunique(),
+            "n_obs": len(frame),
+            "flags": "",
+            "method": est,
+            "test": None,
+        }
     return {
         "indicator_id": indicator,
-        "estimate": None,
-        "se": None,
-        "ci_low": None,
-        "ci_high": None,
-        "p_value": None,
-        "p_value_wild": None,
-        "n_employers": frame["employer_id"].nunique(),
-        "n_employees": frame["employee_id"].nunique(),
-        "n_obs": len(frame),
-        "method": method,
-        "df": None,
+        "estimate": est.estimate,
+        "se": est.se,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+        "p_value": est.p_value,
+        "p_value_wild": est.p_value_wild,
+        "p_value_ri": est.p_value_ri,
+        "estimator": est.estimator,
+        "n_treated_employers": est.n_treated_clusters,
+        "n_comparison_employers": est.n_comparison_clusters,
+        "n_employers": est.n_clusters,
+        "n_employees": est.n_entities,
+        "n_obs": est.n_obs,
+        "flags": ";".join(est.flags),
+        "method": est.method,
+        "df": est.df,
+        "test": est.test,
     }
 
 
-def _bh(p_values: pd.Series) -> pd.Series:
-    p = pd.to_numeric(p_values, errors="coerce")
-    q = pd.Series(np.nan, index=p.index, dtype="float64")
-    known = p.notna()
-    if known.any():
-        q[known] = benjamini_hochberg(p[known].to_numpy())
-    return q
+def estimate_row(
+    indicator: str, frame: pd.DataFrame, min_n: int, estimator: str, fit: Fit, smallest: Smallest | None = None
+) -> dict:
+    """estimates.csv's row of `indicator` and `estimator` (suppressed as in `row_of`)."""
+    est = _outcome(frame, min_n, fit, smallest)
+    if isinstance(est, str):
+        return {"indicator_id": indicator, "estimator": estimator, "n_obs": len(frame), "method": est}
+    fields = ("estimate", "se", "ci_low", "ci_high", "p_value", "n_obs", "method")
+    return {"indicator_id": indicator, "estimator": estimator} | {f: getattr(est, f) for f in fields}
 
 
-def event_study_table(admin: pd.DataFrame, survey: pd.DataFrame, min_n: int = MIN_CELL) -> pd.DataFrame:
-    """Effects per relative month (admin) or wave (questionnaires), reference period omitted, with the
-    joint pre-trend test of the administrative indicators."""
-    parts = []
-    indicators = [i for i in ADMIN_MONTHLY if i in admin and admin[i].notna().any()]
-    if indicators and _smallest_group(admin) >= min_n:
-        # the columns it needs (not the whole panel), one copy: a million rows
-        columns = admin[["employee_id", "employer_id", "rel", "treated_group", *indicators]].assign(
-            event_time=admin["rel"]
-        )
-        studies: dict[str, EventStudy | Exception] = {}
-        for group in same_rows(
-            admin, indicators
-        ):  # together where they can share a design; a failure stays in its group
-            try:
-                studies |= estimate_event_studies(
-                    columns,
-                    group,
-                    "employee_id",
-                    "rel",
-                    "event_time",
-                    "treated_group",
-                    "employer_id",
-                    reference=-1,
-                    window=EVENT_WINDOW,
-                )
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                studies |= dict.fromkeys(group, exc)
-        parts += [_event_rows(i, studies[i]) for i in indicators]
-    for ind, answers in survey.groupby("indicator_id", sort=True):
-        if _smallest_group(answers) >= min_n:
-            study: EventStudy | Exception
-            try:
-                study = estimate_wave_effects(
-                    answers, "value", "employee_id", "wave", "treated_group", "employer_id", order=["t0", "t1", "t2"]
-                )
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                study = exc
-            parts.append(_event_rows(str(ind), study))
-    return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS] if parts else pd.DataFrame(columns=EVENT_COLUMNS)
+def effects_frame(rows: list[dict]) -> pd.DataFrame:
+    """effects.csv from `row_of`'s rows: q-values within the catalogue's families, sorted by indicator."""
+    catalogue = indicators_by_id()
+    for row in rows:
+        row["family"] = catalogue[row["indicator_id"]].family if row["indicator_id"] in catalogue else "other"
+    table = pd.DataFrame(rows).reindex(columns=[*EFFECT_COLUMNS, "df", "test"])
+    table["q_value"] = _family_adjusted(table)
+    table = table.drop(columns="test").sort_values("indicator_id", kind="stable").reset_index(drop=True)
+    return table.astype(dict.fromkeys(("estimate", "se", "ci_low", "ci_high", "p_value", "q_value", "df"), "float64"))
 
 
-def _event_rows(indicator: str, study: EventStudy | Exception) -> pd.DataFrame:
-    """The event-study rows of one indicator; one row with a `note` when it could not be estimated."""
-    if isinstance(study, Exception):
-        row = {c: float("nan") for c in EVENT_COLUMNS} | {
-            "indicator_id": indicator,
-            "reference": 0,
-            "note": f"not estimable: {str(study).splitlines()[0]}",
-        }
-        return pd.DataFrame([row], columns=EVENT_COLUMNS)
-    test, missing = study.pretrend, float("nan")
-    return study.table().assign(
-        indicator_id=indicator,
-        reference=lambda t: t["reference"].astype(int),
-        pretrend_f=test.statistic if test else missing,
-        pretrend_df1=test.df1 if test else missing,
-        pretrend_df2=test.df2 if test else missing,
-        pretrend_p=test.p_value if test else missing,
-        note="",
-    )
+def _family_adjusted(table: pd.DataFrame) -> pd.Series:
+    """Within each family, Romano-Wolf adjusted p-values of the estimated indicators (see the module docstring)."""
+    adjusted = pd.Series(np.nan, index=table.index, dtype="float64")
+    estimated = table["p_value"].notna()
+    for _, members in table.loc[estimated].groupby("family", sort=True):
+        adjusted[members.index] = family_adjusted(list(members["test"]), list(members["p_value"]))
+    return adjusted
 
 
-BALANCE_COLUMNS = [
-    "variable",
-    "mean_intervention",
-    "sd_intervention",
-    "n_intervention",
-    "mean_comparison",
-    "sd_comparison",
-    "n_comparison",
-    "std_diff",
-    "suppressed",
-]
+def estimates_frame(rows: list[dict]) -> pd.DataFrame:
+    """estimates.csv from `estimate_row`'s rows, sorted by indicator and estimator."""
+    table = pd.DataFrame(rows).reindex(columns=ESTIMATE_COLUMNS)
+    order = {name: k for k, name in enumerate(("imputation", "twfe", "sun_abraham", "share_difference"))}
+    table = table.assign(_order=table["estimator"].map(order)).sort_values(["indicator_id", "_order"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+BALANCE_COLUMNS = BALANCE.csv_columns
 
 
 def baseline_balance(baseline: pd.DataFrame, variables: list[str], min_n: int = MIN_CELL) -> pd.DataFrame:

@@ -2,9 +2,18 @@
 
 The administrative panel is every loaded admin row (no window, no trimming), with `rel` = calendar
 months between `month` and the month of `inclusion_date`, `post` = rel >= 0 (the inclusion month counts
-as post) and `treated` = intervention employer × post. The survey panel dates each wave from the
-inclusion date (t0 at inclusion, t1 one month later, t2 a year later), so that a cut-off applies to
-answers as it does to months.
+as post), `treated` = intervention employer × post and `duration` = calendar months since the absence
+started. After a case ends with `end_reason` return_to_work, the employee's months after the end month
+up to the last month of the data count with AO% 0 and 0 absence days (loonwaarde stays missing): rows
+stop at a return to work, and leaving those months out would estimate the effect on those still absent.
+A month the employer did deliver is kept as delivered. Other endings, and an unknown reason, are censored:
+no months are added. The survey panel dates each wave from the inclusion date (t0 at inclusion, t1 one
+month later, t2 a year later), so that a cut-off applies to answers as it does to months.
+
+`rtw_12m` (returned within 12 months of the absence start: a month with AO% 0, or a return to work ended
+in them) is only given for employees whose 12 months end by the last month of the data. The survival
+frame holds each employee's time to a return to work in months (an event), or to another ending or to the
+end of the data (censored).
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from measures.contract.tables import GROUPS, WAVES
 WAVE_MONTHS = {"t0": 0, "t1": 1, "t2": 12}
 RTW_WINDOW_MONTHS = 12
 MONTH_SECONDS = 2_629_800  # 30.4375 days (365.25 / 12)
+MONTH_DAYS = 30.4375
+RETURN_TO_WORK = "return_to_work"
 
 
 def _month_index(values: pd.Series) -> np.ndarray:
@@ -52,15 +63,72 @@ def with_case(rows: pd.DataFrame, cases: pd.DataFrame, columns: list[str]) -> pd
 def admin_panel(
     employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame, cutoff: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """Employee-months with rel, post and treated; months after the cut-off are left out."""
-    panel = with_case(
-        admin, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"]
-    )
-    if cutoff is not None:
-        panel = panel.loc[panel["month"] <= cutoff]
-    rel = _month_index(panel["month"]) - _month_index(panel["inclusion_date"])
+    """Employee-months with rel, post, treated and duration; months after the cut-off are left out, months
+    after a return to work are added (see the module docstring)."""
+    rows = with_returns(_until(admin, cutoff), cases, cutoff)
+    panel = with_case(rows, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"])
+    month = _month_index(panel["month"])
+    rel = month - _month_index(panel["inclusion_date"])
     post = (rel >= 0).astype(int)
-    return panel.assign(rel=rel, post=post, treated=panel["treated_group"].to_numpy() * post).reset_index(drop=True)
+    return panel.assign(
+        rel=rel,
+        post=post,
+        treated=panel["treated_group"].to_numpy() * post,
+        duration=month - _month_index(panel["absence_start"]),
+    ).reset_index(drop=True)
+
+
+def _until(admin: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """The admin rows up to the cut-off's month."""
+    if cutoff is None:
+        return admin
+    return admin.loc[_month_index(admin["month"]) <= _month_index(pd.Series([cutoff]))[0]]
+
+
+def with_returns(admin: pd.DataFrame, cases: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    """``admin`` plus a row (AO% 0, 0 absence days, no loonwaarde) for every month after a return to work up
+    to the data's last month that the employer did not deliver; a return after the cut-off is not known yet."""
+    returned = _returned(cases, cutoff)
+    if returned.empty or admin.empty:
+        return admin
+    last = int(np.nanmax(_month_index(admin["month"])))
+    first = _month_index(returned["end_date"]).astype(np.int64) + 1
+    count = np.clip(last - first + 1, 0, None)
+    month = np.repeat(first, count) + np.concatenate([np.arange(c) for c in count]) if count.sum() else first[:0]
+    added = pd.DataFrame(
+        {
+            "employee_id": np.repeat(returned["employee_id"].to_numpy(), count),
+            "employer_id": np.repeat(returned["employer_id"].to_numpy(), count),
+            "month": _as_month_of(admin["month"], month),
+            "absence_days": 0,
+            "ao_pct": 0.0,
+            "loonwaarde_pct": np.nan,
+        }
+    )
+    delivered = set(zip(admin["employee_id"], _month_index(admin["month"]), strict=True))
+    added = added.loc[[key not in delivered for key in zip(added["employee_id"], month, strict=True)]]
+    if added.empty:
+        return admin
+    columns = list(admin.columns)
+    return pd.concat([admin, added.reindex(columns=columns).astype(admin.dtypes.to_dict())], ignore_index=True)
+
+
+def _returned(cases: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """Cases that ended with a return to work known by the cut-off."""
+    if "end_reason" not in cases:
+        return cases.iloc[:0]
+    ended = (cases["end_reason"].astype(str) == RETURN_TO_WORK) & cases["end_date"].notna()
+    if cutoff is not None:
+        ended &= cases["end_date"] <= cutoff
+    return cases.loc[ended]
+
+
+def _as_month_of(like: pd.Series, months: np.ndarray) -> np.ndarray:
+    """Month indices in the form ``like`` holds months: dates (the warehouse) or YYYY-MM text (a raw drop)."""
+    values = months.astype("datetime64[M]")
+    if pd.api.types.is_datetime64_any_dtype(like):
+        return values.astype(like.dtype)
+    return np.datetime_as_string(values, unit="M")
 
 
 def survey_panel(
@@ -81,15 +149,48 @@ def survey_panel(
 def rtw_frame(
     employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame, cutoff: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """One row per employee: rtw_12m = 1 when a month within 12 months of absence_start has AO% 0."""
-    frame = case_frame(employers, cases)[["employee_id", "employer_id", "group", "treated_group", "absence_start"]]
-    months = with_case(admin[["employee_id", "month", "ao_pct"]], frame, ["absence_start"])
-    if cutoff is not None:
-        months = months.loc[months["month"] <= cutoff]
+    """One row per employee whose 12 months since the absence start end by the data's last month: rtw_12m = 1
+    when a month within them has AO% 0, or the case ended in them with a return to work."""
+    frame = case_frame(employers, cases)
+    rows = with_returns(_until(admin[["employee_id", "employer_id", "month", "ao_pct"]], cutoff), cases, cutoff)
+    if rows.empty:
+        return frame.iloc[:0].assign(rtw_12m=pd.Series(dtype=int))
+    months = with_case(rows, frame, ["absence_start"])
     since = _month_index(months["month"]) - _month_index(months["absence_start"])
-    back = months.loc[(since >= 0) & (since < RTW_WINDOW_MONTHS) & (months["ao_pct"] == 0), "employee_id"]
-    observed = frame["employee_id"].isin(months["employee_id"])
-    return frame.loc[observed].assign(rtw_12m=frame["employee_id"].isin(back).astype(int)).reset_index(drop=True)
+    back = set(months.loc[(since >= 0) & (since < RTW_WINDOW_MONTHS) & (months["ao_pct"] == 0), "employee_id"])
+    returned = _returned(cases, cutoff)
+    within = _month_index(returned["end_date"]) - _month_index(returned["absence_start"]) < RTW_WINDOW_MONTHS
+    back |= set(returned.loc[within, "employee_id"])
+    last = int(np.nanmax(_month_index(rows["month"])))
+    complete = _month_index(frame["absence_start"]) + RTW_WINDOW_MONTHS - 1 <= last
+    observed = frame["employee_id"].isin(set(months["employee_id"])) & complete
+    columns = ["employee_id", "employer_id", "group", "treated_group", "absence_start"]
+    chosen = frame.loc[observed, columns]
+    return chosen.assign(rtw_12m=chosen["employee_id"].isin(back).astype(int)).reset_index(drop=True)
+
+
+def survival_frame(
+    employers: pd.DataFrame, cases: pd.DataFrame, admin: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """One row per employee: ``duration`` in months from the absence start to a return to work (``event`` 1),
+    or to another ending, an unknown one, or the end of the data (the cut-off, or the end of the last month
+    delivered) (``event`` 0)."""
+    frame = case_frame(employers, cases)
+    rows = _until(admin, cutoff)
+    if rows.empty:
+        return pd.DataFrame(columns=["employee_id", "employer_id", "treated_group", "duration", "event"])
+    last_month = np.datetime64(int(np.nanmax(_month_index(rows["month"]))) + 1, "M").astype("datetime64[ns]")
+    end_of_data = pd.Timestamp(last_month) - pd.Timedelta(days=1)
+    if cutoff is not None:
+        end_of_data = min(end_of_data, pd.Timestamp(cutoff))
+    ended = frame["end_date"].notna() & (frame["end_date"] <= end_of_data)
+    stop = frame["end_date"].where(ended, end_of_data)
+    reason = frame["end_reason"].astype(str) if "end_reason" in frame else pd.Series("", index=frame.index)
+    event = (ended & (reason == RETURN_TO_WORK)).astype(int)
+    duration = (stop - frame["absence_start"]).dt.days / MONTH_DAYS
+    keep = frame["absence_start"] <= end_of_data
+    out = frame.loc[keep, ["employee_id", "employer_id", "treated_group"]]
+    return out.assign(duration=duration[keep].clip(lower=0), event=event[keep]).reset_index(drop=True)
 
 
 def baseline_frame(
@@ -120,6 +221,7 @@ class Panels:
     survey: pd.DataFrame
     rtw: pd.DataFrame
     baseline: pd.DataFrame
+    survival: pd.DataFrame
 
 
 #: The contract tables the panels are built from.
@@ -134,7 +236,12 @@ def build_panels(tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None
     rtw = rtw_frame(employers, cases, tables["admin"], cutoff)
     small = {name: tables[name] for name in ("employers", "activities", "cases")}
     return Panels(
-        tables=small, admin=admin, survey=survey, rtw=rtw, baseline=baseline_frame(employers, cases, admin, survey)
+        tables=small,
+        admin=admin,
+        survey=survey,
+        rtw=rtw,
+        baseline=baseline_frame(employers, cases, admin, survey),
+        survival=survival_frame(employers, cases, tables["admin"], cutoff),
     )
 
 

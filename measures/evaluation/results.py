@@ -123,61 +123,132 @@ TRENDS = ResultTable(
     ),
 )
 
+_P_VALUE = _c(
+    "p_value",
+    "number",
+    "Tweezijdige p-waarde van de robuuste inferentie (wild cluster bootstrap, of randomisatie over werkgevers "
+    "bij één werkgever in een groep).",
+    "Two-sided p-value of the robust inference (wild cluster bootstrap, or randomisation over employers when a "
+    "group has a single employer).",
+)
+_ESTIMATOR = _c(
+    "estimator",
+    "text",
+    "Schatter: imputation (Borusyak-Jaravel-Spiess), twfe, sun_abraham of share_difference.",
+    "Estimator: imputation (Borusyak-Jaravel-Spiess), twfe, sun_abraham or share_difference.",
+)
+_N_OBS = _c(
+    "n_obs",
+    "integer",
+    "Waarnemingen (werknemer-maanden of antwoorden).",
+    "Observations (employee-months or answers).",
+)
+_METHOD = _c(
+    "method",
+    "text",
+    "Schattingsmethode en inferentie, of waarom er geen schatting is (onderdrukt, niet schatbaar).",
+    "Estimation method and inference, or why there is no estimate (suppressed, not estimable).",
+)
+
 EFFECTS = ResultTable(
     name="effects",
     file="effects.csv",
-    description_nl="Eén verschil-in-verschillen per indicator (hoofdeffect).",
-    description_en="One difference-in-differences per indicator (the main effect).",
+    description_nl="Eén hoofdeffect per indicator: de primaire schatter met robuuste inferentie.",
+    description_en="One main effect per indicator: the primary estimator with robust inference.",
     columns=(
         _INDICATOR,
         _c(
             "estimate",
             "number",
-            "Het effect: verschil-in-verschillen (interventie min vergelijking, na min voor), in de eenheid van de indicator.",
-            "The effect: difference-in-differences (intervention minus comparison, after minus before), in the indicator's unit.",
+            "Het effect op de behandelde waarnemingen (interventie na aanmelding), in de eenheid van de indicator.",
+            "The effect on the treated observations (intervention after inclusion), in the indicator's unit.",
         ),
         _SE,
-        _CI_LOW,
-        _CI_HIGH,
         _c(
-            "p_value",
+            "ci_low",
             "number",
-            "Tweezijdige p-waarde uit t(G−1), G = aantal werkgevers.",
-            "Two-sided p-value from t(G−1), G = number of employers.",
+            "Ondergrens van het robuuste 95%-BI (wild bootstrap, door toetsinversie).",
+            "Lower bound of the robust 95% CI (wild bootstrap, by test inversion).",
         ),
+        _c(
+            "ci_high",
+            "number",
+            "Bovengrens van het robuuste 95%-BI (wild bootstrap, door toetsinversie).",
+            "Upper bound of the robust 95% CI (wild bootstrap, by test inversion).",
+        ),
+        _P_VALUE,
         _c(
             "p_value_wild",
             "number",
-            "p-waarde van de wild cluster bootstrap (Webb-gewichten, vaste seed); leeg als niet berekend.",
-            "p-value of the wild cluster bootstrap (Webb weights, fixed seed); empty when not computed.",
+            "p-waarde van de wild cluster bootstrap ((1 + #)/(B + 1), nooit 0); leeg als niet berekend.",
+            "p-value of the wild cluster bootstrap ((1 + #)/(B + 1), never 0); empty when not computed.",
+        ),
+        _c(
+            "p_value_ri",
+            "number",
+            "p-waarde van randomisatie-inferentie over werkgevers; leeg als niet berekend.",
+            "p-value of randomisation inference over employers; empty when not computed.",
         ),
         _c(
             "q_value",
             "number",
-            "Benjamini-Hochberg q-waarde over de indicatoren van de evaluatie (kans op een vals-positieve bevinding).",
-            "Benjamini-Hochberg q-value across the indicators of the evaluation (false discovery rate).",
+            "p-waarde gecorrigeerd binnen de familie van de indicator (Romano-Wolf; Holm waar nodig).",
+            "p-value adjusted within the indicator's family (Romano-Wolf; Holm where needed).",
+        ),
+        _c(
+            "family",
+            "text",
+            "Familie van hypothesen, vooraf vastgelegd in de catalogus.",
+            "Family of hypotheses, fixed in advance in the catalogue.",
+        ),
+        _ESTIMATOR,
+        _c(
+            "n_treated_employers",
+            "integer",
+            "Interventiewerkgevers in de schatting.",
+            "Intervention employers in the estimate.",
+        ),
+        _c(
+            "n_comparison_employers",
+            "integer",
+            "Vergelijkingswerkgevers in de schatting.",
+            "Comparison employers in the estimate.",
         ),
         _c("n_employers", "integer", "Werkgevers (clusters) in de schatting.", "Employers (clusters) in the estimate."),
         _c("n_employees", "integer", "Werknemers in de schatting.", "Employees in the estimate."),
+        _N_OBS,
         _c(
-            "n_obs",
-            "integer",
-            "Waarnemingen (werknemer-maanden of antwoorden).",
-            "Observations (employee-months or answers).",
-        ),
-        _c(
-            "method",
+            "flags",
             "text",
-            "Schattingsmethode, of waarom er geen schatting is (onderdrukt, niet schatbaar).",
-            "Estimation method, or why there is no estimate (suppressed, not estimable).",
+            "Waarschuwingen, gescheiden door ';' (bijv. few_treated_clusters: twee of minder werkgevers in een groep).",
+            "Warnings, separated by ';' (e.g. few_treated_clusters: two or fewer employers in a group).",
         ),
+        _METHOD,
         _c(
             "df",
             "number",
-            "Vrijheidsgraden van de t-verdeling achter het interval (G−1).",
-            "Degrees of freedom of the t distribution behind the interval (G−1).",
+            "Vrijheidsgraden van de t-verdeling achter het interval (G−1), waar gebruikt.",
+            "Degrees of freedom of the t distribution behind the interval (G−1), where used.",
             csv=False,
         ),
+    ),
+)
+
+ESTIMATES = ResultTable(
+    name="estimates",
+    file="estimates.csv",
+    description_nl="Elke schatter per indicator: de primaire en de robuustheidsrijen (twfe zoals eerder gepubliceerd).",
+    description_en="Every estimator per indicator: the primary one and the robustness rows (twfe as published before).",
+    columns=(
+        _INDICATOR,
+        _ESTIMATOR,
+        _c("estimate", "number", "Het effect.", "The effect."),
+        _SE,
+        _CI_LOW,
+        _CI_HIGH,
+        _P_VALUE,
+        _N_OBS,
+        _METHOD,
     ),
 )
 
@@ -232,6 +303,24 @@ EVENT_STUDY = ResultTable(
             "number",
             "p-waarde van de pre-trendtoets; klein = de groepen liepen vóór de aanmelding al uiteen.",
             "p-value of the pre-trend test; small = the groups already diverged before inclusion.",
+        ),
+        _c(
+            "pretrend_p_wild",
+            "number",
+            "p-waarde van de gezamenlijke pre-trendtoets met de wild cluster bootstrap (juiste grootte bij weinig werkgevers).",
+            "p-value of the joint pre-trend test by the wild cluster bootstrap (the right size with few employers).",
+        ),
+        _c(
+            "breakdown_m",
+            "number",
+            "Honest DiD (Rambachan-Roth, gladheid): de kleinste schending van parallelle trends die de conclusie omkeert.",
+            "Honest DiD (Rambachan-Roth, smoothness): the smallest violation of parallel trends that overturns the conclusion.",
+        ),
+        _c(
+            "pre_curvature",
+            "number",
+            "De grootste kromming van de effecten vóór de aanmelding (de maat voor breakdown_m).",
+            "The largest curvature of the effects before inclusion (the yardstick for breakdown_m).",
         ),
         _c(
             "note",
@@ -610,13 +699,53 @@ TRAJECTORIES = ResultTable(
     ),
 )
 
+SURVIVAL_CURVES = ResultTable(
+    name="survival_curves",
+    file=None,
+    description_nl="Kaplan-Meier: het deel nog niet volledig hersteld per groep en maand sinds de eerste verzuimdag.",
+    description_en="Kaplan-Meier: the share not yet fully back at work per group and month since the first day of absence.",
+    columns=(
+        _c("group", "text", "intervention of comparison.", "intervention or comparison."),
+        _c("time", "number", "Maanden sinds de eerste verzuimdag.", "Months since the first day of absence."),
+        _c("survival", "number", "Deel nog niet hersteld.", "Share not yet back at work."),
+        _c("at_risk", "integer", "Werknemers nog in verzuim en in beeld.", "Employees still absent and observed."),
+        _c("events", "integer", "Werkhervattingen in die maand.", "Returns to work in that month."),
+    ),
+)
+
+RMST = ResultTable(
+    name="rmst",
+    file=None,
+    description_nl="Beperkt gemiddelde tijd tot werkhervatting per groep en het verschil, met bootstrap-BI (werkgevers).",
+    description_en="Restricted mean time to return to work per group and the difference, with a bootstrap CI (employers).",
+    columns=(
+        _c("horizon", "number", "Horizon in maanden.", "Horizon in months."),
+        _c("rmst_intervention", "number", "Interventiegroep (maanden).", "Intervention group (months)."),
+        _c("rmst_comparison", "number", "Vergelijkingsgroep (maanden).", "Comparison group (months)."),
+        _c(
+            "difference",
+            "number",
+            "Verschil (interventie min vergelijking).",
+            "Difference (intervention minus comparison).",
+        ),
+        _CI_LOW,
+        _CI_HIGH,
+        _c("n_intervention", "integer", "Werknemers, interventie.", "Employees, intervention."),
+        _c("n_comparison", "integer", "Werknemers, vergelijking.", "Employees, comparison."),
+        _METHOD,
+    ),
+)
+
 #: Every declared result table, by name.
 RESULTS: dict[str, ResultTable] = {
     t.name: t
     for t in (
         TRENDS,
         EFFECTS,
+        ESTIMATES,
         EVENT_STUDY,
+        SURVIVAL_CURVES,
+        RMST,
         BALANCE,
         ASSUMPTIONS,
         PREREGISTRATION,

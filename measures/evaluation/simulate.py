@@ -4,7 +4,10 @@ The data-generating process, per employee i at employer j in calendar month t:
   AO%(i,t) = clip(recovery(months since absence start) + employer level + employee level
                   + common calendar trend + effect_j · 1[intervention employer and month ≥ inclusion] + noise, 0, 100)
 with employer-level variation in the effect (effect_j = effect_ao · (1 + 0.3·z_j)). Employees return to work
-early or drop out at random (independent of treatment), after which they deliver no more rows. Survey
+early or drop out at random (independent of treatment), after which they deliver no more rows, as real data
+do; the case says why it ended (`end_reason` return_to_work or exit, `end_date` in the last month delivered).
+The planted effect on AO% and absence days is averaged over the treated months of the analysis panel, which
+counts the months after a return to work as 0 until the data's last month (there both outcomes are 0). Survey
 answers: a person trait plus a wave trend plus the planted effect at t1/t2, rounded onto the indicator's
 scale, with missing waves and missing answers. Every outcome is drawn twice from the same noise, with and
 without treatment, so `truth.json` holds the exact sample effect on the treated (after clipping and
@@ -160,7 +163,9 @@ def _cases(spec: SimulationSpec, employers: pd.DataFrame, rng: np.random.Generat
     hazard = spec.return_hazard + spec.dropout_hazard
     stop = np.minimum(rng.geometric(hazard, size=n), spec.months_followed)
     returned = rng.random(n) < spec.return_hazard / hazard
-    end = start + pd.to_timedelta(stop * 30.4, unit="D")
+    # the case ends on the last day of the last month delivered (its AO% is 0 at a return)
+    last_row_month = pd.PeriodIndex(start.to_period("M")) + (stop - 1)
+    end = last_row_month.to_timestamp(how="end").normalize()
     ended = stop < spec.months_followed
     ids = [f"E{idx:06d}" for idx in rng.permutation(n)]
     return pd.DataFrame(
@@ -169,7 +174,8 @@ def _cases(spec: SimulationSpec, employers: pd.DataFrame, rng: np.random.Generat
             "employer_id": employer,
             "absence_start": start.normalize(),
             "inclusion_date": inclusion.normalize(),
-            "end_date": pd.Series(end.normalize()).where(ended),
+            "end_date": pd.Series(end).where(ended),
+            "end_reason": pd.Series(np.where(returned, "return_to_work", "exit")).where(ended),
             "last_month": stop - 1,  # index of the last month with a row (0 = the absence start month)
             "returned": returned & ended,  # a full return: the last month has AO% 0
         }
@@ -226,12 +232,26 @@ def _admin(
         }
     )
     treated_post = d == 1
+    # months after a return count as 0 in the panel, with and without treatment: they add treated months
+    # without an effect
+    zeros = _treated_months_after_return(cases, intervention_j, employer_index, month.max())
     att = {
-        "ao_pct": _mean_diff(ao1, ao0, treated_post),
-        "absence_days": _mean_diff(absence1, absence0, treated_post),
+        "ao_pct": _mean_diff(ao1, ao0, treated_post, zeros),
+        "absence_days": _mean_diff(absence1, absence0, treated_post, zeros),
         "loonwaarde_pct": _mean_diff(lw1, lw0, treated_post & assessed),
     }
     return admin, att
+
+
+def _treated_months_after_return(
+    cases: pd.DataFrame, intervention_j: np.ndarray, employer_index: dict, last: pd.Timestamp
+) -> int:
+    """Months after a return to work, up to the data's last month, at intervention employers from inclusion on."""
+    returned = cases.loc[cases["returned"].to_numpy() & intervention_j[cases["employer_id"].map(employer_index)]]
+    first = np.maximum(
+        returned["end_date"].dt.to_period("M").astype(int) + 1, returned["inclusion_date"].dt.to_period("M").astype(int)
+    )
+    return int(np.clip(pd.Period(last, "M").ordinal - first + 1, 0, None).sum())
 
 
 def _survey(
@@ -301,5 +321,7 @@ def _answers(
     return pd.concat(frames, ignore_index=True), float(np.mean(treated1 - treated0)) if len(treated1) else 0.0
 
 
-def _mean_diff(y1: np.ndarray, y0: np.ndarray, mask: np.ndarray) -> float:
-    return float(np.mean(y1[mask] - y0[mask])) if mask.any() else 0.0
+def _mean_diff(y1: np.ndarray, y0: np.ndarray, mask: np.ndarray, zeros: int = 0) -> float:
+    """Mean of y1 - y0 over the masked rows and ``zeros`` further rows where both are 0."""
+    count = int(mask.sum()) + zeros
+    return float(np.sum(y1[mask] - y0[mask]) / count) if count else 0.0

@@ -4,12 +4,10 @@
   disclosure control for person-level data; a run may raise it, never lower it below this).
 - `BALANCE_THRESHOLD`: a standardised baseline difference above it is worth a warning (a common rule of thumb,
   Stuart 2010).
-- `PRETREND_ALPHA`: the level of the joint pre-trend test.
-- `ALPHA`: the level of the effects (their 95% confidence intervals decide improvement or worsening), as the
-  pre-registered plan records it.
+- `ALPHA`: the level of the effects (their 95% confidence intervals and their family-adjusted p-values decide
+  improvement or worsening), as the pre-registered plan records it.
 """
 
 MIN_CELL = 10
 BALANCE_THRESHOLD = 0.25
-PRETREND_ALPHA = 0.05
 ALPHA = 0.05

@@ -97,6 +97,9 @@ RESPONDENT = {
     "questionnaire_professional": "professional",
     "questionnaire_manager": "manager",
 }
+#: Families of hypotheses (see catalogue.yaml): the administrative ones, then one per ToC layer.
+ADMIN_FAMILIES = ("primary", "administrative")
+Family = Literal["primary", "administrative", "output", "short_term", "long_term", "negative_effect"]
 #: Administrative indicators computed from the `admin` table, by id.
 ADMIN_MONTHLY = ("ao_pct", "absence_days", "loonwaarde_pct")
 
@@ -116,6 +119,7 @@ class Indicator(BaseModel):
     direction: Literal["higher_is_better", "lower_is_better"]
     periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', 'yearly' or 'once'.")
     aggregation: Literal["mean", "share"]
+    family: Family = Field(description="The family of hypotheses its effect is adjusted within (fixed in advance).")
     instrument: str = Field("", description="Validated instrument it is taken from, if any.")
     answer_range: tuple[float, float] | None = Field(
         None, description="Valid answers when narrower than the scale's (e.g. 0-10 for a 0-10 count)."
@@ -229,6 +233,7 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path
             primaries[ref] += 1
         if ind.source in RESPONDENT and not set(ind.periods) <= {"t0", "t1", "t2"}:
             problems.append(f"{where}: questionnaire indicator '{ind.id}' has periods other than t0, t1, t2")
+        problems += _family_problems(where, ind, tocs)
     problems += [
         f"{where}: node {ref} has {n} primary indicators (needs exactly one)" for ref, n in primaries.items() if n > 1
     ]
@@ -236,6 +241,30 @@ def validate_catalogue(tocs: dict[str, TheoryOfChange] | None = None, path: Path
         f"{where}: node {ref} is measured but has no primary indicator" for ref in sorted(measured - set(primaries))
     ]
     return problems
+
+
+def _family_problems(where: str, ind: Indicator, tocs: dict[str, TheoryOfChange]) -> list[str]:
+    """An administrative indicator is in an administrative family; a questionnaire item in the family of a
+    ToC layer among the nodes it measures."""
+    if ind.source == "admin":
+        ok = ind.family in ADMIN_FAMILIES
+    else:
+        layers = {n.layer for ref in ind.nodes for n in _node(tocs, ref)}
+        ok = ind.family in layers
+    return [] if ok else [f"{where}: indicator '{ind.id}' cannot be in family '{ind.family}'"]
+
+
+def _node(tocs: dict[str, TheoryOfChange], ref: str) -> list:
+    toc_id, _, node = ref.partition("/")
+    return [n for n in tocs[toc_id].nodes if n.id == node] if toc_id in tocs else []
+
+
+def families() -> dict[str, list[str]]:
+    """Family -> its indicators (in catalogue order): the families of hypotheses, fixed in advance."""
+    out: dict[str, list[str]] = {}
+    for ind in load_catalogue():
+        out.setdefault(ind.family, []).append(ind.id)
+    return out
 
 
 def drop_reference(chosen: Collection[str] | None = None, tocs: Collection[str] | None = None) -> Reference:

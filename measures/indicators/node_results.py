@@ -25,6 +25,7 @@ def node_results(toc_id: str, effects: pd.DataFrame) -> dict[str, NodeResult]:
             ci_low=_float(row["ci_low"]),
             ci_high=_float(row["ci_high"]),
             lower_is_better=indicator.lower_is_better,
+            adjusted_p=_float(row["q_value"]) if "q_value" in row.index else None,
         )
     return results
 

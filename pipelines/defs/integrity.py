@@ -14,9 +14,10 @@ import pandas as pd
 from measures.evaluation.assumptions import RunData, assumptions_table, data_end, evaluate_assumptions
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import describe
+from measures.evaluation.results import ASSUMPTIONS, PREREGISTRATION
 from pipelines.defs.analysis import balance, effects
 from pipelines.delivery_assets import delivery_asset, delivery_of
-from pipelines.metadata import markdown_table
+from pipelines.metadata import markdown_table, result_schema
 from pipelines.preregistration import STUDY_TOCS, git_commit, run_comparison
 from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
@@ -27,6 +28,7 @@ from toc.load import resolve
     group_name="integrity",
     deps=[balance],
     kinds={"pandas", "duckdb"},
+    metadata={"dagster/column_schema": result_schema(ASSUMPTIONS), "dagster/table_name": "warehouse.assumptions"},
     check_specs=[
         dg.AssetCheckSpec(
             "assumptions_hold",
@@ -74,6 +76,10 @@ def assumptions(
     group_name="integrity",
     deps=[effects],
     kinds={"duckdb"},
+    metadata={
+        "dagster/column_schema": result_schema(PREREGISTRATION),
+        "dagster/table_name": "warehouse.preregistration",
+    },
     check_specs=[
         dg.AssetCheckSpec(
             "preregistration_intact",

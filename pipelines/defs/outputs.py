@@ -1,11 +1,11 @@
 """Stage 7: the evaluation outputs of a run, written into one folder.
 
-effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, ingest.json,
-deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html (and the study's
-pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns come from the declared result
-tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed row order and number format,
-so that the same deliveries give the same bytes; run.json says what produced them and whether the run kept to the
-plan.
+effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv,
+warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and
+report.html (and the study's pre-registered plan, when there is one, as preregistration.nl.md and .en.md). Columns
+come from the declared result tables (`measures.evaluation.results`). The CSVs hold no timestamps and have a fixed
+row order and number format, so that the same deliveries give the same bytes; run.json says what produced them and
+whether the run kept to the plan.
 
 ingest.json, quarantine.csv and warnings.csv describe the evaluation's own delivery (the newest it assembles);
 deliveries.csv lists every delivery of the study up to it, with what each added and revised;
@@ -23,20 +23,22 @@ from measures.contract.tables import CONTRACT_VERSION
 from measures.contract.validate import IngestSummary
 from measures.evaluation.assumptions import results_from_table
 from measures.evaluation.calendar import run_calendar
+from measures.evaluation.group_means import group_means
 from measures.evaluation.panels import Panels
 from measures.evaluation.preregistration import plan_markdown
 from measures.evaluation.results import RESULTS, ResultTable
-from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends
+from pipelines.defs.analysis import MAIN_EFFECTS, balance, effects, event_study, indicator_trends, return_to_work
 from pipelines.defs.diagrams import AKC_TOCS, toc_diagrams
 from pipelines.defs.integrity import assumptions, preregistration
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
-from pipelines.metadata import markdown_table
+from pipelines.metadata import markdown_table, text_table
 from pipelines.preregistration import git_commit, registrations, study_of
 from pipelines.resources import RunOptions
 from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from report.build import ReportInputs, build_report
+from report.findings import key_findings
 from report.narrative import NarrativeInputs, narrative_markdown
 from toc.lang import LANGS, checked_lang
 from toc.load import resolve
@@ -44,6 +46,7 @@ from toc.load import resolve
 FLOAT_FORMAT = "%.10g"
 OUTPUT_FILES = (
     "effects.csv",
+    "estimates.csv",
     "trends.csv",
     "event_study.csv",
     "balance.csv",
@@ -63,9 +66,20 @@ OUTPUT_FILES = (
 @delivery_asset(
     group_name="outputs",
     kinds={"html", "csv"},
-    deps=[indicator_trends, effects, event_study, balance, assumptions, preregistration, toc_diagrams, "quarantine"],
-    description="effects.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, quarantine.csv, warnings.csv, "
-    "ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, narrative.en.md and report.html.",
+    deps=[
+        indicator_trends,
+        effects,
+        event_study,
+        return_to_work,
+        balance,
+        assumptions,
+        preregistration,
+        toc_diagrams,
+        "quarantine",
+    ],
+    description="effects.csv, estimates.csv, trends.csv, event_study.csv, balance.csv, assumptions.csv, "
+    "quarantine.csv, warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json, narrative.nl.md, "
+    "narrative.en.md and report.html.",
 )
 def evaluation_outputs(
     context: dg.AssetExecutionContext, panels: Panels, warehouse: Warehouse, options: RunOptions
@@ -73,12 +87,13 @@ def evaluation_outputs(
     evaluation = delivery_of(context)
     folder = out_dir(evaluation, options)
     folder.mkdir(parents=True, exist_ok=True)
-    results = ["effects", "trends", "event_study", "balance", "assumptions", "preregistration"]
-    tables = warehouse.read_many(results, evaluation.key)
+    results = ["effects", "estimates", "trends", "event_study", "balance", "assumptions", "preregistration"]
+    tables = warehouse.read_many([*results, "survival_curves", "rmst"], evaluation.key)
     tables |= warehouse.read_many(["quarantine", "warnings", "ingest_summary"], evaluation.delivery_key)
     tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
     tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
-    for name in ("effects", "trends", "event_study", "balance", "assumptions", "deliveries", "effects_over_time"):
+    written = ("effects", "estimates", "trends", "event_study", "balance", "assumptions", "deliveries")
+    for name in (*written, "effects_over_time"):
         _csv(tables[name], RESULTS[name], folder)
     for name in ("quarantine", "warnings"):
         _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
@@ -103,7 +118,10 @@ def evaluation_outputs(
         survey=panels.survey,
         trends=tables["trends"],
         effects=tables["effects"],
+        estimates=tables["estimates"],
         event_study=tables["event_study"],
+        survival_curves=tables["survival_curves"],
+        rmst=tables["rmst"],
         balance=tables["balance"],
         ingest=ingest,
         quarantine=tables["quarantine"],
@@ -118,14 +136,22 @@ def evaluation_outputs(
         deliveries=tables["deliveries"],
         over_time=tables["effects_over_time"],
     )
-    (folder / "report.html").write_text(build_report(inputs, checked_lang(options.lang)), encoding="utf-8")
+    lang = checked_lang(options.lang)
+    (folder / "report.html").write_text(build_report(inputs, lang), encoding="utf-8")
+    means = group_means(panels.admin, panels.survey, panels.rtw, min_n=options.min_cell)
+    findings = key_findings(tables["effects"], means, tables["balance"], tables["trends"], options.min_cell, lang)
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
             "report": dg.MetadataValue.path(str(folder / "report.html")),
+            "main_effects": text_table(findings.main_effects, findings.main_effect_columns),
+            "balance": dg.MetadataValue.text(findings.balance),
+            "imbalanced_variables": ", ".join(findings.imbalanced) or "–",
+            "suppressed": dg.MetadataValue.text(findings.suppression),
+            **{f"suppressed_{table}": n for table, n in findings.suppressed.items()},
+            "folder": dg.MetadataValue.path(str(folder)),
             "rows_in": sum(t["rows_in"] for t in ingest.values()),
             "rows_quarantined": sum(t["quarantined"] for t in ingest.values()),
-            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "none (final)",
+            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "–",  # "–": no cut-off, final results
             "study": evaluation.study,
             "n_deliveries": int(tables["deliveries"]["delivery"].nunique()),
             # the study's deliveries up to this evaluation, with what each added and revised (deliveries.csv)

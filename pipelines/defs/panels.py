@@ -53,6 +53,6 @@ def panels(context: dg.AssetExecutionContext, warehouse: Warehouse):
             "survey_rows": len(built.survey),
             "employees": len(built.baseline),
             "deliveries": len(assembled),
-            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "none (final)",
+            "cutoff": evaluation.cutoff.isoformat() if evaluation.cutoff else "–",  # "–": no cut-off, final results
         },
     )
