@@ -13,7 +13,6 @@ Each asset calls one function of `measures`, `report` or `pipelines.ingestion`; 
 own figures (the timeline, the cohorts, the curves, the symptom courses) as metadata.
 """
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any

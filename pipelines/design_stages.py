@@ -11,7 +11,6 @@ integrity checks, the results-annotated ToCs and the outputs folder.
   warnings.csv, ingest.json, deliveries.csv, effects_over_time.csv, run.json and report.html, in the run's folder.
 """
 
-
 import json
 from typing import Any
 
@@ -76,12 +75,8 @@ def design_figures(design: StudyDesign, key, common: dict, panel: dict) -> Any:
     def figures(context: dg.AssetExecutionContext, panels: dict, warehouse: Warehouse, options: RunOptions):
         evaluation = delivery_of(context)
         data = design_data(design, panels, pd.Timestamp(evaluation.cutoff) if evaluation.cutoff else None)
-        tables = {
-            "milestones": milestone_table(data, options.min_cell),
-            "survival": survival_table(data, options.min_cell),
-            "trajectories": trajectories(data, options.min_cell),
-        }
-        tables = {name: tables[name] for name in _design_tables(design)}
+        makers = {"milestones": milestone_table, "survival": survival_table, "trajectories": trajectories}
+        tables = {name: makers[name](data, options.min_cell) for name in _design_tables(design)}
         warehouse.replace(evaluation.key, tables)
         shown = warehouse.read_many(["trends", "effects"], evaluation.key) | tables
         metadata: dict[str, Any] = {f"{n}_rows": len(t) for n, t in tables.items()}

@@ -18,8 +18,9 @@ numbers are empty and `method` says why. `q_value` adjusts within the catalogue'
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -56,6 +57,7 @@ class Plan:
     estimator: str
     people: str  # the column that counts people in `frame`
     contrast: bool  # a comparison between groups (suppressed by the smaller group) or a level
+    people_counted: bool = True  # False: the rows are organisations' figures, which small cells do not hide
 
 
 def design_effects(data: DesignData, min_n: int, inference: Inference | None = None) -> EffectTables:
@@ -72,6 +74,8 @@ def design_effects(data: DesignData, min_n: int, inference: Inference | None = N
 
 def _smallest(plan: Plan) -> Callable[[pd.DataFrame], int]:
     def smallest(frame: pd.DataFrame) -> int:
+        if not plan.people_counted:  # organisations are not people: nothing to hide (as in the trends)
+            return sys.maxsize
         if not plan.contrast:
             return int(frame[plan.people].nunique())
         return int(frame.groupby("treated_group")[plan.people].nunique().reindex([0, 1], fill_value=0).min())
@@ -202,12 +206,10 @@ def _process(data: DesignData, ind: Indicator) -> Plan | None:
     if data.design.has_groups and figures["treated_group"].nunique() == 2:
         per = figures.groupby(["cluster", "treated_group"], as_index=False)["value"].mean()
         fit = lambda: estimate_difference_robust(per, "value", "treated_group", "cluster")  # noqa: E731
-        return Plan(per.assign(person=per["cluster"]), fit, "share_difference", "person", True)
+        return Plan(per.assign(person=per["cluster"]), fit, "share_difference", "person", True, False)
     mine = figures.loc[figures["treated_group"] == 1] if data.design.has_groups else figures
-    return _level(data, ind, mine.assign(person=mine["cluster"]), "person")
+    return replace(_level(data, ind, mine.assign(person=mine["cluster"]), "person"), people_counted=False)
 
 
 def _with(est: Estimate, estimator: str, method: str | None = None) -> Estimate:
-    from dataclasses import replace
-
     return replace(est, estimator=estimator, method=method or est.method)

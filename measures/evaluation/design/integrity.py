@@ -59,7 +59,10 @@ def design_node_results(design: StudyDesign, toc_id: str, effects: pd.DataFrame)
         if indicator.id not in rows.index:
             continue
         row = rows.loc[indicator.id]
-        shift = benchmark(design, catalogue[indicator.id]) if row["estimator"] in LEVELS else 0.0
+        estimator = row["estimator"] if isinstance(row["estimator"], str) else ""
+        # a change within people is held against no change, a level against its benchmark
+        level = estimator in LEVELS and estimator != "within_change"
+        shift = benchmark(design, catalogue[indicator.id]) if level else 0.0
         values = [None if pd.isna(row[c]) else float(row[c]) - shift for c in ("estimate", "ci_low", "ci_high")]
         results[node] = NodeResult(indicator.id, *values, lower_is_better=indicator.lower_is_better)
     return results
