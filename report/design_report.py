@@ -17,7 +17,7 @@ import pandas as pd
 
 from measures.designs.load import design_indicators
 from measures.designs.model import StudyDesign
-from measures.evaluation.design.effects import LEVELS, benchmark
+from measures.evaluation.design.effects import LEVELS, held_against, result_of
 from measures.evaluation.design.frames import DesignData
 from measures.evaluation.suppression import suppress_small_cells
 from measures.indicators.catalogue import indicators_by_id, labels, units
@@ -28,7 +28,7 @@ from report.design_text import DESIGN_TEXT
 from report.text import TEXT
 from toc.lang import Lang, checked_lang, translated
 from toc.load import resolve
-from toc.overlay import RESULT_STYLES, NodeResult, classify
+from toc.overlay import RESULT_STYLES, classify
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,7 @@ def _results(inputs: DesignReportInputs, lang: Lang) -> list[dict]:
     rows = []
     for r in inputs.tables["effects"].to_dict("records"):
         ind = catalogue[r["indicator_id"]]
-        shift = benchmark(inputs.design, ind) if r.get("estimator") in LEVELS else 0.0
-        values = [None if pd.isna(r[c]) else float(r[c]) - shift for c in ("estimate", "ci_low", "ci_high")]
-        verdict = classify(NodeResult(r["indicator_id"], *values, lower_is_better=ind.lower_is_better))
+        verdict = classify(result_of(inputs.design, ind, r))
         kind = (
             "level"
             if r.get("estimator") in LEVELS
@@ -138,7 +136,7 @@ def _results(inputs: DesignReportInputs, lang: Lang) -> list[dict]:
                 "label": translated(ind, "label", lang),
                 "unit": units(lang).get(r["indicator_id"], ""),
                 "kind": d[kind],
-                "benchmark": shift if r.get("estimator") in ("cluster_mean",) else None,
+                "benchmark": held_against(inputs.design, ind, r.get("estimator")) if kind == "level" else None,
                 "verdict": t[verdict],
                 "marker": RESULT_STYLES[verdict].marker,
                 "fill": RESULT_STYLES[verdict].fill,

@@ -79,8 +79,9 @@ def _cluster_draws(
 
 
 def _estimate(value: float, draws: np.ndarray, data: pd.DataFrame, method: str, test_zero: bool) -> Estimate:
-    low, high = np.percentile(draws, [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
-    p = float(min(1.0, 2 * min(np.mean(draws <= 0), np.mean(draws >= 0)))) if test_zero and len(draws) else np.nan
+    low, high = (float(v) for v in np.percentile(draws, [2.5, 97.5])) if len(draws) else (np.nan, np.nan)
+    tails = (float(np.mean(draws <= 0)), float(np.mean(draws >= 0))) if len(draws) else (np.nan, np.nan)
+    p = min(1.0, 2 * min(tails)) if test_zero and len(draws) else np.nan
     n_clusters = int(data["cluster"].nunique())
     se = float(np.std(draws, ddof=1)) if len(draws) > 1 else np.nan
     return Estimate(

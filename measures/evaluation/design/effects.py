@@ -19,8 +19,9 @@ numbers are empty and `method` says why. `q_value` adjusts within the catalogue'
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -36,6 +37,7 @@ from measures.evaluation.design.frames import DesignData, event_within, monitori
 from measures.evaluation.design.frames import time_to_event as time_frame
 from measures.evaluation.effects import EffectTables, effects_frame, estimate_row, estimates_frame, row_of
 from measures.indicators.catalogue import Indicator
+from toc.overlay import NodeResult
 
 #: The neutral middle of a scale a level is held against when the design names no target.
 NEUTRAL = {"likert5": 3.0}
@@ -46,6 +48,35 @@ LEVELS = ("cluster_mean", "within_change", "rmst_level")
 def benchmark(design: StudyDesign, ind: Indicator) -> float:
     """What a level of `ind` is tested against: the design's target, else the scale's neutral middle, else 0."""
     return design.targets.get(ind.id, NEUTRAL.get(ind.scale, 0.0))
+
+
+def held_against(design: StudyDesign, ind: Indicator, estimator: object) -> float:
+    """What a row's estimate is shown against: a level its benchmark, a change within people or a contrast 0."""
+    level = isinstance(estimator, str) and estimator in LEVELS and estimator != "within_change"
+    return benchmark(design, ind) if level else 0.0
+
+
+def result_of(design: StudyDesign, ind: Indicator, row: Mapping[str, Any]) -> NodeResult:
+    """An effects.csv row as a node's result: a level shifted by its benchmark, so that "improvement" means the
+    good side of the benchmark (never a level merely above zero)."""
+    shift = held_against(design, ind, row.get("estimator"))
+
+    def value(column: str) -> float | None:
+        found = row.get(column)
+        return None if found is None or pd.isna(found) else float(found)
+
+    def shifted(column: str) -> float | None:
+        found = value(column)
+        return None if found is None else found - shift
+
+    return NodeResult(
+        indicator=ind.id,
+        estimate=shifted("estimate"),
+        ci_low=shifted("ci_low"),
+        ci_high=shifted("ci_high"),
+        lower_is_better=ind.lower_is_better,
+        adjusted_p=value("q_value"),
+    )
 
 
 @dataclass(frozen=True)
@@ -67,7 +98,8 @@ def design_effects(data: DesignData, min_n: int, inference: Inference | None = N
         plan = plan_for(data, ind, inference)
         if plan is None:
             continue
-        rows.append(row_of(ind.id, plan.frame, min_n, _guarded(plan), plan.people, "cluster", _smallest(plan)))
+        row = row_of(ind.id, plan.frame, min_n, _guarded(plan), plan.people, "cluster", _smallest(plan))
+        rows.append(row | {"n_employees": plan.frame[plan.people].nunique()})  # people, whatever the model's units
         estimates.append(estimate_row(ind.id, plan.frame, min_n, plan.estimator, _guarded(plan), _smallest(plan)))
     return EffectTables(effects_frame(rows), estimates_frame(estimates))
 

@@ -15,11 +15,11 @@ import pandas as pd
 from measures.designs.load import design_indicators
 from measures.designs.model import StudyDesign
 from measures.evaluation.assumptions import COMPARATORS, AssumptionResult
-from measures.evaluation.design.effects import LEVELS, benchmark
+from measures.evaluation.design.effects import result_of
 from measures.indicators.catalogue import indicators_by_id, primary_indicators
 from toc.load import resolve
-from toc.models import CHECKED_LAYERS
-from toc.overlay import NodeResult
+from toc.models import CHECKED_LAYERS, Check
+from toc.overlay import CheckStatus, NodeResult
 
 
 def design_assumptions(design: StudyDesign, effects: pd.DataFrame, min_cell: int) -> list[AssumptionResult]:
@@ -29,25 +29,26 @@ def design_assumptions(design: StudyDesign, effects: pd.DataFrame, min_cell: int
     for toc_id in design.tocs:
         for node in resolve(toc_id).nodes_in(*CHECKED_LAYERS):
             check = node.check
-            base = {"toc_id": toc_id, "item_id": node.id, "kind": node.layer, "check": check}
-            if check is None:
-                results.append(
-                    AssumptionResult(**base, status="untested", value=None, threshold=None, n=None, reason="no_check")
-                )
-                continue
-            row = rows.loc[check.measure] if check.measure in ids and check.measure in rows.index else None
-            if row is None or pd.isna(row["estimate"]):
-                reason = "small_n" if row is not None and str(row["method"]).startswith("suppressed") else "no_data"
-                results.append(
-                    AssumptionResult(
-                        **base, status="untested", value=None, threshold=check.threshold, n=None, reason=reason
-                    )
-                )
-                continue
-            value, n = float(row["estimate"]), int(row["n_employees"])
-            status = "holds" if COMPARATORS[check.comparator](value, check.threshold) else "fails"
-            results.append(AssumptionResult(**base, status=status, value=value, threshold=check.threshold, n=n))
+            row = None
+            if check is not None and check.measure in ids and check.measure in rows.index:
+                row = rows.loc[check.measure]
+            results.append(_assumption(toc_id, node.id, node.layer, check, row))
     return sorted(results, key=lambda r: (r.toc_id, r.kind, r.item_id))
+
+
+def _assumption(toc_id: str, item: str, kind: str, check: Check | None, row: pd.Series | None) -> AssumptionResult:
+    def result(status: CheckStatus, value: float | None = None, n: int | None = None, reason: str = ""):
+        threshold = None if check is None else check.threshold
+        return AssumptionResult(toc_id, item, kind, status, value, threshold, n, check, reason)
+
+    if check is None:
+        return result("untested", reason="no_check")
+    if row is None or pd.isna(row["estimate"]):
+        small = row is not None and str(row["method"]).startswith("suppressed")
+        return result("untested", reason="small_n" if small else "no_data")
+    value = float(row["estimate"])
+    held = COMPARATORS[check.comparator](value, check.threshold)
+    return result("holds" if held else "fails", value, int(row["n_employees"]))
 
 
 def design_node_results(design: StudyDesign, toc_id: str, effects: pd.DataFrame) -> dict[str, NodeResult]:
@@ -58,11 +59,5 @@ def design_node_results(design: StudyDesign, toc_id: str, effects: pd.DataFrame)
     for node, indicator in primary_indicators(toc_id).items():
         if indicator.id not in rows.index:
             continue
-        row = rows.loc[indicator.id]
-        estimator = row["estimator"] if isinstance(row["estimator"], str) else ""
-        # a change within people is held against no change, a level against its benchmark
-        level = estimator in LEVELS and estimator != "within_change"
-        shift = benchmark(design, catalogue[indicator.id]) if level else 0.0
-        values = [None if pd.isna(row[c]) else float(row[c]) - shift for c in ("estimate", "ci_low", "ci_high")]
-        results[node] = NodeResult(indicator.id, *values, lower_is_better=indicator.lower_is_better)
+        results[node] = result_of(design, catalogue[indicator.id], rows.loc[indicator.id].to_dict())
     return results
