@@ -15,6 +15,7 @@ own figures (the timeline, the cohorts, the curves, the symptom courses) as meta
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import dagster as dg
@@ -269,6 +270,7 @@ def _effects_result(design: StudyDesign, table: pd.DataFrame) -> dg.MaterializeR
     return dg.MaterializeResult(metadata=metadata, check_results=[check])
 
 
+@cache  # built once: the code location and the sensors must hold the same job objects
 def all_definitions() -> list[DesignDefinitions]:
     """The assets and job of every shipped design except the AKC pilot's (whose assets are `pipelines/defs`)."""
     return [build(d) for design_id, d in all_designs().items() if design_id != DEFAULT_DESIGN]

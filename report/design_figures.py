@@ -62,7 +62,8 @@ def design_charts(
             out["trajectories"] = (charts.trajectory_figure(courses, t, lang), t["trajectories"])
     survival = tables.get("survival")
     if survival is not None and len(survival):
-        out["survival"] = (charts.survival_figure(survival, lang), t["survival"])
+        since = "inclusion" if design.time_axis == "weeks_since_inclusion" else "report"  # where the clock starts
+        out["survival"] = (charts.survival_figure(survival, lang, f"axis_weeks_since_{since}"), t["survival"])
     return out
 
 

@@ -120,7 +120,7 @@ def timeline_figure(
     ax.set_ylim(-0.6, len(steps) - 0.4)
     top = ax.secondary_xaxis("top")
     top.set_xticks(reference_weeks, [str(w) for w in reference_weeks], fontsize=6.5, rotation=90)
-    ax.set_xlabel(DESIGN_TEXT[lang]["axis_weeks_since_report"])
+    ax.set_xlabel(DESIGN_TEXT[lang][axis])
     fig.legend(frameon=False, fontsize=7.5, ncols=len(groups), loc="lower center")
     fig.tight_layout(rect=(0, 0.05, 0.93, 1))
     return fig
@@ -201,7 +201,7 @@ def empty_figure() -> Figure:
     return fig
 
 
-def survival_figure(curves: pd.DataFrame, lang: Lang) -> Figure:
+def survival_figure(curves: pd.DataFrame, lang: Lang, axis: str = "axis_weeks_since_report") -> Figure:
     """Kaplan-Meier "not yet back" steps per group, and per period in a cohort design (before: thin and
     faded, after: full), ending where too few people are left at risk to show."""
     fig, ax = _figure(figsize=SIZES["wide"])
@@ -224,7 +224,7 @@ def survival_figure(curves: pd.DataFrame, lang: Lang) -> Figure:
         )
         ax.plot(weeks[-1:], still[-1:], style["marker"], color=style["color"], alpha=0.55 if before else 1.0)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(DESIGN_TEXT[lang]["axis_weeks_since_report"])
+    ax.set_xlabel(DESIGN_TEXT[lang][axis])
     ax.set_ylabel(DESIGN_TEXT[lang]["axis_not_back"])
     ax.legend(frameon=False, fontsize=7.5, ncols=2, loc="best")
     fig.tight_layout()

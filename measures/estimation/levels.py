@@ -2,7 +2,8 @@
 
 - `cluster_mean`: the mean of one value per person, its standard error clustered (CR1: the squared cluster sums
   of deviations, times G/(G-1)), the interval and p-value (for H0: mean = `null`) from t(G-1), as for the
-  clustered effects. With fewer than two clusters there is no clustered interval (EstimationError).
+  clustered effects. With fewer than two clusters, or values that do not vary, there is no clustered interval
+  (EstimationError).
 - `wilson_interval`: the 95% interval of a share of independent yes/no values (descriptive tables).
 """
 
@@ -30,6 +31,8 @@ def cluster_mean(values: np.ndarray, clusters: np.ndarray, null: float = 0.0, le
     mean = float(y.mean())
     sums = np.bincount(codes, weights=y - mean, minlength=len(labels))
     se = float(np.sqrt(g / (g - 1) * np.sum(sums**2)) / n)
+    if se == 0:
+        raise EstimationError("the clusters' values do not vary: no clustered interval")
     low, high, _ = t_inference(mean, se, g - 1, level)
     _, _, p = t_inference(mean - null, se, g - 1, level)
     method = f"mean with a CR1 standard error clustered by {g} clusters, t({g - 1}) interval"
