@@ -120,7 +120,7 @@ def timeline_figure(
     ax.set_ylim(-0.6, len(steps) - 0.4)
     top = ax.secondary_xaxis("top")
     top.set_xticks(reference_weeks, [str(w) for w in reference_weeks], fontsize=6.5, rotation=90)
-    ax.set_xlabel(DESIGN_TEXT[lang][axis])
+    ax.set_xlabel(DESIGN_TEXT[lang]["axis_weeks_since_report"])
     fig.legend(frameon=False, fontsize=7.5, ncols=len(groups), loc="lower center")
     fig.tight_layout(rect=(0, 0.05, 0.93, 1))
     return fig
