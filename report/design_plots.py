@@ -1,7 +1,7 @@
 """Charts of the study designs other than the AKC pilot: cohorts, the timeline, levels and symptom courses.
 
 Each takes an already-suppressed table and returns a Figure (`report.plots.png`/`svg` turn it into bytes). Groups
-keep one look everywhere (`report.plots.GROUP_STYLE`: colour, marker, line style, and a legend); a suppressed
+keep one look everywhere (`report.plots.GROUP_STYLE` and `BREAKDOWN_STYLE`: colour, marker, line style, and a legend); a suppressed
 cell is a gap, never a zero.
 
 - `cohort_figure`: an indicator's mean per cohort year and group, with its 95% interval, a dotted line where
@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from report.design_text import DESIGN_TEXT
-from report.plots import GROUP_STYLE, SIZES, _figure
+from report.plots import BREAKDOWN_STYLE, GROUP_STYLE, SIZES, _figure
 from report.text import TEXT
 from toc.lang import Lang, number
 
@@ -35,7 +35,7 @@ def group_label(group: str, lang: Lang) -> str:
 
 
 def _style(group: str) -> dict:
-    return GROUP_STYLE.get(group, {"color": "#333333", "marker": "o", "linestyle": "-"})
+    return (GROUP_STYLE | BREAKDOWN_STYLE).get(group, {"color": "#333333", "marker": "o", "linestyle": "-"})
 
 
 def cohort_figure(trends: pd.DataFrame, indicator: str, title: str, unit: str, start_year: int, lang: Lang) -> Figure:
