@@ -683,9 +683,13 @@ def export_iati(
     """The results of a run as IATI activities: one per ToC, its outputs and effects as results."""
     from report.iati import Publisher, iati_activities, read_results
 
+    if results is not None and study is not None:
+        raise UserError("give --results OUT_DIR or --study ID, not both")
     if study is not None:
-        # TODO(studies, issue 15): resolve to the study's latest outputs folder once `pilot run --study` exists
-        raise UserError(f"study {study}: studies are not available in this version; use --results OUT_DIR")
+        from pipelines.run import latest_outputs
+
+        results = latest_outputs(study)
+        console.print(f"study {shown(study)}: the results in {shown(results)}")
     if results is None:
         raise UserError("give --results OUT_DIR (the --out folder of a `pilot run`) or --study ID")
     document = iati_activities(read_results(results), Publisher(ref=org_ref, name=org_name))

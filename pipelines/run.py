@@ -29,6 +29,7 @@ from filelock import FileLock
 from measures.contract.limits import MAX_QUARANTINE_SHARE
 from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
+from pipelines.defs.outputs import evaluation_outputs
 from pipelines.defs.panels import NOT_EVALUABLE
 from pipelines.deliveries import (
     PARTITIONS_NAME,
@@ -46,7 +47,7 @@ from toc.errors import UserError
 INSTANCE_LOCK_TIMEOUT_SECONDS = 120
 
 
-__all__ = ["PipelineFailed", "RunOutcome", "instance", "run_drop", "run_study"]
+__all__ = ["PipelineFailed", "RunOutcome", "instance", "latest_outputs", "run_drop", "run_study"]
 
 
 @dataclass(frozen=True)
@@ -229,3 +230,30 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+def latest_outputs(study: str, dagster_instance: dg.DagsterInstance | None = None) -> Path:
+    """The outputs folder of the study's most recent evaluation, wherever it was written (`pilot run --out`, or
+    the outputs folder for runs of the sensors, schedules and UI): read from the outputs asset's report path
+    in the Dagster instance, so that no second record of it is kept."""
+    if not study.startswith("drop-"):  # a drop's own study is named by the tool, not the user
+        check_study_id(study)
+    inst = dagster_instance or instance()
+    records = inst.fetch_materializations(evaluation_outputs.key, limit=1000).records  # newest first
+    for record in records:
+        materialization = record.asset_materialization
+        if materialization is None or materialization.partition is None:
+            continue
+        try:
+            evaluation = Delivery.parse(materialization.partition)
+        except DeliveryError:
+            continue
+        report = materialization.metadata.get("report")
+        if evaluation.study == study and isinstance(report, dg.PathMetadataValue):
+            folder = Path(report.path).parent
+            if (folder / "effects.csv").is_file():
+                return folder
+    raise DeliveryError(
+        f"study {study} has no evaluation with outputs on this machine: run `pilot run --study {study} --out DIR` "
+        "or give --results DIR"
+    )

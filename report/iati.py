@@ -103,7 +103,7 @@ class Publisher:
 
 
 def read_results(out_dir: Path) -> RunResults:
-    """effects.csv, trends.csv and run.json of a run folder; its ToCs are the ones it drew with results."""
+    """effects.csv, trends.csv and run.json of a run folder; its ToCs are the study's (run.json `tocs`)."""
     out_dir = Path(out_dir)
     for name in ("effects.csv", "trends.csv", "run.json"):
         if not (out_dir / name).is_file():
@@ -112,8 +112,10 @@ def read_results(out_dir: Path) -> RunResults:
     months = run.get("calendar") or {}
     if not all(months.get(f.name) for f in dataclasses.fields(Calendar)):
         raise UserError(f"{out_dir / 'run.json'}: no calendar (months of inclusion and data); run it again")
+    # the study's ToCs (a sister ToC drawn because the run measured one of its nodes is not an activity of it);
+    # a run folder from before run.json listed them: the ToCs drawn with results
     shipped = load_shipped()
-    drawn = tuple(t for t in shipped if (out_dir / "toc" / f"{t}-results.svg").exists())
+    drawn = tuple(run.get("tocs") or (t for t in shipped if (out_dir / "toc" / f"{t}-results.svg").exists()))
     return RunResults(
         study=run.get("study") or run["delivery"],
         effects=pd.read_csv(out_dir / "effects.csv", dtype={"indicator_id": str}),

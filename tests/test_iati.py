@@ -20,6 +20,7 @@ from lxml import etree
 from pipeline_support import isolate, materialize, simulate
 
 from measures.indicators.catalogue import indicators_by_id, primary_indicators
+from pipelines.run import instance, run_study
 from report.iati import iati_activities, read_results
 from toc.load import load_shipped
 
@@ -174,3 +175,25 @@ def test_the_run_calendar_is_the_cohorts_extreme_months():
     assert run_calendar(admin.iloc[:0]) == dict.fromkeys(
         ["inclusion_first", "inclusion_last", "data_first", "data_last"]
     )
+
+
+def test_a_study_exports_its_latest_evaluation(tmp_path, monkeypatch):
+    """`--study ID` finds the outputs of the study's newest evaluation through the Dagster instance, wherever
+    `pilot run --out` wrote them; a study never evaluated here is one line naming it."""
+    isolate(monkeypatch, tmp_path)
+    for n, seed in enumerate((5, 6)):
+        simulate(tmp_path / f"drop{n}", seed=seed, survey_indicators=None)
+        run_study("vitaal", tmp_path / f"drop{n}", tmp_path / f"out{n}", dagster_instance=instance(), log_level="ERROR")
+    command = [str(PILOT), "export", "iati", "--out", str(tmp_path / "study.xml")]
+    proc = subprocess.run([*command, "--study", "vitaal"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert _export(tmp_path / "out1", tmp_path / "latest.xml").returncode == 0
+    assert (tmp_path / "study.xml").read_bytes() == (tmp_path / "latest.xml").read_bytes()
+    assert (tmp_path / "study.xml").read_bytes() != _export_bytes(tmp_path / "out0", tmp_path / "first.xml")
+    proc = subprocess.run([*command, "--study", "nooit-gezien"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "nooit-gezien" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def _export_bytes(run: Path, out: Path) -> bytes:
+    assert _export(run, out).returncode == 0
+    return out.read_bytes()

@@ -100,7 +100,7 @@ def evaluation_outputs(
     ingest = _ingest(tables["ingest_summary"])
     _json(ingest, folder / "ingest.json")
     comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
-    provenance = {"calendar": run_calendar(panels.admin), "preregistration": comparison}
+    provenance = {"calendar": run_calendar(panels.admin), "tocs": list(AKC_TOCS), "preregistration": comparison}
     _json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
     _plan_files(warehouse, evaluation, folder)
     tocs = [resolve(t) for t in AKC_TOCS]
