@@ -234,6 +234,7 @@ def _run_info(
         "version": _version(),
         "git_commit": git_commit(),
         "design": design.id,
+        "tocs": list(design.tocs),
         "contract_version": design.contract.version,
         "study": evaluation.study,
         "delivery": evaluation.key,
