@@ -89,13 +89,17 @@ def validate(
     max_rows: MaxRows = None,
     earliest_date: Earliest = None,
     latest_date: Latest = None,
+    design: DesignOption = None,
 ) -> None:
-    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason,
-    and each warning (a descriptive cell emptied or changed, its row kept)."""
+    """Check a drop without loading it (against --design's contract): per table rows ok and bad, each bad row with
+    file, row, column and reason, and each warning (a descriptive cell emptied or changed, its row kept)."""
     from measures.contract.validate import validate_drop
-    from measures.indicators.catalogue import drop_reference
+    from measures.designs.load import load_design
+    from pipelines.ingestion import design_reference
 
-    result = validate_drop(drop, drop_reference(), _limits(max_rows, earliest_date, latest_date))
+    chosen = load_design(design) if design else load_design()
+    limits = _limits(max_rows, earliest_date, latest_date)
+    result = validate_drop(drop, design_reference(chosen), limits, chosen.contract)
     quarantine, warnings = result.quarantine(), result.warnings()
     if as_json:
         print_json(

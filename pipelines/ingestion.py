@@ -24,7 +24,7 @@ from measures.contract.usability import NEEDED, Groups, UnusableDelivery, check_
 from measures.contract.validate import IngestSummary, read_drop, validate_tables
 from measures.designs.load import DEFAULT_DESIGN, design_indicators
 from measures.designs.model import StudyDesign
-from measures.indicators.catalogue import drop_reference
+from measures.indicators.catalogue import Reference, drop_reference
 from pipelines.deliveries import Delivery, as_of, drop_of, file_checksums, files_of, refuse
 from pipelines.manifest import record_outcomes, register_files
 from pipelines.metadata import markdown_table
@@ -59,6 +59,13 @@ def drop_metadata(evaluation: Delivery) -> dict[str, Any]:
     }
 
 
+def design_reference(design: StudyDesign) -> Reference:
+    """What a drop of the design is checked against: its indicators' questionnaire and process rules; the AKC
+    pilot accepts the activities of every shipped ToC (as it always has), a design those of its own ToCs."""
+    chosen = [i.id for i in design_indicators(design)]
+    return drop_reference(chosen, None if design.id == DEFAULT_DESIGN else design.tocs)
+
+
 def referenced_tables(design: StudyDesign) -> tuple[str, ...]:
     """The tables other tables refer to: a delivery's references are checked against the study's rows of these."""
     targets = {c.references.split(".")[0] for t in design.contract.tables for c in t.columns if c.references}
@@ -84,9 +91,7 @@ def load(
     drop, contract = drop_of(delivery), design.contract
     prior = [d.delivery_key for d in as_of(delivery)[:-1]]
     known = None if delivery.standalone else study_tables(warehouse, referenced_tables(design), prior, contract)
-    chosen = [i.id for i in design_indicators(design)]
-    # the AKC pilot accepts the activities of every shipped ToC (as it always has); a design those of its ToCs
-    reference = drop_reference(chosen, None if design.id == DEFAULT_DESIGN else design.tocs)
+    reference = design_reference(design)
     needed, groups = _usability(design)
     try:
         raws = clock.time("read", read_drop, drop, None, delivery.standalone, contract)

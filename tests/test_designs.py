@@ -106,6 +106,11 @@ def test_simulate_writes_the_design_drop_and_its_truth(design, tmp_path):
     assert isinstance(truth["effect"], float)
     written = {p.stem for p in (tmp_path / "drop").glob("*.csv")}
     assert written <= set(contract.by_name) and {t.name for t in contract.tables if t.required} <= written
+    checked = _pilot("validate", "--design", design, "--strict", "--json", str(tmp_path / "drop"))
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr
+    result = json.loads(checked.stdout)
+    assert result["bad_rows"] == [] and result["warnings"] == []  # a simulated drop is clean
+    assert all(t["rows_in"] == t["loaded"] for t in result["tables"].values())
 
 
 def test_contract_of_a_design(tmp_path):

@@ -54,7 +54,7 @@ def _professionals(params: dict[str, Any]) -> pd.DataFrame:
     for profession, count in params["professionals"].items():
         for _ in range(int(count)):
             k += 1
-            organisation = "Arbo Unie" if profession == "bedrijfsarts" else "UWV"
+            organisation = "arbodienst" if profession == "bedrijfsarts" else "UWV"
             rows.append({"professional_id": f"A{k:02d}", "profession": profession, "organisation": organisation})
     return pd.DataFrame(rows)
 
