@@ -95,7 +95,7 @@ def _endings(start: pd.Series, returned: np.ndarray, data_end: pd.Timestamp, rng
     early = 7 + np.minimum(rng.gamma(1.6, 60.0, n), 357)
     late = 366 + rng.gamma(2.0, 90.0, n)
     days = np.where(returned, early, late)
-    later = rng.choice(["return_to_work", "exit", "wia"], size=n, p=[0.55, 0.25, 0.2])
+    later = rng.choice(["return_to_work", "exit", "wia"], size=n, p=np.array([11, 5, 4]) / 20)
     reason = np.where(returned, "return_to_work", later)
     end = start + pd.to_timedelta(np.round(days), unit="D")
     censored = (end > data_end).to_numpy()

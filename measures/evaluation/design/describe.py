@@ -103,7 +103,7 @@ def milestone_table(data: DesignData, min_n: int) -> pd.DataFrame:
             reached = weeks[mine].dropna()
             n, on_time = int(mine.sum()), int((weeks[mine] <= milestone.week).sum())
             low, high = wilson_interval(on_time, n)
-            quartiles = reached.quantile([0.25, 0.5, 0.75]).to_numpy() if len(reached) else [np.nan] * 3
+            quartiles = reached.quantile([q / 4 for q in (1, 2, 3)]).to_numpy() if len(reached) else [np.nan] * 3
             rows.append(
                 {
                     "milestone": milestone.id,
