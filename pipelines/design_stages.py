@@ -22,8 +22,7 @@ from measures.evaluation.assumptions import assumptions_table
 from measures.evaluation.design.describe import milestone_table, survival_table, trajectories
 from measures.evaluation.design.frames import design_data
 from measures.evaluation.design.integrity import design_assumptions, design_node_results
-from measures.evaluation.results import RESULTS
-from pipelines.defs.outputs import _csv, _ingest, _json, _version
+from pipelines.defs.outputs import _json, _version, write_run_tables
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.metadata import image, markdown_table
@@ -180,21 +179,8 @@ def design_outputs(design: StudyDesign, key, common: dict, panel: dict, deps: li
         tables |= warehouse.read_many(["quarantine", "warnings", "ingest_summary"], evaluation.delivery_key)
         tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
         tables["effects_over_time"] = effects_over_time(warehouse, evaluation, (design.primary_indicator,))
-        for name in (
-            "effects",
-            "estimates",
-            "trends",
-            "assumptions",
-            "deliveries",
-            "effects_over_time",
-            *_design_tables(design),
-        ):
-            _csv(tables[name], RESULTS[name], folder)
-        for name in ("quarantine", "warnings"):
-            _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
-        ingest = _ingest(tables["ingest_summary"])
-        _json(ingest, folder / "ingest.json")
-        comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
+        written = ("effects", "estimates", "trends", "assumptions", "deliveries", "effects_over_time")
+        ingest, comparison = write_run_tables(tables, (*written, *_design_tables(design)), folder)
         _json(_run_info(context, design, evaluation, options, comparison), folder / "run.json")
         inputs = DesignReportInputs(
             design=design,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import jinja2
 import pandas as pd
 
 from measures.designs.load import design_indicators
@@ -22,7 +21,7 @@ from measures.evaluation.design.frames import DesignData
 from measures.evaluation.suppression import suppress_small_cells
 from measures.indicators.catalogue import indicators_by_id, labels, units
 from report import integrity
-from report.build import TEMPLATES, _chart, _num, _svg_img
+from report.build import _chart, _svg_img, environment
 from report.design_figures import design_charts, milestone_labels, start_year
 from report.design_text import DESIGN_TEXT
 from report.text import TEXT
@@ -50,14 +49,7 @@ class DesignReportInputs:
 def build_design_report(inputs: DesignReportInputs, lang: Lang = "nl") -> str:
     lang = checked_lang(lang)
     t, d = TEXT[lang], DESIGN_TEXT[lang]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = lambda v, digits=2: _num(v, digits, lang)
+    env = environment(lang)
     design = inputs.design
     charts = design_charts(design, inputs.tables, lang, start_year(inputs.data.table(design.units.clusters), design))
     context = {
