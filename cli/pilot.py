@@ -35,6 +35,10 @@ LangOption = Annotated[str, typer.Option(help="Language of the report: nl or en.
 CutoffOption = Annotated[
     dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Interim results: leave out data after YYYY-MM-DD.")
 ]
+DesignOption = Annotated[
+    str | None,
+    typer.Option(help="Study design (a file under studies/): akc-pilot (default), passend-werk, eigen-regie, ..."),
+]
 
 
 @app.command()
@@ -86,13 +90,17 @@ def validate(
     max_rows: MaxRows = None,
     earliest_date: Earliest = None,
     latest_date: Latest = None,
+    design: DesignOption = None,
 ) -> None:
-    """Check a drop without loading it: per table rows ok and bad, each bad row with file, row, column and reason,
-    and each warning (a descriptive cell emptied or changed, its row kept)."""
+    """Check a drop without loading it (against --design's contract): per table rows ok and bad, each bad row with
+    file, row, column and reason, and each warning (a descriptive cell emptied or changed, its row kept)."""
     from measures.contract.validate import validate_drop
-    from measures.indicators.catalogue import drop_reference
+    from measures.designs.load import load_design
+    from pipelines.ingestion import design_reference
 
-    result = validate_drop(drop, drop_reference(), _limits(max_rows, earliest_date, latest_date))
+    chosen = load_design(design) if design else load_design()
+    limits = _limits(max_rows, earliest_date, latest_date)
+    result = validate_drop(drop, design_reference(chosen), limits, chosen.contract)
     quarantine, warnings = result.quarantine(), result.warnings()
     if as_json:
         print_json(
@@ -142,11 +150,16 @@ def simulate(
     fmt: Annotated[
         str, typer.Option("--format", help="csv, csv-nl (semicolon, decimal comma, DD-MM-YYYY), xlsx or parquet.")
     ] = "csv",
+    design: DesignOption = None,
     quiet: QuietFlag = False,
 ) -> None:
-    """A realistic synthetic drop in the contract, with planted effects written to truth.json."""
+    """A realistic synthetic drop in the contract (of --design), with planted effects written to truth.json."""
     from cli.progress import stage
+    from measures.designs.load import DEFAULT_DESIGN
     from measures.evaluation.simulate import SimulationSpec, write_drop
+
+    if design is not None and design != DEFAULT_DESIGN:
+        return _simulate_design(design, out, seed, fmt, quiet)
 
     given: dict[str, Any] = {
         "seed": seed,
@@ -168,6 +181,20 @@ def simulate(
     )
 
 
+def _simulate_design(design: str, out: Path, seed: int | None, fmt: str, quiet: bool) -> None:
+    from cli.progress import stage
+    from measures.estimation.inference import SEED
+    from measures.evaluation.design.simulate import write_design_drop
+
+    with stage(f"simulating a {design} drop", quiet):
+        truth = write_design_drop(design, out, SEED if seed is None else seed, fmt)
+    console.print(
+        f"wrote a simulated {design} drop to {shown(out)} (primary indicator {truth['primary_indicator']}: planted "
+        f"effect {truth['effect']:+.3f}; see truth.json)",
+        markup=False,
+    )
+
+
 def _pair(item: str) -> tuple[str, float]:
     key, sep, value = item.partition("=")
     if not sep:
@@ -177,11 +204,14 @@ def _pair(item: str) -> tuple[str, float]:
 
 @app.command()
 @friendly_errors
-def template(out: Annotated[Path, typer.Option(help="Folder for the empty templates.")]) -> None:
-    """Empty CSV and XLSX templates (with the data dictionary) that an employer fills in."""
+def template(
+    out: Annotated[Path, typer.Option(help="Folder for the empty templates.")], design: DesignOption = None
+) -> None:
+    """Empty CSV and XLSX templates (with the data dictionary) that an employer fills in (of --design's contract)."""
     from measures.contract.templates import write_templates
+    from measures.designs.load import load_design
 
-    for path in write_templates(out):
+    for path in write_templates(out, load_design(design).contract if design else load_design().contract):
         console.print(f"wrote {shown(path)}")
 
 
@@ -190,16 +220,23 @@ def template(out: Annotated[Path, typer.Option(help="Folder for the empty templa
 def contract(
     lang: Annotated[str, typer.Option(help="nl or en.")] = "nl",
     results: Annotated[bool, typer.Option("--results", help="The result tables (effects.csv, ...) instead.")] = False,
+    design: DesignOption = None,
+    templates: Annotated[Path | None, typer.Option(help="Also write the design's empty templates here.")] = None,
 ) -> None:
-    """The data dictionary of the pilot contract (Markdown), or of the evaluation's result tables."""
+    """The data dictionary of a study design's contract (Markdown; default the AKC pilot's), or of the
+    evaluation's result tables."""
     if results:
         from measures.evaluation.results import results_dictionary
 
         sys.stdout.write(results_dictionary(checked_lang(lang)) + "\n")
         return
-    from measures.contract.templates import data_dictionary
+    from measures.contract.templates import data_dictionary, write_templates
+    from measures.designs.load import load_design
 
-    sys.stdout.write(data_dictionary(checked_lang(lang)) + "\n")
+    chosen = load_design(design) if design else load_design()
+    sys.stdout.write(data_dictionary(checked_lang(lang), chosen.contract) + "\n")
+    for path in write_templates(templates, chosen.contract) if templates else []:
+        console.print(f"wrote {shown(path)}", markup=False)
 
 
 @app.command()
@@ -383,6 +420,7 @@ def run(
         ),
     ] = MAX_QUARANTINE_SHARE,
     max_rows: MaxRows = None,
+    design: DesignOption = None,
     quiet: QuietFlag = False,
 ) -> None:
     """Evaluate a drop, or a study assembled from its deliveries, headless, recorded in the Dagster instance."""
@@ -402,6 +440,7 @@ def run(
             max_quarantine_share=max_quarantine_share,
             report=report,
             max_rows=parse_max_rows(max_rows or []),
+            design=design,
         )
     evaluation = outcome.delivery
     if outcome.not_evaluable:
@@ -502,14 +541,18 @@ def preregister(
 @friendly_errors
 def demo(
     out: Annotated[Path | None, typer.Option(help="Where the demo drop and outputs go.")] = None,
+    design: DesignOption = None,
     quiet: QuietFlag = False,
 ) -> None:
     """Simulate a drop (fixed seed), evaluate it, and say where the outputs are and how to open the UI."""
     from cli.progress import step_progress
+    from measures.designs.load import DEFAULT_DESIGN
     from measures.evaluation.simulate import SimulationSpec, write_drop
     from pipelines import settings
     from pipelines.run import run_drop
 
+    if design is not None and design != DEFAULT_DESIGN:
+        return _demo_design(design, Path(out) if out else settings.data_dir() / "demo" / design, quiet)
     base = Path(out) if out else settings.data_dir() / "demo"
     drop, results = base / "drop", base / "outputs"
     if drop.exists():
@@ -525,6 +568,36 @@ def demo(
         f"AO% effect ({ao['estimator']}): {float(ao['estimate']):+.2f} pp, 95% CI [{float(ao['ci_low']):+.2f}; "
         f"{float(ao['ci_high']):+.2f}] (planted {truth['effect_ao']:+g} while absent; sample ATT over the treated "
         f"months {truth['att']['ao_pct']:+.2f})"
+    )
+    console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
+    console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")
+
+
+def _demo_design(design: str, base: Path, quiet: bool) -> None:
+    """The demo of a study design: its simulated drop, evaluated by its own job."""
+    from cli.progress import step_progress
+    from measures.evaluation.design.simulate import write_design_drop
+    from pipelines.run import run_study
+
+    drop, results = base / "drop", base / "outputs"
+    if drop.exists():
+        shutil.rmtree(drop)
+    truth = write_design_drop(design, drop)
+    with step_progress(quiet) as report:
+        outcome = run_study(None, drop, results, design=design, report=report)
+    if outcome.not_evaluable:
+        raise UserError(f"the {design} demo could not be evaluated: {outcome.not_evaluable}")
+    with (results / "effects.csv").open(encoding="utf-8", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["indicator_id"] == truth["primary_indicator"])
+    console.print(
+        f"\n[bold]Demo of {design} evaluated[/bold]: delivery {shown(outcome.delivery.key)}, run {outcome.run_id}"
+    )
+    console.print(
+        plain(
+            f"{truth['primary_indicator']} ({row['estimator']}): {float(row['estimate']):+.3f}, 95% CI "
+            f"[{float(row['ci_low']):+.3f}; {float(row['ci_high']):+.3f}] (planted {truth['effect']:+.3f})"
+        ),
+        markup=False,
     )
     console.print(f"drop:    {shown(drop)}\noutputs: {shown(results)}\nreport:  {shown(results / 'report.html')}")
     console.print("Open the Dagster UI on this instance with: .venv/bin/pilot ui   (then http://127.0.0.1:3000)")

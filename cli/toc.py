@@ -216,19 +216,56 @@ def _load_version(ref: str) -> TheoryOfChange:
 
 @app.command()
 @friendly_errors
-def coverage(toc_id: Annotated[str, typer.Argument(help="ToC id.")], as_json: JsonFlag = False) -> None:
-    """Each node with its indicators, and the nodes without one."""
+def coverage(
+    toc_id: Annotated[str | None, typer.Argument(help="ToC id (default: every study's ToCs).")] = None,
+    study: Annotated[
+        str | None, typer.Option(help="A study design: its id (studies/ID.yaml) or the path to its file.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Each node of a ToC with its indicators, and the nodes without one; without a ToC, every study's ToCs
+    against the study's own indicators. Exits with 1 when a ToC that a study evaluates has an output or effect
+    without an indicator."""
+    if toc_id is None:
+        return _study_coverage(study, as_json)
+    from measures.designs.load import all_designs
     from measures.indicators.catalogue import coverage as compute_coverage
 
     toc = resolve(toc_id)
     result = compute_coverage(toc)
+    evaluated = any(toc.id in d.tocs for d in all_designs().values())
     if as_json:
-        return print_json(result)
-    table = Table("layer", "node", "indicators", title=f"coverage of {toc.id}")
-    for node in result["nodes"]:
-        table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
-    console.print(table)
-    console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+        print_json(result)
+    else:
+        table = Table("layer", "node", "indicators", title=f"coverage of {toc.id}")
+        for node in result["nodes"]:
+            table.add_row(node["layer"], node["id"], ", ".join(node["indicators"]) or "[red]none[/red]")
+        console.print(table)
+        console.print(f"uncovered: {', '.join(result['uncovered']) or 'none'}")
+    if evaluated and result["uncovered"]:
+        raise typer.Exit(1)
+
+
+def _study_coverage(study: str | None, as_json: bool) -> None:
+    """Every study's (or one study's) ToCs against its indicators; exit 1 when a node is uncovered."""
+    from measures.designs.load import all_designs, load_design, parse_design, uncovered
+
+    if study is None:
+        designs = list(all_designs().values())
+    elif study.endswith((".yaml", ".yml")):
+        designs = [parse_design(Path(study))]
+    else:
+        designs = [load_design(study)]
+    rows = [{"study": d.id, "tocs": list(d.tocs), "uncovered": uncovered(d)} for d in designs]
+    missing = [ref for row in rows for ref in row["uncovered"]]
+    if as_json:
+        print_json({"studies": rows, "uncovered": missing})
+    else:
+        for row in rows:
+            shown = ", ".join(row["uncovered"]) or "none"
+            console.print(f"{row['study']} ({', '.join(row['tocs'])}): uncovered: {shown}", markup=False)
+    if missing:
+        raise typer.Exit(1)
 
 
 export_app = typer.Typer(no_args_is_help=True, help="A ToC as a causal DAG for other tools, on stdout.")

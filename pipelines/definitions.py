@@ -16,3 +16,8 @@ defs = dg.load_from_defs_folder(project_root=settings.PROJECT_ROOT)
 def pilot_evaluation_job() -> dg.JobDefinition:
     """The evaluation job, resolved from the code location (what `pilot run` executes, reconstructably)."""
     return defs.resolve_job_def("pilot_evaluation")
+
+
+def evaluation_job(name: str) -> dg.JobDefinition:
+    """A design's evaluation job by name (`pipelines.design_assets.job_name`), resolved from the code location."""
+    return defs.resolve_job_def(name)

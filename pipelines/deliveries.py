@@ -39,6 +39,7 @@ import dagster as dg
 from filelock import FileLock
 
 from measures.contract.read import is_table_file, sha256_of
+from measures.designs.load import DEFAULT_DESIGN, design_ids, load_design
 from pipelines import settings
 from toc.errors import UserError
 
@@ -139,10 +140,15 @@ def digest_of(checksums: dict[str, str]) -> str:
     return hashlib.sha256("".join(f"{n}:{s}\n" for n, s in sorted(checksums.items())).encode()).hexdigest()[:12]
 
 
-def register(drop: Path, study: str | None = None, delivered: dt.date | None = None) -> Delivery:
+def register(
+    drop: Path, study: str | None = None, delivered: dt.date | None = None, design: str | None = None
+) -> Delivery:
     """Add the drop to `study` (None: a study of its own) and return its delivery; the same files in the same
-    study give the delivery registered before (with its date)."""
+    study give the delivery registered before (with its date). `design` picks the study's design on its first
+    delivery (default: the design named like the study, else the AKC pilot's); later deliveries reuse it."""
     drop = Path(drop)
+    if design is not None:
+        load_design(design)  # an unknown or broken design stops here, before anything is registered
     if not drop.is_dir():
         raise DeliveryError("--data: no such drop folder")
     checksums = file_checksums(drop)
@@ -153,6 +159,12 @@ def register(drop: Path, study: str | None = None, delivered: dt.date | None = N
         raise DeliveryError(f"study ids starting with '{OWN_STUDY}-' are those of drops evaluated on their own")
     study = own_study(digest) if study is None else check_study_id(study)
     with _Registry() as registry:
+        chosen = (registry.designs.get(study) or DEFAULT_DESIGN) if registry.studies.get(study) else None
+        if chosen is not None and design is not None and design != chosen:
+            raise DeliveryError(
+                f"study {study} has design {chosen}; --design {design} applies to a first delivery only"
+            )
+        registry.designs[study] = chosen or design or default_design(study)
         entries = registry.studies.setdefault(study, [])
         known = next((e for e in entries if digest in (e["digest"], *e.get("aliases", []))), None)
         if known is None:
@@ -168,6 +180,16 @@ def register(drop: Path, study: str | None = None, delivered: dt.date | None = N
             entries.append(known)
     _FOLDERS[digest] = drop.resolve()
     return Delivery(dt.date.fromisoformat(known["date"]), study, known["digest"])
+
+
+def default_design(study: str) -> str:
+    """The design of a new study when none is chosen: the one named like the study, else the AKC pilot's."""
+    return study if study in design_ids() else DEFAULT_DESIGN
+
+
+def design_of(study: str) -> str:
+    """The design a study was registered with (a study registered before designs existed: the AKC pilot's)."""
+    return _Registry.load_designs().get(study) or DEFAULT_DESIGN
 
 
 def deliveries(study: str, refused: bool = False) -> list[Delivery]:
@@ -279,29 +301,39 @@ def _folders(parent: Path) -> list[Path]:
 
 class _Registry:
     """deliveries.json in the data folder, read and written under a file lock:
-    `{"version": 2, "studies": {study: [{"date", "digest", "files", "aliases", "refused"}, ...]}}`."""
+    `{"version": 2, "studies": {study: [{"date", "digest", "files", "aliases", "refused"}, ...]},
+    "designs": {study: design}}`."""
 
     def __init__(self):
         self.path = settings.registry_path()
         self.lock = FileLock(f"{self.path}.lock")
         self.studies: dict[str, list[dict]] = {}
+        self.designs: dict[str, str] = {}
+
+    @staticmethod
+    def _data() -> dict:
+        path = settings.registry_path()
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
     @classmethod
     def load(cls) -> dict[str, list[dict]]:
-        path = settings.registry_path()
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return data.get("studies", {})  # an older registry (digest -> folder) knew no studies: nothing to keep
+        return cls._data().get("studies", {})  # an older registry (digest -> folder) knew no studies: nothing to keep
+
+    @classmethod
+    def load_designs(cls) -> dict[str, str]:
+        return cls._data().get("designs", {})
 
     def __enter__(self) -> _Registry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock.acquire()
-        self.studies = self.load()
+        self.studies, self.designs = self.load(), self.load_designs()
         return self
 
     def __exit__(self, kind, *_) -> None:
         try:
             if kind is None:
-                text = json.dumps({"version": 2, "studies": self.studies}, indent=2, sort_keys=True) + "\n"
+                data = {"version": 2, "studies": self.studies, "designs": self.designs}
+                text = json.dumps(data, indent=2, sort_keys=True) + "\n"
                 temporary = self.path.with_name(self.path.name + ".tmp")
                 temporary.write_text(text, encoding="utf-8")
                 temporary.replace(self.path)

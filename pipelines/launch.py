@@ -49,14 +49,18 @@ class PipelineFailed(UserError):
 
 
 def launch_and_wait(
-    inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str], report: Reporter | None = None
+    inst: dg.DagsterInstance,
+    run_config: dict,
+    tags: dict[str, str],
+    report: Reporter | None = None,
+    job: str = JOB_NAME,
 ) -> str:
-    """Launch the evaluation job through the workspace and wait for it; the run id, or `PipelineFailed`.
-    ``report`` is told each step's start and end while the run goes on (`pipelines.progress`)."""
+    """Launch the evaluation job (`job`: the study's design's) through the workspace and wait for it; the run id,
+    or `PipelineFailed`. ``report`` is told each step's start and end while the run goes on (`pipelines.progress`)."""
     run_id, start = str(uuid.uuid4()), time.time()
     command = [
         str(Path(sys.executable).with_name("dagster")),
-        *("job", "launch", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-j", JOB_NAME),
+        *("job", "launch", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-j", job),
         *("--run-id", run_id, "--config-json", json.dumps(run_config), "--tags", json.dumps(tags)),
     ]
     env = os.environ | {"DAGSTER_HOME": str(launch_home()), FOLDERS_ENV: json.dumps(registered_folders())}
@@ -76,12 +80,15 @@ def launch_and_wait(
     return run_id
 
 
-def execute_here(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str]) -> str:
-    """The evaluation job run in this process, on `inst`; the run id, or `PipelineFailed`."""
+def execute_here(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str], job: str = JOB_NAME) -> str:
+    """The evaluation job (`job`) run in this process, on `inst`; the run id, or `PipelineFailed`."""
     from pipelines.definitions import pilot_evaluation_job  # the code location, only when it runs here
 
-    job = dg.reconstructable(pilot_evaluation_job)
-    result = dg.execute_job(job, inst, run_config=run_config, tags=tags)
+    if job == JOB_NAME:
+        target = dg.reconstructable(pilot_evaluation_job)
+    else:  # a design's job, rebuilt by name in the process that runs it
+        target = dg.build_reconstructable_job("pipelines.definitions", "evaluation_job", reconstructable_args=(job,))
+    result = dg.execute_job(target, inst, run_config=run_config, tags=tags)
     if not result.success:
         raise PipelineFailed(describe_failure(inst, result.run_id))
     return result.run_id

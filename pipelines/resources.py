@@ -93,3 +93,26 @@ def _frames(panels: Panels) -> dict[str, pd.DataFrame]:
 def _stamp(folder: Path) -> int:
     """Changes whenever the files are written again (by this or another process)."""
     return sum(p.stat().st_mtime_ns for p in sorted(folder.glob("*.parquet")))
+
+
+class DesignStore(dg.ConfigurableIOManager):
+    """A design's study rows as of a delivery (after the cut-off), one Parquet file per contract table in the data
+    folder (derived data: `pilot erase` and a new delivery remove them), handed to its analysis assets."""
+
+    folder: str = Field(default="", description="Where the rows are kept (default: <data folder>/panels).")
+
+    def _path(self, context: dg.OutputContext | dg.InputContext) -> Path:
+        base = Path(self.folder) if self.folder else settings.data_dir() / "panels"
+        return base / context.asset_partition_key / "_".join(context.asset_key.path)
+
+    def handle_output(self, context: dg.OutputContext, obj: dict[str, pd.DataFrame]) -> None:
+        folder = self._path(context)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.parquet"):
+            old.unlink()
+        for name, frame in obj.items():
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+    def load_input(self, context: dg.InputContext) -> dict[str, pd.DataFrame]:
+        folder = self._path(context)
+        return {p.stem: pq.read_table(p).to_pandas(types_mapper=_ARROW_TEXT) for p in sorted(folder.glob("*.parquet"))}

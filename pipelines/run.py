@@ -31,7 +31,16 @@ from measures.evaluation.thresholds import MIN_CELL
 from pipelines import settings
 from pipelines.defs.outputs import evaluation_outputs
 from pipelines.defs.panels import NOT_EVALUABLE
-from pipelines.deliveries import PARTITIONS_NAME, Delivery, DeliveryError, check_study_id, latest, register
+from pipelines.deliveries import (
+    PARTITIONS_NAME,
+    Delivery,
+    DeliveryError,
+    check_study_id,
+    design_of,
+    latest,
+    register,
+)
+from pipelines.design_assets import job_name
 from pipelines.launch import PipelineFailed, execute_here, launch_and_wait, worker_pid
 from pipelines.progress import Reporter
 from toc.errors import UserError
@@ -104,20 +113,27 @@ def run_study(
     max_quarantine_share: float = MAX_QUARANTINE_SHARE,
     report: Reporter | None = None,
     max_rows: dict[str, int] | None = None,
+    design: str | None = None,
 ) -> RunOutcome:
     """Add `drop` (if given) to `study` (None: a study of its own) and evaluate the study as of that delivery,
-    or as of its newest one when no drop is given. ``report`` hears each step's start and end while the run
-    goes on (a launched run; `pipelines.progress`)."""
+    or as of its newest one when no drop is given, with the job of the study's design (`design` chooses it on
+    the study's first delivery). ``report`` hears each step's start and end while the run goes on (a launched
+    run; `pipelines.progress`)."""
     writable(settings.data_dir(), "the data folder")
     if drop is not None:
         drop = Path(drop).resolve()
         if out is not None:
             check_out(Path(out), drop)
-        delivery = register(drop, study, delivered)
+        delivery = register(drop, study, delivered, design)
     elif study is not None:
         delivery = latest(study if study.startswith("drop-") else check_study_id(study))
     else:
         raise UserError("give a drop (--data), a study (--study) or both")
+    if drop is None and design is not None and design != design_of(delivery.study):
+        raise UserError(
+            f"study {delivery.study} has design {design_of(delivery.study)}; --design needs a first delivery"
+        )
+    job = job_name(design_of(delivery.study))
     evaluation = delivery.with_cutoff(cutoff)
     out = Path(out).resolve() if out else settings.outputs_dir() / evaluation.key
     inst = dagster_instance or instance()
@@ -140,9 +156,9 @@ def run_study(
     }
     tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study, HOST_TAG: socket.gethostname()}
     if dagster_instance is None:
-        run_id = launch_and_wait(inst, run_config, tags, report)
+        run_id = launch_and_wait(inst, run_config, tags, report=report, job=job)
     else:  # a caller's own instance (an ephemeral one in tests) is out of another process's reach
-        run_id = execute_here(inst, run_config, tags)
+        run_id = execute_here(inst, run_config, tags, job)
     return RunOutcome(run_id, evaluation, out, _not_evaluable(inst, run_id))
 
 

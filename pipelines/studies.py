@@ -20,11 +20,11 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 
-from measures.contract.tables import TABLES
+from measures.contract.tables import AKC, Contract
 from measures.contract.validate import DropResult, IngestSummary
 from measures.evaluation.results import DELIVERIES, EFFECTS_OVER_TIME
 from pipelines.deliveries import Delivery, DeliveryError, deliveries
-from pipelines.warehouse import DECLARED, ROW, Warehouse, to_pandas, transaction, write
+from pipelines.warehouse import DECLARED, ROW, Warehouse, stored_name, to_pandas, transaction, write
 
 _RANKS = "delivery_ranks"
 
@@ -43,7 +43,7 @@ def _current(table: str, columns: str, n_deliveries: int) -> str:
     """The newest row per contract key among the ranked deliveries (of one delivery: its rows)."""
     if n_deliveries == 1:
         return f'SELECT {columns} FROM "{table}" t JOIN {_RANKS} r ON t.delivery = r.delivery'
-    keys = ", ".join(f't."{k}"' for k in TABLES[table].key)
+    keys = ", ".join(f't."{k}"' for k in DECLARED[table].key)
     return (
         f'SELECT {columns} FROM "{table}" t JOIN {_RANKS} r ON t.delivery = r.delivery '
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY r.rank DESC) = 1"
@@ -55,8 +55,8 @@ def _columns(table: str, alias: str = "t") -> str:
 
 
 def study_rows(conn: duckdb.DuckDBPyConnection, table: str, deliveries: Sequence[str]) -> pd.DataFrame:
-    """The table as the study holds it after `deliveries` (oldest first), ordered by the contract key."""
-    order = ", ".join(f'"{k}"' for k in TABLES[table].key)
+    """The (stored) table as the study holds it after `deliveries` (oldest first), ordered by the contract key."""
+    order = ", ".join(f'"{k}"' for k in DECLARED[table].key)
     if len(deliveries) == 1:  # a drop on its own, or a study's first delivery: no newer row to prefer
         query = f'SELECT {_columns(table)} FROM "{table}" t WHERE delivery = ? ORDER BY {order}'
         return to_pandas(conn.sql(query, params=list(deliveries)).to_arrow_table())
@@ -65,16 +65,19 @@ def study_rows(conn: duckdb.DuckDBPyConnection, table: str, deliveries: Sequence
         return to_pandas(conn.sql(query).to_arrow_table())
 
 
-def study_tables(warehouse: Warehouse, tables: Sequence[str], deliveries: Sequence[str]) -> dict[str, pd.DataFrame]:
+def study_tables(
+    warehouse: Warehouse, tables: Sequence[str], deliveries: Sequence[str], contract: Contract = AKC
+) -> dict[str, pd.DataFrame]:
+    """The contract's `tables` as the study holds them after `deliveries`, by contract table name."""
     with warehouse.get_connection() as conn:
-        return {name: study_rows(conn, name, deliveries) for name in tables}
+        return {name: study_rows(conn, stored_name(contract, name), deliveries) for name in tables}
 
 
 def count_changes(conn: duckdb.DuckDBPyConnection, table: str, delivery: str, prior: Sequence[str]) -> tuple[int, int]:
     """(revised, unchanged) of the delivery's stored rows of `table` against the study after `prior`."""
     if not prior:
         return 0, 0
-    keys = TABLES[table].key
+    keys = DECLARED[table].key
     joined = " AND ".join(f'm."{k}" = p."{k}"' for k in keys)
     same = " AND ".join(f'm."{c}" IS NOT DISTINCT FROM p."{c}"' for c in DECLARED[table].data_columns)
     with _ranked(conn, prior):
@@ -144,7 +147,7 @@ def effects_over_time(warehouse: Warehouse, current: Delivery, indicators: Seque
 
 
 def load_delivery(
-    warehouse: Warehouse, delivery: Delivery, prior: Sequence[str], result: DropResult
+    warehouse: Warehouse, delivery: Delivery, prior: Sequence[str], result: DropResult, contract: Contract = AKC
 ) -> dict[str, IngestSummary]:
     """Store a validated delivery in one transaction: its loaded rows, its quarantine and its ingest summary,
     counted against the study after `prior` (the earlier deliveries' keys, oldest first)."""
@@ -152,11 +155,11 @@ def load_delivery(
     summary = result.summary()
     with warehouse.get_connection() as conn, transaction(conn):
         for name, table in result.tables.items():
-            write(conn, name, key, table.loaded)
+            write(conn, stored_name(contract, name), key, table.loaded)
         write(conn, "quarantine", key, result.quarantine())
         write(conn, "warnings", key, result.warnings())
         for name in summary:
-            revised, unchanged = count_changes(conn, name, key, prior)
+            revised, unchanged = count_changes(conn, stored_name(contract, name), key, prior)
             summary[name] = replace(summary[name], revised=revised, unchanged=unchanged)
         write(conn, "ingest_summary", key, pd.DataFrame([s.as_row() for s in summary.values()]))
     return summary

@@ -1,8 +1,9 @@
 """The DuckDB warehouse: declared tables, written in transactions, one writer at a time.
 
 Rules:
-- Every table has a declared schema: the contract tables from the contract (`measures.contract.tables`), the
-  result tables from their declarations (`measures.evaluation.results`). A table is never created from the
+- Every table has a declared schema: the contract tables from the contracts of the study designs
+  (`measures.designs`: the AKC pilot's tables under their own names, another design's prefixed by its id,
+  `passend_werk__cases`), the result tables from their declarations (`measures.evaluation.results`). A table is never created from the
   first frame written (an empty first frame would give columns of type NULL, and every later write with a
   value would fail). A frame with a column that is not declared is a bug and is refused.
 - A warehouse written by an older version is migrated when it is first opened by a process: a table whose
@@ -34,7 +35,8 @@ from filelock import FileLock
 from pydantic import Field
 
 from measures.contract.arrow_text import TEXT
-from measures.contract.tables import TABLES
+from measures.contract.tables import AKC, Contract
+from measures.designs.load import all_designs
 from measures.evaluation.results import RESULTS
 from pipelines import settings
 
@@ -64,6 +66,9 @@ _STORED_RESULTS = {
     "balance": "evaluation",
     "assumptions": "evaluation",
     "preregistration": "evaluation",
+    "milestones": "evaluation",
+    "survival": "evaluation",
+    "trajectories": "evaluation",
     "erasures": None,
 }
 
@@ -93,11 +98,25 @@ class StoredTable:
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" ({columns})'
 
 
+def stored_name(contract: Contract, table: str) -> str:
+    """The warehouse table of a contract's table: the AKC pilot's under its own name, another design's prefixed
+    by the design that declares the contract (`passend_werk__cases`)."""
+    return table if contract.id == AKC.id else f"{contract.id.replace('-', '_')}__{table}"
+
+
+def _contracts() -> list[Contract]:
+    """Every contract of the shipped study designs, the AKC pilot's first, each once."""
+    found = {AKC.id: AKC} | {d.contract.id: d.contract for d in all_designs().values()}
+    return list(found.values())
+
+
 def _declared() -> dict[str, StoredTable]:
-    tables = {
-        t.name: StoredTable(t.name, "delivery", tuple((c.name, _CONTRACT_SQL[c.kind]) for c in t.columns), key=t.key)
-        for t in TABLES.values()
-    }
+    tables = {}
+    for contract in _contracts():
+        for t in contract.tables:
+            name = stored_name(contract, t.name)
+            columns = tuple((c.name, _CONTRACT_SQL[c.kind]) for c in t.columns)
+            tables[name] = StoredTable(name, "delivery", columns, key=t.key)
     for name, scope in _STORED_RESULTS.items():
         columns = tuple((c.name, _RESULT_SQL[c.type]) for c in RESULTS[name].columns)
         tables[name] = StoredTable(name, scope, columns, ordered=scope is not None)

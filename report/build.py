@@ -65,14 +65,7 @@ class ReportInputs:
 def build_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
     lang = checked_lang(lang)
     t = TEXT[lang]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = lambda v, digits=2: _num(v, digits, lang)
+    env = environment(lang)
     context = {
         "t": t,
         "lang": lang,
@@ -133,6 +126,19 @@ def _tocs(inputs: ReportInputs) -> list:
 
 def _story_inputs(inputs: ReportInputs) -> NarrativeInputs:
     return NarrativeInputs(inputs.effects, inputs.employers, inputs.activities, inputs.assumptions)
+
+
+def environment(lang: Lang) -> jinja2.Environment:
+    """The reports' Jinja2 environment: the templates folder, autoescaping, numbers as the report writes them."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = lambda v, digits=2: _num(v, digits, lang)
+    return env
 
 
 def _num(value, digits: int, lang: Lang) -> str:

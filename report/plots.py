@@ -26,6 +26,12 @@ GROUP_STYLE: dict[str, dict[str, Any]] = {
     "intervention": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
     "comparison": {"color": "#E69F00", "marker": "s", "linestyle": "--"},
 }
+#: A study without a comparison group shows its breakdown instead (the physicians' professions), in looks of
+#: their own (`report.design_plots`).
+BREAKDOWN_STYLE: dict[str, dict[str, Any]] = {
+    "bedrijfsarts": {"color": "#009E73", "marker": "^", "linestyle": "-"},
+    "verzekeringsarts": {"color": "#CC79A7", "marker": "D", "linestyle": "-."},
+}
 matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",

@@ -118,7 +118,7 @@ def test_an_unknown_toc_is_caught(tmp_path, tocs):
 def test_a_doubled_or_missing_primary_is_caught(tmp_path, tocs):
     def double(ind, raw):
         ind["absence_days"]["primary_for"].append("werkgever-preventief/absence_reduced")  # already primary
-        ind["ao_pct"]["primary_for"].remove("tweede-spoor/fewer_wia_inflow")
+        ind["wia_aanvraag"]["primary_for"].remove("tweede-spoor/fewer_wia_inflow")
 
     problems = validate_catalogue(tocs, path=_broken(tmp_path, double))
     assert any("werkgever-preventief/absence_reduced has 2 primary indicators" in p for p in problems)

@@ -98,7 +98,8 @@ def test_every_catalogue_indicator_with_its_scale_aggregation_and_disaggregation
         total, count = elements[f"AD_{ind.id}_SUM".upper()], elements[f"AD_{ind.id}_COUNT".upper()]
         assert total["aggregationType"] == count["aggregationType"] == "SUM"
         assert count["valueType"] == "INTEGER_ZERO_OR_POSITIVE"
-        assert total["valueType"] == ("NUMBER" if ind.scale in ("percent", "days") else "INTEGER_ZERO_OR_POSITIVE")
+        fractional = ("percent", "days", "weeks", "proportion", "score10")  # the last three: the study designs'
+        assert total["valueType"] == ("NUMBER" if ind.scale in fractional else "INTEGER_ZERO_OR_POSITIVE")
         expected = "AD_COMBO_GROUP_WAVE" if ind.respondent else "AD_COMBO_GROUP"
         assert combos[total["categoryCombo"]["id"]] == expected
         assert total["description"] == ind.text_nl

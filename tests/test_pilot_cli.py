@@ -100,6 +100,15 @@ def test_validate_json_and_strict(drop):
     assert survey["reasons"] == {"out_of_range": 1}
 
 
+#: Where an indicator's values come from: the pilot's, and what the study designs add (issue 18).
+SOURCES = {"admin", "questionnaire_employee", "questionnaire_employer", "process"} | {
+    "questionnaire_professional",
+    "questionnaire_manager",
+    "case_file",
+    "monitoring",
+}
+
+
 def test_indicators_json():
     done = runner.invoke(app, ["indicators", "--json"])
     assert done.exit_code == 0
@@ -108,7 +117,7 @@ def test_indicators_json():
     for ind in indicators:
         assert {"id", "nodes", "source", "scale", "label_nl"} <= set(ind)
         assert ind["nodes"] and all(re.fullmatch(r"[a-z][a-z0-9-]*/[a-z][a-z0-9_]*", ref) for ref in ind["nodes"])
-        assert ind["source"] in {"admin", "questionnaire_employee", "questionnaire_employer", "process"}
+        assert ind["source"] in SOURCES
     regie = next(i for i in indicators if i["id"] == "regie_ervaren")
     assert (regie["source"], regie["scale"]) == ("questionnaire_employee", "likert5")
     assert "werknemer-vroegtijdig/employee_takes_control" in regie["nodes"]

@@ -105,3 +105,18 @@ def test_monthly_interim_adds_cutoff_partitions_for_every_study(monkeypatch, tmp
 
     assert interim_cutoff(dt.datetime(2026, 3, 1, 6, 30, tzinfo=TIMEZONE)) == dt.date(2026, 1, 31)
     assert interim_cutoff(dt.datetime(2026, 3, 1, 7, 30, tzinfo=TIMEZONE)) == dt.date(2026, 2, 28)
+
+
+def test_a_study_named_like_a_design_is_evaluated_by_its_job(monkeypatch, tmp_path):
+    from measures.evaluation.design.simulate import write_design_drop
+    from pipelines.deliveries import design_of
+
+    landing = isolate(monkeypatch, tmp_path) / "landing"
+    drop = landing / "tweede-spoor" / "dossiers-2025"
+    write_design_drop("tweede-spoor", drop, seed=2)
+    _settle(drop)
+    [request] = _tick(dg.DagsterInstance.ephemeral(), None).run_requests
+    assert design_of("tweede-spoor") == "tweede-spoor" and request.job_name == "tweede_spoor_evaluation"
+    akc = _land(landing / "akc-pilot" / "levering-1", seed=1)
+    later = _tick(dg.DagsterInstance.ephemeral(), None).run_requests
+    assert {r.job_name for r in later} == {"tweede_spoor_evaluation", "pilot_evaluation"} and akc.exists()

@@ -168,14 +168,16 @@ def test_every_link_has_an_origin_and_a_rationale(toc_id):
         assert link.rationale.strip(), f"{link.source} -> {link.target}"
 
 
-def test_eight_tocs_ship_and_validate():
-    assert len(shipped_paths()) == 8
-    assert set(TOCS) == set(AKC) | {"eigen-regie", "passend-werk", "tweede-spoor", "richtlijn-reintegratie"}
+def test_nine_tocs_ship_and_validate():
+    """The four AKC ToCs, the four sister interventions and the symptom monitor (issue 18, seed 000 project I)."""
+    assert len(shipped_paths()) == 9
+    sisters = {"eigen-regie", "passend-werk", "tweede-spoor", "richtlijn-reintegratie", "symptoommonitor"}
+    assert set(TOCS) == set(AKC) | sisters
     assert all(TOCS[t].source.seed == "003_cc419794b89a8451.txt" for t in AKC)
     toc = Path(sys.executable).with_name("toc")
     proc = subprocess.run([str(toc), "validate"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "8 ToC file(s)" in proc.stdout
+    assert "9 ToC file(s)" in proc.stdout
 
 
 def test_tweede_spoor_has_the_reference_weeks_of_its_seed():

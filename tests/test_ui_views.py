@@ -17,9 +17,11 @@ from pipeline_support import dagster_webserver, isolate, simulate
 from playwright.sync_api import sync_playwright
 
 from measures.contract.tables import TABLES
+from measures.designs.load import DEFAULT_DESIGN, all_designs
 from measures.evaluation.results import RESULTS
 from measures.indicators.catalogue import indicators_by_id
 from pipelines.defs.diagrams import AKC_TOCS
+from pipelines.design_assets import prefix_of
 from pipelines.run import run_drop
 from report.comparison import LAYER_ORDER, comparison_columns, p_text
 from toc.load import load_shipped
@@ -93,7 +95,7 @@ def test_a_pilot_run_re_executes_from_the_workspace_code_location(evaluated):
 def test_every_asset_that_writes_a_table_describes_its_columns(evaluated):
     gql, _ = evaluated
     schemas = {
-        node["assetKey"]["path"][-1]: e["schema"]["columns"]
+        "/".join(node["assetKey"]["path"]): e["schema"]["columns"]
         for node in gql(SCHEMAS)["assetNodes"]
         for e in node["metadataEntries"]
         if e["label"] == "dagster/column_schema"
@@ -103,6 +105,12 @@ def test_every_asset_that_writes_a_table_describes_its_columns(evaluated):
         asset: [(c.name, c.description("en")) for c in RESULTS[table].columns if c.csv]
         for asset, table in RESULT_ASSETS.items()
     }
+    # every other study design's tables, under its key prefix, from its own contract (issue 18)
+    for design in (d for d in all_designs().values() if d.id != DEFAULT_DESIGN):
+        expected |= {
+            f"{prefix_of(design.id)}/{t.name}": [(c.name, c.description_en) for c in t.columns]
+            for t in design.contract.tables
+        }
     for asset, columns in expected.items():
         assert [(c["name"], c["description"]) for c in schemas[asset]] == columns, asset
         assert all(len(description) > 5 for _, description in columns), asset

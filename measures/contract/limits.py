@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from measures.contract.tables import TABLES
+from measures.contract.tables import AKC, Contract, Table
 from toc.errors import UserError
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -34,8 +34,10 @@ class Limits:
     earliest_date: dt.date = EARLIEST_DATE
     latest_date: dt.date | None = None  # None: one year after today
 
-    def rows_for(self, table: str) -> int:
-        return int(self.max_rows.get(table, TABLES[table].max_rows))
+    def rows_for(self, table: Table | str) -> int:
+        """The row limit of a table (by name: the AKC contract's table)."""
+        declared = table if isinstance(table, Table) else AKC.by_name[table]
+        return int(self.max_rows.get(declared.name, declared.max_rows))
 
     def date_window(self) -> tuple[dt.date, dt.date]:
         latest = self.latest_date or _one_year_after(dt.date.today())
@@ -49,13 +51,13 @@ def _one_year_after(day: dt.date) -> dt.date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def parse_max_rows(items: list[str]) -> dict[str, int]:
+def parse_max_rows(items: list[str], contract: Contract = AKC) -> dict[str, int]:
     """`TABLE=N` settings (command line) as a mapping; an unknown table or a bad number is a UserError."""
     limits = {}
     for item in items:
         name, sep, number = item.partition("=")
         name = name.strip().lower()
-        if not sep or name not in TABLES or not number.strip().isdigit() or int(number) < 1:
+        if not sep or name not in contract.by_name or not number.strip().isdigit() or int(number) < 1:
             raise UserError(f"--max-rows expects TABLE=N with a table of the contract and N >= 1, got {item!r}")
         limits[name] = int(number)
     return limits

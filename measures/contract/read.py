@@ -41,7 +41,7 @@ from python_calamine import CalamineError
 from measures.contract.arrow_text import TEXT
 from measures.contract.identifiers import looks_like_identifier, normalised
 from measures.contract.limits import Limits
-from measures.contract.tables import TABLE_SUFFIXES, TABLES, Table
+from measures.contract.tables import AKC, TABLE_SUFFIXES, Contract, Table
 from toc.errors import UserError
 
 #: Files in a drop that are not tables and are skipped without a word.
@@ -97,9 +97,10 @@ def file_label(path: Path) -> str:
     return "a file (name withheld: it may identify a person)" if looks_like_identifier(Path(name).stem) else name
 
 
-def discover(drop: Path, complete: bool = True) -> dict[str, Path]:
+def discover(drop: Path, complete: bool = True, contract: Contract = AKC) -> dict[str, Path]:
     """Table name -> file. Unknown tables, doubles, links out of the drop and (when the drop must be
-    `complete`) missing required tables are DropErrors."""
+    `complete`) missing required tables of the `contract` are DropErrors."""
+    tables = contract.by_name
     drop = Path(drop)
     if not drop.is_dir():
         raise DropError("the drop is not a folder (a drop is one folder per delivery)")
@@ -108,13 +109,13 @@ def discover(drop: Path, complete: bool = True) -> dict[str, Path]:
         if not is_table_file(path):
             continue
         name = path.stem.lower()
-        if name not in TABLES:
-            raise DropError(f"{file_label(path)}: unknown table (expected one of {', '.join(TABLES)})")
+        if name not in tables:
+            raise DropError(f"{file_label(path)}: unknown table (expected one of {', '.join(tables)})")
         if name in found:
             raise DropError(f"{path.name}: table '{name}' delivered twice (also {found[name].name})")
         _check_inside(path, drop)
         found[name] = path
-    missing = [t.name for t in TABLES.values() if t.required and t.name not in found]
+    missing = [t.name for t in tables.values() if t.required and t.name not in found]
     if missing and complete:
         raise DropError(f"missing table(s) {', '.join(missing)} in the drop (as .csv, .xlsx or .parquet)")
     return found
@@ -143,11 +144,11 @@ def read_table(path: Path, table: Table, limits: Limits | None = None) -> RawTab
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            sheet = _read_csv(path, limits.rows_for(table.name))
+            sheet = _read_csv(path, limits.rows_for(table))
         elif suffix == ".xlsx":
-            sheet = _read_xlsx(path, table.name, limits)
+            sheet = _read_xlsx(path, table, limits)
         else:
-            sheet = _read_parquet(path, limits.rows_for(table.name), limits.max_rows_per_byte)
+            sheet = _read_parquet(path, limits.rows_for(table), limits.max_rows_per_byte)
     except DropError:
         raise
     except (OSError, ValueError, pa.ArrowException, KeyError, CalamineError, zipfile.BadZipFile) as exc:
@@ -323,7 +324,7 @@ def sniff_delimiter(path: Path) -> str:
 # XLSX and Parquet ------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, table: str, limits: Limits) -> _Sheet:
+def _read_xlsx(path: Path, table: Table, limits: Limits) -> _Sheet:
     """The sheet named after the table, else the first sheet; row numbers as Excel shows them. The zip's
     unpacked size is checked before calamine unpacks it, the sheet's height before its cells are read."""
     with zipfile.ZipFile(path) as archive:
@@ -334,7 +335,7 @@ def _read_xlsx(path: Path, table: str, limits: Limits) -> _Sheet:
 
     book = CalamineWorkbook.from_path(str(path))
     names = {n.lower(): n for n in book.sheet_names}
-    sheet = book.get_sheet_by_name(names.get(table, book.sheet_names[0]))
+    sheet = book.get_sheet_by_name(names.get(table.name, book.sheet_names[0]))
     if sheet.total_height - 1 > limits.rows_for(table):
         raise DropError(f"{path.name}: more than {limits.rows_for(table):,} rows, the limit for this table")
     cells = sheet.to_python(skip_empty_area=False)

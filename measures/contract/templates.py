@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from measures.contract.tables import CONTRACT_VERSION, TABLES, Column, Table
+from measures.contract.tables import AKC, Column, Contract, Table
 from toc.lang import Lang, checked_lang, translated
 
 _HEAD = {
@@ -17,10 +17,6 @@ _HEAD = {
 }
 _KEY = {"nl": "sleutel", "en": "key"}
 _YES = {"nl": ("ja", "nee"), "en": ("yes", "no")}
-_TITLE = {
-    "nl": "Datacontract pilot vroegtijdige inzet arbeidsdeskundigen",
-    "en": "Data contract of the pilot on the early deployment of labour experts",
-}
 _INTRO = {
     "nl": (
         "Een levering is één map met per tabel één bestand: CSV (komma, of puntkomma met decimale komma; UTF-8), "
@@ -63,11 +59,12 @@ _CHECKS = {
 }
 
 
-def data_dictionary(lang: Lang = "nl") -> str:
+def data_dictionary(lang: Lang = "nl", contract: Contract = AKC) -> str:
     """The contract as Markdown."""
     lang = checked_lang(lang)
-    lines = [f"# {_TITLE[lang]} (v{CONTRACT_VERSION})", "", _INTRO[lang], "", _CHECKS[lang], ""]
-    for table in TABLES.values():
+    title = translated(contract, "title", lang)
+    lines = [f"# {title} (v{contract.version})", "", _INTRO[lang], "", _CHECKS[lang], ""]
+    for table in contract.tables:
         required = _YES[lang][0] if table.required else _YES[lang][1]
         desc = translated(table, "description", lang)
         key = ", ".join(table.key)
@@ -96,19 +93,19 @@ def _row(column: Column, lang: Lang) -> list[str]:
     ]
 
 
-def write_templates(out: Path) -> list[Path]:
+def write_templates(out: Path, contract: Contract = AKC) -> list[Path]:
     """Empty CSV and XLSX files per table with the contract's headers; the XLSX also explains each column."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for table in TABLES.values():
+    for table in contract.tables:
         csv_path = out / f"{table.name}.csv"
         csv_path.write_text(",".join(table.column_names) + "\n", encoding="utf-8")
         xlsx_path = out / f"{table.name}.xlsx"
         _workbook(table).save(xlsx_path)
         written += [csv_path, xlsx_path]
-    (out / "datacontract.nl.md").write_text(data_dictionary("nl"), encoding="utf-8")
-    (out / "datacontract.en.md").write_text(data_dictionary("en"), encoding="utf-8")
+    (out / "datacontract.nl.md").write_text(data_dictionary("nl", contract), encoding="utf-8")
+    (out / "datacontract.en.md").write_text(data_dictionary("en", contract), encoding="utf-8")
     return written
 
 

@@ -15,26 +15,46 @@ parent the parent's own file, row and column. `pilot validate` lists every row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from measures.contract.limits import MAX_QUARANTINE_SHARE
-from measures.contract.tables import GROUPS, TABLES
+from measures.contract.tables import AKC, GROUPS, Contract
 from measures.contract.validate import DropResult, TableResult
 from toc.errors import UserError
 
-#: Tables without which nothing can be estimated: at least one row of each must load.
+#: Tables without which nothing can be estimated: at least one row of each must load (the AKC pilot's).
 NEEDED = ("employers", "cases", "admin")
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Where a contract keeps its groups: the clusters' table and column, and the table of people in them."""
+
+    clusters: str = "employers"
+    cluster: str = "employer_id"
+    people: str = "cases"
+    values: tuple[str, ...] = GROUPS
 
 
 class UnusableDelivery(UserError):
     """A delivery that leaves nothing (or too little) to evaluate; the message names the root cause."""
 
 
-def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE, groups: bool = True) -> None:
+def check_usable(
+    result: DropResult,
+    max_share: float = MAX_QUARANTINE_SHARE,
+    groups: bool = True,
+    contract: Contract = AKC,
+    needed: tuple[str, ...] = NEEDED,
+    where: Groups | None = Groups(),
+) -> None:
     """Raise `UnusableDelivery` with the first reason the delivery cannot be evaluated, in load order (the
     employers before their cases, the cases before their months), so that the root cause comes first.
-    `groups`: also require both groups (False for a delivery to a study, whose other group may come later)."""
-    for name, table in TABLES.items():
+    `groups`: also require both groups (False for a delivery to a study, whose other group may come later);
+    `where`: the contract's groups (None: a design without a comparison group)."""
+    for name, table in contract.by_name.items():
         found = result.tables.get(name)
         if found is None or not table.required:
             continue
@@ -47,16 +67,16 @@ def check_usable(result: DropResult, max_share: float = MAX_QUARANTINE_SHARE, gr
                 f"{found.source_file}: {lost} of {found.rows_in} rows quarantined, more than {max_share:.0%}; "
                 f"{_first_cause(found)} (`pilot validate` lists every row)"
             )
-    if groups:
-        _check_groups(result)
+    if groups and where is not None:
+        _check_groups(result, where)
 
 
-def _check_groups(result: DropResult) -> None:
-    employers, cases = result.tables.get("employers"), result.tables.get("cases")
+def _check_groups(result: DropResult, where: Groups) -> None:
+    employers, cases = result.tables.get(where.clusters), result.tables.get(where.people)
     if employers is None or cases is None:
         return
-    with_cases = employers.loaded["employer_id"].isin(cases.loaded["employer_id"])
-    for group in GROUPS:
+    with_cases = employers.loaded[where.cluster].isin(cases.loaded[where.cluster])
+    for group in where.values:
         in_group = (employers.loaded["group"] == group).to_numpy()
         if (in_group & with_cases.to_numpy()).any():
             continue

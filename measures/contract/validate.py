@@ -39,26 +39,29 @@ from measures.contract.identifiers import ID_DETAILS, id_reasons
 from measures.contract.limits import Limits
 from measures.contract.read import RawTable, discover, read_table
 from measures.contract.records import NoteBook, Verdict, empty_records, root_causes
-from measures.contract.tables import TABLES, Column, Table
+from measures.contract.tables import AKC, Column, Contract, Table
 from measures.contract.values import enum_values, parse_date, parse_month, parse_number
 
 #: From this many rows still to check, Deduce's memory is released first (reloading it costs two seconds).
 LARGE_ROWS = 200_000
-#: Per table, the columns other tables refer to: only for these are quarantined ids kept (for root causes).
-REFERENCED = {
-    name: sorted(
-        {
-            c.references.split(".")[1]
-            for t in TABLES.values()
-            for c in t.columns
-            if c.references and c.references.startswith(f"{name}.")
-        }
-    )
-    for name in TABLES
-}
 QUARANTINE_COLUMNS = ["table", "source_file", "row", "column", "reason", "detail"]
 #: Warnings have the same columns: a warning is a record of a cell that was changed, its row kept.
 WARNING_COLUMNS = QUARANTINE_COLUMNS
+
+
+def referenced(contract: Contract) -> dict[str, list[str]]:
+    """Per table, the columns other tables refer to: only for these are quarantined ids kept (root causes)."""
+    return {
+        name: sorted(
+            {
+                c.references.split(".")[1]
+                for t in contract.tables
+                for c in t.columns
+                if c.references and c.references.startswith(f"{name}.")
+            }
+        )
+        for name in contract.by_name
+    }
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Reference:
 
     survey: Mapping[str, SurveyRule]
     activities: frozenset[str]
+    process: Mapping[str, SurveyRule] = field(default_factory=dict)  # values of the `process` table, by indicator
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class TableResult:
     scrubbed_cells: int = 0
     warnings: pd.DataFrame = field(default_factory=lambda: empty_records(WARNING_COLUMNS))
     rejected: pd.DataFrame | None = None  # ids of quarantined rows + `root` (never stored: for references only)
+    key: tuple[str, ...] = ()  # the table's contract key
 
     def summary(self) -> IngestSummary:
         return IngestSummary(
@@ -201,16 +206,20 @@ def _joined(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return joined.astype({"row": "int64"})
 
 
-def validate_drop(drop: Path, reference: Reference, limits: Limits | None = None) -> DropResult:
+def validate_drop(
+    drop: Path, reference: Reference, limits: Limits | None = None, contract: Contract = AKC
+) -> DropResult:
     """Read and check every table of a drop. File-level problems raise `DropError`."""
-    return validate_tables(read_drop(drop, limits), reference, limits)
+    return validate_tables(read_drop(drop, limits, contract=contract), reference, limits, contract=contract)
 
 
-def read_drop(drop: Path, limits: Limits | None = None, complete: bool = True) -> dict[str, RawTable]:
+def read_drop(
+    drop: Path, limits: Limits | None = None, complete: bool = True, contract: Contract = AKC
+) -> dict[str, RawTable]:
     """Every table of the drop, read (all file errors first), in the contract's load order. `complete`: the
     drop must hold every required table (a delivery to a study may hold any of them)."""
-    files = discover(drop, complete)
-    return {name: read_table(files[name], table, limits) for name, table in TABLES.items() if name in files}
+    files = discover(drop, complete, contract)
+    return {t.name: read_table(files[t.name], t, limits) for t in contract.tables if t.name in files}
 
 
 def validate_tables(
@@ -218,6 +227,7 @@ def validate_tables(
     reference: Reference,
     limits: Limits | None = None,
     known: Mapping[str, pd.DataFrame] | None = None,
+    contract: Contract = AKC,
 ) -> DropResult:
     """Check tables in the contract's load order (not the files' alphabetical order), so that every foreign
     key is checked against the table it points at.
@@ -227,9 +237,12 @@ def validate_tables(
     replaces the known row with the same key."""
     results: dict[str, TableResult] = {}
     targets: dict[str, TableResult] = {}  # what later tables' references are checked against
-    for name, table in TABLES.items():
+    kept = referenced(contract)
+    for name, table in contract.by_name.items():
         if name in raws:
-            results[name] = targets[name] = validate_table(raws[name], targets, reference, limits or Limits())
+            results[name] = targets[name] = validate_table(
+                raws[name], targets, reference, limits or Limits(), kept[name]
+            )
             if sum(len(r.frame) for n, r in raws.items() if n not in results) > LARGE_ROWS:
                 release_deduce()  # its 1 GB of name lists back before large tables are checked; small drops keep it
         if known is not None and name in known:
@@ -241,7 +254,8 @@ def _with_known(table: Table, result: TableResult | None, known: pd.DataFrame) -
     """A table's rows for checking references: this delivery's loaded rows, then the known rows it does not
     replace."""
     if result is None:
-        return TableResult(table.name, "", "", 0, known.reset_index(drop=True), empty_records(QUARANTINE_COLUMNS))
+        loaded = known.reset_index(drop=True)
+        return TableResult(table.name, "", "", 0, loaded, empty_records(QUARANTINE_COLUMNS), key=table.key)
     if not len(known):
         return result
     keys = list(table.key)
@@ -251,13 +265,20 @@ def _with_known(table: Table, result: TableResult | None, known: pd.DataFrame) -
 
 
 def validate_table(
-    raw: RawTable, earlier: Mapping[str, TableResult], reference: Reference, limits: Limits | None = None
+    raw: RawTable,
+    earlier: Mapping[str, TableResult],
+    reference: Reference,
+    limits: Limits | None = None,
+    kept: list[str] | None = None,
 ) -> TableResult:
+    """One table against the rows it refers to (`earlier`); `kept`: its columns other tables refer to (the
+    AKC contract's when not given)."""
     table, frame, limits = raw.table, raw.frame, limits or Limits()
+    kept = referenced(AKC).get(table.name, []) if kept is None else kept
     verdict, notes = Verdict(raw), NoteBook(raw)
     typed = {c.name: _check_column(c, frame[c.name], verdict, notes, limits) for c in table.columns}
     loaded = pd.DataFrame(typed)
-    _check_rows(table.name, loaded, verdict, reference)
+    _check_rows(table, loaded, verdict, reference)
     _check_references(table, loaded, verdict, earlier)
     _check_duplicates(table, loaded, verdict, raw.rows)
     return TableResult(
@@ -270,7 +291,8 @@ def validate_table(
         dropped_columns=raw.dropped_columns,
         scrubbed_cells=notes.count("identifier_removed", verdict.ok),
         warnings=notes.records(verdict.ok),
-        rejected=verdict.rejected(loaded, REFERENCED[table.name]) if REFERENCED[table.name] else None,
+        rejected=verdict.rejected(loaded, kept) if kept else None,
+        key=table.key,
     )
 
 
@@ -342,22 +364,17 @@ def _check_number(
         verdict.flag((value.notna() & (value % 1 != 0)).to_numpy(), name, "not_whole", "must be a whole number")
 
 
-def _check_rows(name: str, loaded: pd.DataFrame, verdict: Verdict, reference: Reference) -> None:
-    """Rules across the columns of one row."""
-    if name == "cases":
+def _check_rows(table: Table, loaded: pd.DataFrame, verdict: Verdict, reference: Reference) -> None:
+    """Rules across the columns of one row: the table's declared date order, and the catalogue's codes."""
+    name = table.name
+    for rule in table.date_order:
         verdict.flag(
-            (loaded["inclusion_date"] < loaded["absence_start"]).to_numpy(),
-            "inclusion_date",
+            (loaded[rule.column] < loaded[rule.not_before]).to_numpy(),
+            rule.column,
             "date_order",
-            "inclusion_date is before absence_start",
+            f"{rule.column} is before {rule.not_before}",
         )
-        verdict.flag(
-            (loaded["end_date"] < loaded["absence_start"]).to_numpy(),
-            "end_date",
-            "date_order",
-            "end_date is before absence_start",
-        )
-    elif name == "activities":
+    if name == "activities":
         bare = loaded["activity_id"].str.replace(r"^.*/", "", regex=True)  # "toc/node" or "node"
         verdict.flag(
             ~bare.isin(reference.activities).to_numpy(),
@@ -368,21 +385,29 @@ def _check_rows(name: str, loaded: pd.DataFrame, verdict: Verdict, reference: Re
         loaded["activity_id"] = bare
     elif name == "survey":
         _check_answers(loaded, verdict, reference.survey)
+    elif name == "process":
+        _check_answers(loaded, verdict, reference.process, "a process indicator")
 
 
-def _check_answers(survey: pd.DataFrame, verdict: Verdict, rules: Mapping[str, SurveyRule]) -> None:
+def _check_answers(
+    survey: pd.DataFrame,
+    verdict: Verdict,
+    rules: Mapping[str, SurveyRule],
+    kind: str = "a questionnaire indicator",
+) -> None:
     known = survey["indicator_id"].isin(list(rules)).to_numpy()
-    verdict.flag(~known, "indicator_id", "unknown_indicator", "not a questionnaire indicator of the catalogue")
+    verdict.flag(~known, "indicator_id", "unknown_indicator", f"not {kind} of the catalogue")
     for indicator, rule in rules.items():
         rows = (survey["indicator_id"] == indicator).to_numpy()
         if not rows.any():
             continue
-        verdict.flag(
-            rows & (survey["respondent"] != rule.respondent).to_numpy(),
-            "respondent",
-            "wrong_respondent",
-            f"{indicator} is answered by the {rule.respondent}",
-        )
+        if "respondent" in survey:
+            verdict.flag(
+                rows & (survey["respondent"] != rule.respondent).to_numpy(),
+                "respondent",
+                "wrong_respondent",
+                f"{indicator} is answered by the {rule.respondent}",
+            )
         # rows of other indicators count as empty here, so that only this indicator's scale applies
         _check_number(survey["value"].where(rows), ~rows, "value", rule.minimum, rule.maximum, rule.integer, verdict)
 
@@ -397,8 +422,9 @@ def _check_references(table: Table, loaded: pd.DataFrame, verdict: Verdict, earl
         if target_table not in earlier:
             continue
         target = earlier[target_table]
-        if target_table == "cases" and column.name == "employer_id":
-            _check_employer_of_employee(loaded, verdict, target.loaded)
+        owner = _owner_key(table, column, target)
+        if owner is not None:  # a column of the row's owner (the employer of an employee): must be the same
+            _check_same_as_owner(loaded, verdict, target.loaded, owner, column.name, target_table)
             continue
         missing = ~loaded[column.name].isin(target.loaded[target_column]).to_numpy()
         if target.rejected is not None:
@@ -412,16 +438,30 @@ def _check_references(table: Table, loaded: pd.DataFrame, verdict: Verdict, earl
         verdict.flag(missing, column.name, f"unknown_{subject}", f"{column.name} is not in {target_table}")
 
 
-def _check_employer_of_employee(loaded: pd.DataFrame, verdict: Verdict, cases: pd.DataFrame) -> None:
-    """The employer of an answer or admin row must be the employee's employer in cases."""
-    position = positions(loaded["employee_id"], cases["employee_id"])
-    expected = arrow(cases["employer_id"]).take(pa.array(position, mask=position < 0))  # null: unknown
-    mismatch = pc.not_equal(expected, arrow(loaded["employer_id"])).fill_null(False)
+def _owner_key(table: Table, column: Column, target: TableResult) -> str | None:
+    """When `column` refers to a column of another table that is not that table's key (admin.employer_id ->
+    cases.employer_id), the row's owner is found by that key (employee_id), which the row refers to as well:
+    the value must then be the owner's. None for an ordinary foreign key."""
+    if len(target.key) != 1 or column.references == f"{target.name}.{target.key[0]}":
+        return None
+    key = target.key[0]
+    owner = next((c for c in table.columns if c.references == f"{target.name}.{key}"), None)
+    return key if owner is not None and owner.name == key else None
+
+
+def _check_same_as_owner(
+    loaded: pd.DataFrame, verdict: Verdict, owners: pd.DataFrame, key: str, name: str, target_table: str
+) -> None:
+    """The employer of an answer or admin row must be the employee's employer in cases (and alike)."""
+    position = positions(loaded[key], owners[key])
+    expected = arrow(owners[name]).take(pa.array(position, mask=position < 0))  # null: unknown
+    mismatch = pc.not_equal(expected, arrow(loaded[name])).fill_null(False)
+    subject, owner = name.removesuffix("_id"), key.removesuffix("_id")
     verdict.flag(
         mismatch.to_numpy(zero_copy_only=False),
-        "employer_id",
-        "employer_mismatch",
-        "employer_id differs from the employee's employer in cases",
+        name,
+        f"{subject}_mismatch",
+        f"{name} differs from the {owner}'s {subject} in {target_table}",
     )
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from measures.contract.tables import GROUPS, WAVES
+from measures.contract.tables import GROUPS, SURVEY, WAVES
 from measures.evaluation.panels import WAVE_MONTHS
 from measures.evaluation.thresholds import MIN_CELL
-from measures.indicators.catalogue import RESPONDENT, indicators_by_id
+from measures.indicators.catalogue import indicators_by_id
 from toc.lang import Lang, translated
 from toc.models import CHECKED_LAYERS, Check, Node, TheoryOfChange
 from toc.overlay import CheckStatus
@@ -200,7 +200,10 @@ def validate_checks(tocs: Mapping[str, TheoryOfChange]) -> list[str]:
 
 
 def _periods(measure: str) -> tuple[str, ...]:
-    return MEASURES[measure].periods if measure in MEASURES else indicators_by_id()[measure].periods
+    if measure in MEASURES:
+        return MEASURES[measure].periods
+    periods = indicators_by_id()[measure].periods
+    return (*periods, "run") if "once" in periods else periods  # one value per person: over the whole run
 
 
 #: Why a check is untested, in words (an item without a check says why in its ToC).
@@ -351,7 +354,7 @@ MEASURES: dict[str, Measure] = {
             _response_rate(respondent),
             WAVES,
         )
-        for respondent in sorted(set(RESPONDENT.values()))
+        for respondent in SURVEY.column("respondent").values  # the AKC pilot's respondents
     },
     "max_abs_std_diff": Measure(
         "grootste absolute gestandaardiseerde verschil tussen de groepen",

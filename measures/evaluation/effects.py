@@ -94,14 +94,14 @@ def effects_tables(
         fit = _guarded(
             functools.partial(estimate_difference_robust, rtw, "rtw_12m", "treated_group", "employer_id", robust)
         )
-        rows.append(_row("rtw_12m", rtw, min_n, fit))
-        estimates.append(_estimate_row("rtw_12m", rtw, min_n, "share_difference", fit))
+        rows.append(row_of("rtw_12m", rtw, min_n, fit))
+        estimates.append(estimate_row("rtw_12m", rtw, min_n, "share_difference", fit))
     survey_inference = Inference(wild_reps=wild_reps, seed=seed, randomization=False)  # unless it is the method
     for ind, answers in survey.groupby("indicator_id", sort=True):
-        rows.append(_row(str(ind), answers, min_n, _guarded(functools.partial(_survey, answers, survey_inference))))
+        rows.append(row_of(str(ind), answers, min_n, _guarded(functools.partial(_survey, answers, survey_inference))))
         published = _guarded(functools.partial(_survey_published, answers))
-        estimates.append(_estimate_row(str(ind), answers, min_n, "twfe", published))
-    return EffectTables(_effects_frame(rows), _estimates_frame(estimates))
+        estimates.append(estimate_row(str(ind), answers, min_n, "twfe", published))
+    return EffectTables(effects_frame(rows), estimates_frame(estimates))
 
 
 def _admin_effects(
@@ -135,8 +135,8 @@ def _admin_effects(
             ),
         }
         for ind in group:
-            rows.append(_row(ind, admin, min_n, fits["imputation"](ind)))
-            estimates += [_estimate_row(ind, admin, min_n, name, fit(ind)) for name, fit in fits.items()]
+            rows.append(row_of(ind, admin, min_n, fits["imputation"](ind)))
+            estimates += [estimate_row(ind, admin, min_n, name, fit(ind)) for name, fit in fits.items()]
 
 
 Fit = Callable[[], Estimate | str]
@@ -199,21 +199,37 @@ def _why(exc: Exception) -> str:
     return f"not estimable: {str(exc).splitlines()[0]}"
 
 
-def _outcome(frame: pd.DataFrame, min_n: int, fit: Fit) -> Estimate | str:
-    """The estimate, or why there is none: too few employees in a group (checked first, so nothing is fitted on a
+#: How many people the smaller group of an estimate's rows holds (a level: all its people).
+Smallest = Callable[[pd.DataFrame], int]
+
+
+def _outcome(frame: pd.DataFrame, min_n: int, fit: Fit, smallest: Smallest | None) -> Estimate | str:
+    """The estimate, or why there is none: too few people in a group (checked first, so nothing is fitted on a
     small group), or the estimator's reason."""
-    if smallest_group(frame) < min_n:
+    if smallest is None and smallest_group(frame) < min_n:
         return f"suppressed: fewer than {min_n} employees in a group"
+    if smallest is not None and smallest(frame) < min_n:
+        return f"suppressed: fewer than {min_n} people in a group"
     return fit()
 
 
-def _row(indicator: str, frame: pd.DataFrame, min_n: int, fit: Fit) -> dict:
-    est = _outcome(frame, min_n, fit)
+def row_of(
+    indicator: str,
+    frame: pd.DataFrame,
+    min_n: int,
+    fit: Fit,
+    people: str = "employee_id",
+    cluster: str = "employer_id",
+    smallest: Smallest | None = None,
+) -> dict:
+    """effects.csv's row of `indicator`: its estimate from `fit`, or why there is none (suppressed when the
+    smaller group, by `smallest` or else the employees per group, is below `min_n`)."""
+    est = _outcome(frame, min_n, fit, smallest)
     if isinstance(est, str):
         return {
             "indicator_id": indicator,
-            "n_employers": frame["employer_id"].nunique(),
-            "n_employees": frame["employee_id"].nunique(),
+            "n_employers": frame[cluster].nunique(),
+            "n_employees": frame[people].nunique(),
             "n_obs": len(frame),
             "flags": "",
             "method": est,
@@ -241,15 +257,19 @@ def _row(indicator: str, frame: pd.DataFrame, min_n: int, fit: Fit) -> dict:
     }
 
 
-def _estimate_row(indicator: str, frame: pd.DataFrame, min_n: int, estimator: str, fit: Fit) -> dict:
-    est = _outcome(frame, min_n, fit)
+def estimate_row(
+    indicator: str, frame: pd.DataFrame, min_n: int, estimator: str, fit: Fit, smallest: Smallest | None = None
+) -> dict:
+    """estimates.csv's row of `indicator` and `estimator` (suppressed as in `row_of`)."""
+    est = _outcome(frame, min_n, fit, smallest)
     if isinstance(est, str):
         return {"indicator_id": indicator, "estimator": estimator, "n_obs": len(frame), "method": est}
     fields = ("estimate", "se", "ci_low", "ci_high", "p_value", "n_obs", "method")
     return {"indicator_id": indicator, "estimator": estimator} | {f: getattr(est, f) for f in fields}
 
 
-def _effects_frame(rows: list[dict]) -> pd.DataFrame:
+def effects_frame(rows: list[dict]) -> pd.DataFrame:
+    """effects.csv from `row_of`'s rows: q-values within the catalogue's families, sorted by indicator."""
     catalogue = indicators_by_id()
     for row in rows:
         row["family"] = catalogue[row["indicator_id"]].family if row["indicator_id"] in catalogue else "other"
@@ -268,7 +288,8 @@ def _family_adjusted(table: pd.DataFrame) -> pd.Series:
     return adjusted
 
 
-def _estimates_frame(rows: list[dict]) -> pd.DataFrame:
+def estimates_frame(rows: list[dict]) -> pd.DataFrame:
+    """estimates.csv from `estimate_row`'s rows, sorted by indicator and estimator."""
     table = pd.DataFrame(rows).reindex(columns=ESTIMATE_COLUMNS)
     order = {name: k for k, name in enumerate(("imputation", "twfe", "sun_abraham", "share_difference"))}
     table = table.assign(_order=table["estimator"].map(order)).sort_values(["indicator_id", "_order"], kind="stable")

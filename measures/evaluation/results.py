@@ -593,6 +593,112 @@ ERASURES = ResultTable(
     ),
 )
 
+_GROUP = _c(
+    "group",
+    "text",
+    "intervention of comparison; in een studie zonder vergelijkingsgroep de indeling (beroep) of all.",
+    "intervention or comparison; in a study without a comparison group its breakdown (profession) or all.",
+)
+_N_PEOPLE = _c(
+    "n", "integer", "Aantal personen in de cel; leeg als onderdrukt.", "People in the cell; empty when suppressed."
+)
+
+MILESTONES = ResultTable(
+    name="milestones",
+    file="milestones.csv",
+    description_nl="Tijdigheid per mijlpaal van de tijdlijn (weken na de ziekmelding) en groep; kleine cellen onderdrukt.",
+    description_en="Timeliness per milestone of the timeline (weeks after the sick report) and group; small cells suppressed.",
+    columns=(
+        _c(
+            "milestone",
+            "text",
+            "De mijlpaal (waarde van de mijlpalentabel).",
+            "The milestone (a value of the milestones table).",
+        ),
+        _GROUP,
+        _c("due_from_week", "number", "Begin van het venster (week).", "Start of its window (week)."),
+        _c("due_week", "number", "Uiterste week waarin de stap op tijd is.", "Last week in which the step is in time."),
+        _c(
+            "population_week",
+            "number",
+            "De stap geldt voor wie in deze week nog verzuimt.",
+            "The step is due for those still absent in this week.",
+        ),
+        _N_PEOPLE,
+        _c("on_time", "number", "Aandeel op tijd gezet.", "Share taken in time."),
+        _c(
+            "ci_low",
+            "number",
+            "Ondergrens van het 95%-BI van het aandeel (Wilson).",
+            "Lower bound of the 95% CI of the share (Wilson).",
+        ),
+        _c(
+            "ci_high",
+            "number",
+            "Bovengrens van het 95%-BI van het aandeel (Wilson).",
+            "Upper bound of the 95% CI of the share (Wilson).",
+        ),
+        _c(
+            "reached",
+            "number",
+            "Aandeel dat de stap ooit zette (ook te laat).",
+            "Share that ever took the step (late too).",
+        ),
+        _c(
+            "median_week",
+            "number",
+            "Mediane week waarin de stap werd gezet.",
+            "Median week in which the step was taken.",
+        ),
+        _c("q1_week", "number", "Eerste kwartiel van die week.", "First quartile of that week."),
+        _c("q3_week", "number", "Derde kwartiel van die week.", "Third quartile of that week."),
+        _SUPPRESSED,
+    ),
+)
+
+SURVIVAL = ResultTable(
+    name="survival",
+    file="survival.csv",
+    description_nl="Kaplan-Meier: aandeel nog niet hervat per week, per groep (en voor/na in een cohortstudie); punten met minder mensen at risk dan de minimale celgrootte vervallen.",
+    description_en="Kaplan-Meier: share not yet back per week, per group (and before/after in a cohort study); points with fewer people at risk than the minimum cell size are left out.",
+    columns=(
+        _INDICATOR,
+        _GROUP,
+        _c("period", "text", "before, after of all.", "before, after or all."),
+        _c("week", "number", "Weken sinds de start van de tijdas.", "Weeks since the start of the time axis."),
+        _c("survival", "number", "Aandeel nog niet hervat (Kaplan-Meier).", "Share not yet back (Kaplan-Meier)."),
+        _c("at_risk", "integer", "Aantal at risk.", "Number at risk."),
+        _c("events", "integer", "Aantal hervattingen in die week.", "Returns in that week."),
+    ),
+)
+
+TRAJECTORIES = ResultTable(
+    name="trajectories",
+    file="trajectories.csv",
+    description_nl="Verloop per symptoom: gemiddelde score (0-10) per twee weken sinds de inclusie, met 95%-BI; kleine cellen onderdrukt.",
+    description_en="Course per symptom: mean score (0-10) per two weeks since inclusion, with 95% CI; small cells suppressed.",
+    columns=(
+        _c("symptom", "text", "Het symptoom.", "The symptom."),
+        _GROUP,
+        _c("week", "number", "Begin van de periode van twee weken.", "Start of the two-week period."),
+        _c("mean", "number", "Gemiddelde score.", "Mean score."),
+        _c(
+            "ci_low",
+            "number",
+            "Ondergrens van het 95%-BI (geclusterd per arts).",
+            "Lower bound of the 95% CI (clustered by physician).",
+        ),
+        _c(
+            "ci_high",
+            "number",
+            "Bovengrens van het 95%-BI (geclusterd per arts).",
+            "Upper bound of the 95% CI (clustered by physician).",
+        ),
+        _N_PEOPLE,
+        _SUPPRESSED,
+    ),
+)
+
 SURVIVAL_CURVES = ResultTable(
     name="survival_curves",
     file=None,
@@ -649,6 +755,9 @@ RESULTS: dict[str, ResultTable] = {
         DELIVERIES,
         EFFECTS_OVER_TIME,
         ERASURES,
+        MILESTONES,
+        SURVIVAL,
+        TRAJECTORIES,
     )
 }
 

@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measures.contract.tables import TABLES, WAVES
+from measures.contract.tables import AKC, TABLES, WAVES, Contract
+from measures.designs.load import DEFAULT_DESIGN, design_indicators, load_design
 from measures.estimation.inference import SEED
-from measures.indicators.catalogue import Indicator, load_catalogue
+from measures.indicators.catalogue import Indicator
 from toc.load import resolve
 
 SECTORS = ("zorg", "onderwijs", "logistiek", "overheid", "industrie", "zakelijke dienstverlening")
@@ -78,10 +79,17 @@ def simulate(spec: SimulationSpec) -> tuple[dict[str, pd.DataFrame], dict]:
 def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
     """Write the drop into `out` (csv, csv-nl: Dutch Excel style, xlsx or parquet) and `truth.json` beside it."""
     tables, truth = simulate(spec)
+    write_tables(tables, AKC, out, fmt)
+    (Path(out) / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return truth
+
+
+def write_tables(tables: dict[str, pd.DataFrame], contract: Contract, out: Path, fmt: str = "csv") -> None:
+    """The tables of a drop as files of one format in `out`, with the contract's columns in its order."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        frame = frame[TABLES[name].column_names]
+        frame = frame[contract.by_name[name].column_names]
         if fmt == "csv":
             frame.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d", float_format="%.10g")
         elif fmt == "csv-nl":
@@ -95,8 +103,6 @@ def write_drop(spec: SimulationSpec, out: Path, fmt: str = "csv") -> dict:
             frame.to_parquet(out / f"{name}.parquet", index=False)
         else:
             raise ValueError(f"format must be csv, csv-nl, xlsx or parquet, not {fmt!r}")
-    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return truth
 
 
 def _reproducible_xlsx(path: Path) -> None:
@@ -251,7 +257,7 @@ def _treated_months_after_return(
 def _survey(
     spec: SimulationSpec, employers: pd.DataFrame, cases: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, dict]:
-    indicators = [i for i in load_catalogue() if i.respondent]
+    indicators = [i for i in design_indicators(load_design(DEFAULT_DESIGN)) if i.respondent]  # the AKC pilot's
     if spec.survey_indicators is not None:
         indicators = indicators[: spec.survey_indicators]
     group = cases["employer_id"].map(employers.set_index("employer_id")["group"]).to_numpy()

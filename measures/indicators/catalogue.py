@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -22,8 +23,17 @@ from toc.models import EFFECT_LAYERS, TheoryOfChange
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
-Source = Literal["admin", "questionnaire_employee", "questionnaire_employer", "process"]
-Scale = Literal["likert5", "percent", "days", "yes_no", "count"]
+Source = Literal[
+    "admin",
+    "questionnaire_employee",
+    "questionnaire_employer",
+    "questionnaire_professional",
+    "questionnaire_manager",
+    "process",
+    "case_file",
+    "monitoring",
+]
+Scale = Literal["likert5", "percent", "days", "yes_no", "count", "weeks", "proportion", "score10"]
 #: Valid answers per scale: (minimum, maximum, whole numbers only).
 SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
     "likert5": (1, 5, True),
@@ -31,6 +41,9 @@ SCALE_RANGES: dict[str, tuple[float, float, bool]] = {
     "days": (0, 31, False),
     "yes_no": (0, 1, True),
     "count": (0, math.inf, True),
+    "weeks": (0, math.inf, False),
+    "proportion": (0, 1, False),
+    "score10": (-10, 10, False),  # a change in a 0-10 score
 }
 #: The unit of a mean (or of a difference in means) on each scale, for tables and axes.
 SCALE_UNITS: dict[str, dict[str, str]] = {
@@ -40,6 +53,9 @@ SCALE_UNITS: dict[str, dict[str, str]] = {
         "days": "dagen per maand",
         "yes_no": "aandeel (0-1)",
         "count": "aantal",
+        "weeks": "weken",
+        "proportion": "aandeel (0-1)",
+        "score10": "schaalpunten (0-10)",
     },
     "en": {
         "likert5": "scale points (1-5)",
@@ -47,6 +63,9 @@ SCALE_UNITS: dict[str, dict[str, str]] = {
         "days": "days per month",
         "yes_no": "share (0-1)",
         "count": "count",
+        "weeks": "weeks",
+        "proportion": "share (0-1)",
+        "score10": "scale points (0-10)",
     },
 }
 #: The answer options of the scales answered by choosing (value -> label), as the questionnaires put them.
@@ -72,7 +91,12 @@ SCALE_CHOICES: dict[str, dict[str, dict[int, str]]] = {
         "yes_no": {1: "Yes", 0: "No"},
     },
 }
-RESPONDENT = {"questionnaire_employee": "employee", "questionnaire_employer": "employer"}
+RESPONDENT = {
+    "questionnaire_employee": "employee",
+    "questionnaire_employer": "employer",
+    "questionnaire_professional": "professional",
+    "questionnaire_manager": "manager",
+}
 #: Families of hypotheses (see catalogue.yaml): the administrative ones, then one per ToC layer.
 ADMIN_FAMILIES = ("primary", "administrative")
 Family = Literal["primary", "administrative", "output", "short_term", "long_term", "negative_effect"]
@@ -93,7 +117,7 @@ class Indicator(BaseModel):
     text_en: str
     scale: Scale
     direction: Literal["higher_is_better", "lower_is_better"]
-    periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', or 'once'.")
+    periods: tuple[str, ...] = Field(description="Waves (t0, t1, t2), 'monthly', 'yearly' or 'once'.")
     aggregation: Literal["mean", "share"]
     family: Family = Field(description="The family of hypotheses its effect is adjusted within (fixed in advance).")
     instrument: str = Field("", description="Validated instrument it is taken from, if any.")
@@ -136,13 +160,24 @@ def units(lang: Lang = "nl") -> dict[str, str]:
     return {i.id: SCALE_UNITS[lang][i.scale] for i in load_catalogue()}
 
 
-def survey_rules() -> dict[str, SurveyRule]:
-    """Questionnaire indicators and what a valid answer looks like (for `measures.contract.validate`)."""
+def survey_rules(chosen: Collection[str] | None = None) -> dict[str, SurveyRule]:
+    """Questionnaire indicators (all, or those `chosen`) and what a valid answer looks like (for
+    `measures.contract.validate`)."""
     rules = {}
     for ind in load_catalogue():
-        if ind.respondent:
+        if ind.respondent and (chosen is None or ind.id in chosen):
             low, high, whole = ind.valid_range
             rules[ind.id] = SurveyRule(ind.respondent, low, high, whole)
+    return rules
+
+
+def process_rules(chosen: Collection[str] | None = None) -> dict[str, SurveyRule]:
+    """Process indicators (all, or those `chosen`) and what a valid value looks like (no respondent)."""
+    rules = {}
+    for ind in load_catalogue():
+        if ind.source == "process" and (chosen is None or ind.id in chosen):
+            low, high, whole = ind.valid_range
+            rules[ind.id] = SurveyRule("", low, high, whole)
     return rules
 
 
@@ -232,7 +267,9 @@ def families() -> dict[str, list[str]]:
     return out
 
 
-def drop_reference() -> Reference:
-    """What a drop is checked against: the questionnaire indicators and every shipped ToC activity."""
-    activities = {n.id for toc in load_shipped().values() for n in toc.nodes_in("activity")}
-    return Reference(survey=survey_rules(), activities=frozenset(activities))
+def drop_reference(chosen: Collection[str] | None = None, tocs: Collection[str] | None = None) -> Reference:
+    """What a drop is checked against: the questionnaire and process indicators (all, or a study's `chosen`)
+    and the activities of every shipped ToC (or of a study's `tocs`)."""
+    shipped = load_shipped()
+    activities = {n.id for t, toc in shipped.items() if tocs is None or t in tocs for n in toc.nodes_in("activity")}
+    return Reference(survey=survey_rules(chosen), activities=frozenset(activities), process=process_rules(chosen))

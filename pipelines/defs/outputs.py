@@ -94,13 +94,7 @@ def evaluation_outputs(
     tables["deliveries"] = delivery_table(warehouse, as_of(evaluation))
     tables["effects_over_time"] = effects_over_time(warehouse, evaluation, MAIN_EFFECTS)
     written = ("effects", "estimates", "trends", "event_study", "balance", "assumptions", "deliveries")
-    for name in (*written, "effects_over_time"):
-        _csv(tables[name], RESULTS[name], folder)
-    for name in ("quarantine", "warnings"):
-        _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
-    ingest = _ingest(tables["ingest_summary"])
-    _json(ingest, folder / "ingest.json")
-    comparison = json.loads(tables["preregistration"]["comparison"].iloc[0])
+    ingest, comparison = write_run_tables(tables, (*written, "effects_over_time"), folder)
     provenance = {"calendar": run_calendar(panels.admin), "tocs": list(AKC_TOCS), "preregistration": comparison}
     _json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
     _plan_files(warehouse, evaluation, folder)
@@ -161,6 +155,18 @@ def evaluation_outputs(
             ),
         }
     )
+
+
+def write_run_tables(tables: dict[str, pd.DataFrame], names: tuple[str, ...], folder: Path) -> tuple[dict, dict]:
+    """The run's result tables `names` as their CSV files, quarantine.csv and warnings.csv, and ingest.json (every
+    design writes them alike); returns what ingest.json holds and the run held against its plan."""
+    for name in names:
+        _csv(tables[name], RESULTS[name], folder)
+    for name in ("quarantine", "warnings"):
+        _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
+    ingest = _ingest(tables["ingest_summary"])
+    _json(ingest, folder / "ingest.json")
+    return ingest, json.loads(tables["preregistration"]["comparison"].iloc[0])
 
 
 def _csv(frame: pd.DataFrame, table: ResultTable, folder: Path) -> None:

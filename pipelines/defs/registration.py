@@ -3,7 +3,7 @@
 An evaluator launches `register_delivery` with the drop folder and the study in its run config. The job does
 what `pilot run --data FOLDER --study ID` does (`pipelines.run.run_study`): it checks the folder and the study
 id and registers the delivery, only then adds its partition, and evaluates the study as of that delivery in a
-run of `pilot_evaluation` of its own, which it waits for. A folder or study that cannot be a delivery fails the
+run of its design's job (`pilot_evaluation` for the AKC pilot) of its own, which it waits for. A folder or study that cannot be a delivery fails the
 job with one line and adds nothing, so no partition is left behind that could only fail.
 
 The folder's path is part of the run's configuration and so kept in Dagster's record of the run: name drop
@@ -29,6 +29,11 @@ class DeliveryFolder(dg.Config):
         description="The study the delivery belongs to (lower case, digits and '-'); empty: the drop is a study "
         "of its own.",
     )
+    design: str = Field(
+        default="",
+        description="The study's design on its first delivery (a file under studies/: passend-werk, eigen-regie, "
+        "tweede-spoor, symptoommonitor); empty: the design named like the study, else the AKC pilot's.",
+    )
 
 
 @dg.op(
@@ -40,7 +45,7 @@ def register_folder(context: dg.OpExecutionContext, config: DeliveryFolder) -> s
     try:
         if not folder.is_absolute():
             raise UserError("folder: give the full path of the drop folder (it starts with /)")
-        outcome = run_study(config.study.strip() or None, folder)
+        outcome = run_study(config.study.strip() or None, folder, design=config.design.strip() or None)
     except UserError as exc:  # `pilot run`'s words name its option; here the field is `folder`
         raise dg.Failure(description=str(exc).replace("--data:", "folder:"), allow_retries=False) from None
     context.instance.add_run_tags(context.run_id, {DELIVERY_TAG: outcome.delivery.key, EVALUATION_TAG: outcome.run_id})

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.resources import PanelStore, RunOptions
+from pipelines.resources import DesignStore, PanelStore, RunOptions
 from pipelines.warehouse import Warehouse
 
 
@@ -13,5 +13,6 @@ def resources() -> dg.Definitions:
             "warehouse": Warehouse(),  # the data folder's, resolved when used
             "options": RunOptions(),
             "panel_store": PanelStore(),
+            "design_store": DesignStore(),
         }
     )

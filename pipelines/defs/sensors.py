@@ -4,7 +4,7 @@
 `landing/<drop>/` holding table files a drop on its own. A folder counts once no file in it has changed for
 `SETTLE_SECONDS`, so that a half-copied drop is not evaluated. A new folder is registered as a delivery
 (`pipelines.deliveries`: key from the date and the files' checksums, never from the folder's name), its
-partition added, and its study evaluated as of it; the run key is the partition key, so a delivery is
+partition added, and its study evaluated as of it by its design's job; the run key is the partition key, so a delivery is
 evaluated once however often the sensor looks. The cursor remembers `<study>:<digest>` of the folders seen.
 
 `monthly_interim`: on the 1st of each month from 07:00 (Amsterdam) it evaluates every study (not the drops on
@@ -27,6 +27,7 @@ from pipelines.deliveries import (
     OWN_STUDY,
     TIMEZONE,
     DeliveryError,
+    design_of,
     digest_of,
     file_checksums,
     landed,
@@ -34,6 +35,10 @@ from pipelines.deliveries import (
     register,
     studies,
 )
+from pipelines.design_assets import all_definitions, job_name
+
+#: Every evaluation job: a study is evaluated by its design's (`pilot_evaluation` for the AKC pilot).
+EVALUATION_JOBS = [pilot_evaluation, *(built.job for built in all_definitions())]
 
 SETTLE_SECONDS = 10
 INTERIM_HOUR = 7
@@ -45,7 +50,7 @@ def _settled(drop: Path, now: float) -> bool:
 
 
 @dg.sensor(
-    job=pilot_evaluation,
+    jobs=EVALUATION_JOBS,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Registers each new folder landing/<study>/<delivery>/ (or landing/<drop>/) as a delivery and "
@@ -67,7 +72,8 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
             continue
         seen.add(marker)
         tags = {"pilot/study": delivery.study}
-        requests.append(dg.RunRequest(run_key=delivery.key, partition_key=delivery.key, tags=tags))
+        job = job_name(design_of(delivery.study))
+        requests.append(dg.RunRequest(run_key=delivery.key, partition_key=delivery.key, tags=tags, job_name=job))
         keys.append(delivery.key)
     if refused:
         context.log.warning(f"{refused} folder(s) in the landing folder are not in a folder named by a study id")
@@ -91,7 +97,7 @@ def interim_cutoff(now: dt.datetime) -> dt.date:
 
 
 @dg.sensor(
-    job=pilot_evaluation,
+    jobs=EVALUATION_JOBS,
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="On the 1st of each month from 07:00 (Amsterdam): every study as of its newest delivery, with a "
@@ -104,7 +110,10 @@ def monthly_interim(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
     evaluations = [latest(study).with_cutoff(cutoff) for study in studies() if not study.startswith(f"{OWN_STUDY}-")]
     requests = [
         dg.RunRequest(
-            run_key=f"interim-{e.key}", partition_key=e.key, tags={"pilot/study": e.study, "pilot/interim": "monthly"}
+            run_key=f"interim-{e.key}",
+            partition_key=e.key,
+            tags={"pilot/study": e.study, "pilot/interim": "monthly"},
+            job_name=job_name(design_of(e.study)),
         )
         for e in evaluations
     ]
