@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from measures.designs.load import DEFAULT_DESIGN, load_design
 from measures.evaluation.preregistration import build_plan, canonical_json, compare, plan_sha256
 from measures.evaluation.thresholds import ALPHA
 from measures.indicators.catalogue import CATALOGUE_PATH, families
@@ -28,8 +29,9 @@ from pipelines.warehouse import Warehouse
 from toc.load import DATA_DIR
 
 TABLE = "preregistrations"
-#: The ToCs a study of the AKC pilot evaluates (the diagrams and the assumptions use the same four).
-STUDY_TOCS = ("werkgever-preventief", "werkgever-vroegtijdig", "werknemer-preventief", "werknemer-vroegtijdig")
+#: The ToCs a study of the AKC pilot evaluates (the diagrams and the assumptions use the same four): its
+#: study file's, `studies/akc-pilot.yaml`.
+STUDY_TOCS: tuple[str, ...] = tuple(load_design(DEFAULT_DESIGN).tocs)
 
 
 @dataclass(frozen=True)
