@@ -22,7 +22,7 @@ from measures.evaluation.assumptions import assumptions_table
 from measures.evaluation.design.describe import milestone_table, survival_table, trajectories
 from measures.evaluation.design.frames import design_data
 from measures.evaluation.design.integrity import design_assumptions, design_node_results
-from pipelines.defs.outputs import _json, _version, write_run_tables
+from pipelines.defs.outputs import package_version, write_json, write_run_tables
 from pipelines.deliveries import Delivery, as_of, files_of
 from pipelines.delivery_assets import delivery_asset, delivery_of, out_dir
 from pipelines.metadata import image, markdown_table
@@ -183,7 +183,7 @@ def design_outputs(design: StudyDesign, key, common: dict, panel: dict, deps: li
         tables["effects_over_time"] = effects_over_time(warehouse, evaluation, (design.primary_indicator,))
         written = ("effects", "estimates", "trends", "assumptions", "deliveries", "effects_over_time")
         ingest, comparison = write_run_tables(tables, (*written, *_design_tables(design)), folder)
-        _json(_run_info(context, design, evaluation, options, comparison), folder / "run.json")
+        write_json(_run_info(context, design, evaluation, options, comparison), folder / "run.json")
         inputs = DesignReportInputs(
             design=design,
             delivery=evaluation.key,
@@ -219,7 +219,7 @@ def _run_info(
 ) -> dict:
     return {
         "package": "ad-pilot-toolkit",
-        "version": _version(),
+        "version": package_version(),
         "git_commit": git_commit(),
         "design": design.id,
         "tocs": list(design.tocs),

@@ -96,7 +96,7 @@ def evaluation_outputs(
     written = ("effects", "estimates", "trends", "event_study", "balance", "assumptions", "deliveries")
     ingest, comparison = write_run_tables(tables, (*written, "effects_over_time"), folder)
     provenance = {"calendar": run_calendar(panels.admin), "tocs": list(AKC_TOCS), "preregistration": comparison}
-    _json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
+    write_json(_run_info(context, evaluation, options) | provenance, folder / "run.json")
     _plan_files(warehouse, evaluation, folder)
     tocs = [resolve(t) for t in AKC_TOCS]
     checked = results_from_table(tables["assumptions"], {t.id: t for t in tocs})
@@ -165,7 +165,7 @@ def write_run_tables(tables: dict[str, pd.DataFrame], names: tuple[str, ...], fo
     for name in ("quarantine", "warnings"):
         _csv(tables[name].sort_values(["table", "row"], kind="stable"), RESULTS[name], folder)
     ingest = _ingest(tables["ingest_summary"])
-    _json(ingest, folder / "ingest.json")
+    write_json(ingest, folder / "ingest.json")
     return ingest, json.loads(tables["preregistration"]["comparison"].iloc[0])
 
 
@@ -177,7 +177,7 @@ def _csv(frame: pd.DataFrame, table: ResultTable, folder: Path) -> None:
     )
 
 
-def _json(data: dict, path: Path) -> None:
+def write_json(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -201,7 +201,7 @@ def _plan_files(warehouse: Warehouse, delivery: Delivery, folder: Path) -> None:
 def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: RunOptions) -> dict:
     return {
         "package": "ad-pilot-toolkit",
-        "version": _version(),
+        "version": package_version(),
         "git_commit": git_commit(),
         "contract_version": CONTRACT_VERSION,
         "study": evaluation.study,
@@ -217,7 +217,7 @@ def _run_info(context: dg.AssetExecutionContext, evaluation: Delivery, options: 
     }
 
 
-def _version() -> str:
+def package_version() -> str:
     try:
         return metadata.version("ad-pilot-toolkit")
     except metadata.PackageNotFoundError:
