@@ -196,21 +196,26 @@ def forest_figure(effects: pd.DataFrame, labels: dict[str, str], units: dict[str
     return fig
 
 
-def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: Lang = "nl") -> Figure:
-    """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
-    rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
-    fig, ax = _figure(figsize=(6.2, 2.7))
-    x, est, low, high = (rows[c].to_numpy(float) for c in ("event_time", "estimate", "ci_low", "ci_high"))
+def _estimates(ax: Any, x: np.ndarray, rows: pd.DataFrame, fmt: str) -> None:
+    """Effects with their 95% CIs as points (and lines), in the intervention's colour."""
+    est, low, high = (rows[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
     ax.errorbar(
         x,
         est,
         yerr=[est - low, high - est],
-        fmt="o",
+        fmt=fmt,
         color=GROUP_STYLE["intervention"]["color"],
         markersize=4,
         capsize=2,
         linewidth=1,
     )
+
+
+def event_figure(events: pd.DataFrame, indicator: str, title: str, unit: str, lang: Lang = "nl") -> Figure:
+    """Effect per relative month (or wave) with 95% CIs; the reference period sits at zero."""
+    rows = events.loc[(events["indicator_id"] == indicator) & events["estimate"].notna()]
+    fig, ax = _figure(figsize=(6.2, 2.7))
+    _estimates(ax, rows["event_time"].to_numpy(float), rows, "o")
     ax.axhline(0, color="#999999", linewidth=0.8)
     ax.axvline(-0.5, color="#777777", linewidth=0.8, linestyle=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -241,17 +246,7 @@ def over_time_figure(
     fig, axes = _figure(rows_, columns, figsize=(3.6 * columns, 2.4 * rows_), squeeze=False)
     for ax, indicator in zip(axes.flat, shown, strict=False):
         rows = over_time.loc[(over_time["indicator_id"] == indicator) & over_time["estimate"].notna()]
-        est, low, high = (rows[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
-        ax.errorbar(
-            rows["date"].to_numpy(),
-            est,
-            yerr=[est - low, high - est],
-            fmt="o-",
-            color=GROUP_STYLE["intervention"]["color"],
-            markersize=4,
-            capsize=2,
-            linewidth=1,
-        )
+        _estimates(ax, rows["date"].to_numpy(), rows, "o-")
         ax.axhline(0, color="#999999", linewidth=0.8)
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=5))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
