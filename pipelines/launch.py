@@ -1,141 +1,88 @@
-"""Launching the evaluation job the way the UI does, from a script: through the workspace.
+"""Running the evaluation job as the UI's run of it, from a script.
 
-`dagster job launch -w workspace.yaml` (Dagster's public route) creates the run with the workspace's code
-location as its origin, so that the UI re-executes it without a warning about "a different code location".
-`dg.execute_job` runs in the calling process but records no origin, and Dagster has no public in-process
-route that does; the launch costs two Python start-ups (the code server and the run worker; measured in
-the README).
+A run of `pilot run` must re-execute from the UI without a warning about "a different code location": the
+UI offers that when the run's origin is the workspace's code location and its job snapshot is the code
+location's. Dagster's public routes either record no origin (`dg.execute_job`) or start a code server and a
+run worker for it (`dagster job launch -w workspace.yaml`: two more Python start-ups, each importing Dagster and
+loading the definitions, ~6 s of a pilot-sized run). `run_job` does what that run worker does, in this
+process: the run created with the origin that `workspace.yaml` gives, then executed here. That takes three
+of Dagster's internal functions (imported in `run_job` alone); tests/test_ui_views.py checks the origin and the
+snapshot against a real webserver's workspace, so that a Dagster upgrade that moves them fails there.
 
-The launch goes through a view of the instance that differs from the UI's in one thing: runs start at once
-(`DefaultRunCoordinator`) instead of waiting in the queue of a daemon that may not be running. Storage is the
-instance's own, so the run shows in `pilot ui` like any other. The drop folders registered in this process
-are handed to the run in its environment (`deliveries.FOLDERS_ENV`), never written anywhere: a folder's name
-may identify a person. Dagster's console output (the CLI's, the code server's, the run worker's) goes to a
-file that is deleted afterwards: a failure is told in one line, from the run's event log, where its stack
-trace stays.
-
-A caller that brings its own instance (an ephemeral one in tests) runs the job in its own process
-(`execute_here`): no other process can reach that instance.
+The run needs no run coordinator (it does not queue: it runs), and it is stored in the instance it is given
+(the persistent one, or an ephemeral one in tests), so it shows in `pilot ui` like any other.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
-import yaml
 
 from pipelines import settings
 from pipelines.deliveries import FOLDERS_ENV, registered_folders
-from pipelines.progress import Reporter, RunWatcher, StepEvent
+from pipelines.progress import WATCHED, Reporter, RunWatcher, StepEvent
 from toc.errors import UserError
 
 JOB_NAME = "pilot_evaluation"
-POLL_SECONDS = 0.5
-_DIRECT = {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"}
-_STORAGE_KEYS = {"storage", "run_storage", "event_log_storage", "schedule_storage"}
 
 
 class PipelineFailed(UserError):
     """A run that failed; the message names the asset and the reason."""
 
 
-def launch_and_wait(
+def run_job(
     inst: dg.DagsterInstance,
     run_config: dict,
     tags: dict[str, str],
     report: Reporter | None = None,
     job: str = JOB_NAME,
 ) -> str:
-    """Launch the evaluation job (`job`: the study's design's) through the workspace and wait for it; the run id,
-    or `PipelineFailed`. ``report`` is told each step's start and end while the run goes on (`pipelines.progress`)."""
-    run_id, start = str(uuid.uuid4()), time.time()
-    command = [
-        str(Path(sys.executable).with_name("dagster")),
-        *("job", "launch", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-j", job),
-        *("--run-id", run_id, "--config-json", json.dumps(run_config), "--tags", json.dumps(tags)),
-    ]
-    env = os.environ | {"DAGSTER_HOME": str(launch_home()), FOLDERS_ENV: json.dumps(registered_folders())}
-    # the code server and the run worker inherit this file and write to it after the CLI has returned
-    with tempfile.TemporaryFile() as console:
-        if report:  # the launch (a code server and the run worker starting) takes seconds of its own
-            report(StepEvent("launch", "started", time.time() - start))
-        done = subprocess.run(command, env=env, cwd=settings.PROJECT_ROOT, stdout=console, stderr=console, check=False)
-        if report:
-            report(StepEvent("launch", "done", time.time() - start, time.time() - start))
-        if done.returncode != 0 and inst.get_run_by_id(run_id) is None:
-            raise PipelineFailed(f"the evaluation could not be launched: {_last_error(console)}")
-        watcher = RunWatcher(inst, run_id, report, start) if report else None
-        run = wait_for(inst, run_id, watcher.poll if watcher else None)
-    if run.status != dg.DagsterRunStatus.SUCCESS:
-        raise PipelineFailed(describe_failure(inst, run_id))
-    return run_id
+    """Run the evaluation job (`job`: the study's design's) in this process, recorded as a run of the
+    workspace's code location; the run id, or `PipelineFailed`. ``report`` is told each step's start and end
+    while the run goes on (`pipelines.progress`)."""
+    # Dagster's public routes either record no origin (`execute_job`) or start a code server and a run worker
+    # (`dagster job launch`, two Python start-ups: ~6 s of a pilot-sized run); this creates the run as the
+    # workspace's code location would and executes it here (Dagster's own run worker does the same two calls).
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster._core.execution.api import execute_run_iterator
+    from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.workspace.load import location_origins_from_yaml_paths
 
-
-def execute_here(inst: dg.DagsterInstance, run_config: dict, tags: dict[str, str], job: str = JOB_NAME) -> str:
-    """The evaluation job (`job`) run in this process, on `inst`; the run id, or `PipelineFailed`."""
-    from pipelines.definitions import pilot_evaluation_job  # the code location, only when it runs here
-
-    if job == JOB_NAME:
-        target = dg.reconstructable(pilot_evaluation_job)
-    else:  # a design's job, rebuilt by name in the process that runs it
-        target = dg.build_reconstructable_job("pipelines.definitions", "evaluation_job", reconstructable_args=(job,))
-    result = dg.execute_job(target, inst, run_config=run_config, tags=tags)
-    if not result.success:
-        raise PipelineFailed(describe_failure(inst, result.run_id))
-    return result.run_id
-
-
-def wait_for(inst: dg.DagsterInstance, run_id: str, on_poll: Callable[[], None] | None = None) -> dg.DagsterRun:
-    """The run once it has finished (the code server marks a run failed whose worker died); ``on_poll`` is
-    called on every poll, and once more at the end."""
-    while True:
-        run = inst.get_run_by_id(run_id)
-        if run is None:
-            raise PipelineFailed(f"run {run_id} was launched but is not in the instance")
-        if on_poll:
-            on_poll()
-        if run.is_finished:
-            return run
-        time.sleep(POLL_SECONDS)
-
-
-def launch_home() -> Path:
-    """DAGSTER_HOME for the launches: the instance's configuration with its storage spelled out (the defaults
-    would point into this folder) and runs started at once. Written when it differs, atomically."""
-    home = settings.dagster_home()
-    config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
-    if not _STORAGE_KEYS & config.keys():
-        config["storage"] = {"sqlite": {"base_dir": str(home)}}
-    config.setdefault(
-        "local_artifact_storage",
-        {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage", "config": {"base_dir": str(home)}},
+    start = time.time()
+    if report:
+        report(StepEvent("launch", "started", 0.0))
+    [location] = location_origins_from_yaml_paths([str(settings.PROJECT_ROOT / "workspace.yaml")])
+    target = location.loadable_target_origin
+    if target.module_name is None or target.attribute is None:
+        raise UserError("workspace.yaml: the code location must be a python_module with an attribute")
+    repository = ReconstructableRepository.for_module(target.module_name, target.attribute, target.working_directory)
+    recon = repository.get_reconstructable_job(job)
+    job_def = recon.get_definition()
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, repository.get_definition().name), job)
+    run = inst.create_run_for_job(
+        job_def,
+        run_id=str(uuid.uuid4()),
+        run_config=run_config,
+        tags=tags,
+        remote_job_origin=origin,
+        job_code_origin=recon.get_python_origin(),
     )
-    config.setdefault(
-        "compute_logs",
-        {
-            "module": "dagster._core.storage.local_compute_log_manager",
-            "class": "LocalComputeLogManager",
-            "config": {"base_dir": str(home / "storage")},
-        },
-    )
-    config["run_coordinator"] = _DIRECT
-    folder = home / "launch"
-    folder.mkdir(exist_ok=True)
-    path, text = folder / "dagster.yaml", yaml.safe_dump(config, sort_keys=True)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        scratch = folder / f".dagster.yaml.{os.getpid()}"
-        scratch.write_text(text, encoding="utf-8")
-        scratch.replace(path)
-    return folder
+    if report:
+        report(StepEvent("launch", "done", time.time() - start, time.time() - start))
+    # a step in a process of its own (another executor) finds the registered folders in its environment
+    os.environ[FOLDERS_ENV] = json.dumps(registered_folders())
+    watcher = RunWatcher(inst, run.run_id, report, start) if report else None
+    for event in execute_run_iterator(recon, run, inst):
+        if watcher and event.event_type in WATCHED:
+            watcher.poll()
+    finished = inst.get_run_by_id(run.run_id)
+    if finished is None or finished.status != dg.DagsterRunStatus.SUCCESS:
+        raise PipelineFailed(describe_failure(inst, run.run_id))
+    return run.run_id
 
 
 def worker_pid(inst: dg.DagsterInstance, run_id: str) -> int | None:
@@ -165,10 +112,3 @@ def describe_failure(inst: dg.DagsterInstance, run_id: str) -> str:
     for entry in inst.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
         return f"run {run_id} failed: {(entry.message or 'see `pilot ui`').splitlines()[0]}"
     return f"run {run_id} failed before any asset ran (see `pilot ui`)"
-
-
-def _last_error(console) -> str:
-    """The last line of the launch's console that says what went wrong (Dagster ends its errors with it)."""
-    console.seek(0)
-    lines = [line.strip() for line in console.read().decode("utf-8", "replace").splitlines() if line.strip()]
-    return next((line for line in reversed(lines) if "Error" in line or "error" in line), lines[-1] if lines else "")

@@ -17,7 +17,7 @@ from typing import Literal
 import dagster as dg
 
 ROW_KEYS = ("dagster/row_count", "admin_rows")
-_TYPES = {
+WATCHED = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
     dg.DagsterEventType.STEP_FAILURE,
@@ -70,7 +70,7 @@ class RunWatcher:
 
     def poll(self) -> None:
         while True:
-            page = self.inst.get_records_for_run(self.run_id, cursor=self.cursor, of_type=_TYPES, limit=200)
+            page = self.inst.get_records_for_run(self.run_id, cursor=self.cursor, of_type=WATCHED, limit=200)
             for record in page.records:
                 self._handle(record.event_log_entry)
             self.cursor = page.cursor

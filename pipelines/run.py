@@ -41,7 +41,7 @@ from pipelines.deliveries import (
     register,
 )
 from pipelines.design_assets import job_name
-from pipelines.launch import PipelineFailed, execute_here, launch_and_wait, worker_pid
+from pipelines.launch import PipelineFailed, run_job, worker_pid
 from pipelines.progress import Reporter
 from toc.errors import UserError
 
@@ -155,10 +155,7 @@ def run_study(
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     tags = {"dagster/partition": evaluation.key, "pilot/study": evaluation.study, HOST_TAG: socket.gethostname()}
-    if dagster_instance is None:
-        run_id = launch_and_wait(inst, run_config, tags, report=report, job=job)
-    else:  # a caller's own instance (an ephemeral one in tests) is out of another process's reach
-        run_id = execute_here(inst, run_config, tags, job)
+    run_id = run_job(inst, run_config, tags, report=report, job=job)
     return RunOutcome(run_id, evaluation, out, _not_evaluable(inst, run_id))
 
 
