@@ -45,3 +45,15 @@ def test_sql_engine_drops_singletons_and_counts_unnested_entities_as_the_within_
     data["region"] = data["period"] % 3  # clusters that do not nest the employees: their effects count in k
     memory, sql, _ = _both(data, ["treated"], cluster="region")
     np.testing.assert_allclose(sql.vcov, memory.vcov, rtol=1e-9)
+
+
+def test_period_patterns_and_the_self_join_give_the_same_fit(monkeypatch):
+    """The entities grouped by their pattern of periods (a bit mask) give the self-join's T x T system."""
+    from measures.estimation import did_sql
+
+    data = simulate_panel(seed=8, employers=10, employees=7, periods=9, drop=0.35)
+    _, by_pattern, _ = _both(data, ["treated"])
+    monkeypatch.setattr(did_sql, "MASK_BITS", 0)  # every study's periods past the mask: the self-join
+    _, by_join, _ = _both(data, ["treated"])
+    np.testing.assert_allclose(by_pattern.params, by_join.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(by_pattern.vcov, by_join.vcov, rtol=1e-12, atol=1e-15)

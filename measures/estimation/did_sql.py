@@ -31,6 +31,8 @@ from measures.estimation.did import TwfeFit
 from measures.estimation.errors import EstimationError
 
 ENGINE = "SQL two-way demeaning (DuckDB, out of core)"
+#: Periods up to this many are grouped by their pattern per entity (a 64-bit mask); more by a self-join.
+MASK_BITS = 64
 
 
 def _ident(name: str) -> str:
@@ -72,7 +74,7 @@ def fit_twfe_sql(
         _drop_singletons(con)
         return _fit(con, columns, regressors, cluster)
     finally:
-        for name in ("_twfe_rows", "_twfe_entities", "_twfe_tau"):
+        for name in ("_twfe_rows", "_twfe_entities", "_twfe_tau", "_twfe_index"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -101,13 +103,7 @@ def _fit(con: duckdb.DuckDBPyConnection, columns: list[str], names: Sequence[str
     periods = [row[0] for row in con.execute("SELECT DISTINCT t FROM _twfe_rows ORDER BY t").fetchall()]
     index = {p: i for i, p in enumerate(periods)}
     n_t = len(periods)
-    gram = np.zeros((n_t, n_t))
-    pairs = con.execute("""
-        SELECT a.t, b.t, sum(1.0 / m.n_e)
-        FROM _twfe_rows a JOIN _twfe_rows b USING (e) JOIN _twfe_entities m USING (e)
-        GROUP BY ALL""").fetchall()
-    for a, b, value in pairs:
-        gram[index[a], index[b]] -= value
+    gram = _within_entity_pairs(con, periods, index) if n_t > MASK_BITS else _within_entity_patterns(con, periods)
     counts = dict(con.execute("SELECT t, count(*) FROM _twfe_rows GROUP BY t").fetchall())
     gram[np.diag_indices(n_t)] += [counts[p] for p in periods]
     sums = ", ".join(f"sum(r.{c} - m.m_{c})" for c in columns)
@@ -121,6 +117,39 @@ def _fit(con: duckdb.DuckDBPyConnection, columns: list[str], names: Sequence[str
     tau[1:] = linalg.lstsq(gram[1:, 1:], rhs[1:])[0]
     _store_tau(con, periods, tau, columns)
     return _sandwich(con, columns, xs, names, cluster)
+
+
+def _within_entity_patterns(con: duckdb.DuckDBPyConnection, periods: list) -> np.ndarray:
+    """-sum over entities of 1{e in t} 1{e in t'} / n_e, from the entities grouped by the set of periods they
+    are observed in (a bit mask): as many groups as distinct patterns (a few thousand for spells of absence),
+    where the self-join makes n_e rows per row."""
+    gram = np.zeros((len(periods), len(periods)))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _twfe_index AS SELECT unnest($1) AS t, unnest(range(len($1))) AS i",
+        [periods],
+    )
+    rows = con.execute("""
+        SELECT mask, sum(1.0 / n_e) FROM (
+            SELECT e, bit_or((1::UBIGINT) << i::UBIGINT) AS mask, count(*) AS n_e
+            FROM _twfe_rows JOIN _twfe_index USING (t) GROUP BY e)
+        GROUP BY mask""").fetchall()
+    bits = np.arange(len(periods), dtype=np.uint64)
+    for mask, weight in rows:
+        at = np.flatnonzero((np.uint64(mask) >> bits) & np.uint64(1))
+        gram[np.ix_(at, at)] -= weight
+    return gram
+
+
+def _within_entity_pairs(con: duckdb.DuckDBPyConnection, periods: list, index: dict) -> np.ndarray:
+    """The same sum from a self-join within entities (for more periods than a mask holds)."""
+    gram = np.zeros((len(periods), len(periods)))
+    pairs = con.execute("""
+        SELECT a.t, b.t, sum(1.0 / m.n_e)
+        FROM _twfe_rows a JOIN _twfe_rows b USING (e) JOIN _twfe_entities m USING (e)
+        GROUP BY ALL""").fetchall()
+    for a, b, value in pairs:
+        gram[index[a], index[b]] -= value
+    return gram
 
 
 def _store_tau(con: duckdb.DuckDBPyConnection, periods: list, tau: np.ndarray, columns: list[str]) -> None:
