@@ -27,8 +27,9 @@ import duckdb
 import numpy as np
 from scipy import linalg
 
-from measures.estimation.did import TwfeFit
+from measures.estimation.did import WILD_MAX_CLUSTERS, TwfeFit
 from measures.estimation.errors import EstimationError
+from measures.estimation.inference import Estimate, t_inference
 
 ENGINE = "SQL two-way demeaning (DuckDB, out of core)"
 #: Periods up to this many are grouped by their pattern per entity (a 64-bit mask); more by a self-join.
@@ -76,6 +77,39 @@ def fit_twfe_sql(
     finally:
         for name in ("_twfe_rows", "_twfe_entities", "_twfe_tau", "_twfe_index"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def estimate_did_sql(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    outcome: str,
+    entity: str,
+    time: str,
+    treated: str,
+    cluster: str | None = None,
+    covariates: Sequence[str] = (),
+) -> Estimate:
+    """The published TWFE DiD (CR1, t(G-1)) of ``treated`` as :func:`fit_twfe_sql` computes it where the rows
+    are. Out of core there is no wild bootstrap or randomisation inference (they redraw every row): with fewer
+    than 30 clusters the estimate carries the flag ``few_clusters_no_wild``."""
+    fit = fit_twfe_sql(con, table, outcome, entity, time, [treated, *covariates], cluster)
+    estimate, se = fit.coef(treated)
+    ci_low, ci_high, p_value = t_inference(estimate, se, fit.df)
+    flags = ("few_clusters_no_wild",) if fit.n_clusters < WILD_MAX_CLUSTERS else ()
+    return Estimate(
+        estimate,
+        se,
+        ci_low,
+        ci_high,
+        p_value,
+        None,
+        fit.n_obs,
+        fit.n_entities,
+        fit.n_clusters,
+        fit.df,
+        f"TWFE DiD, {fit.engine}, {fit.inference}",
+        flags=flags,
+    )
 
 
 def _drop_singletons(con: duckdb.DuckDBPyConnection) -> None:
