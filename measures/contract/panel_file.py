@@ -101,8 +101,11 @@ def panel_view(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], n
         ).fetchone() or (0,)
         if bad:
             raise UserError(f"{path.name}: column {column!r}: {bad:,} rows hold no number")
+    # the other columns are labels (entity, period, cluster): text whatever the file type, so that the parts of
+    # one panel (`pipelines/defs/sector.py`) agree, CSV or Parquet
     select = ", ".join(
-        f"{number.format(quoted[c])} AS {quoted[c]}" if c in numeric else quoted[c] for c in dict.fromkeys(columns)
+        f"{number.format(quoted[c])} AS {quoted[c]}" if c in numeric else f"{quoted[c]}::VARCHAR AS {quoted[c]}"
+        for c in dict.fromkeys(columns)
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW panel_file AS SELECT {select} FROM panel_source")
     return "panel_file"
