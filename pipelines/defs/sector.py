@@ -140,7 +140,13 @@ def sector_estimate(context: dg.OpExecutionContext, model: Part, sums: list[Clus
     return estimate.as_dict()
 
 
-@dg.graph_asset(key=["sector", "did"], description="TWFE DiD of a sector's panel, computed part by part.")
+@dg.graph_asset(
+    key=["sector", "did"],
+    description="TWFE DiD of a sector's panel (a folder of parts), computed part by part and combined exactly.",
+    group_name="sector",
+    owners=["team:evaluatie"],
+    kinds={"duckdb", "python"},
+)
 def sector_did():
     parts, model = sector_parts()
     solved = period_effects(parts.map(part_periods).collect())
