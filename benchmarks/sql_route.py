@@ -8,6 +8,8 @@ half start the intervention in month 12, a planted effect of -2.0 with noise), t
 `measures.estimation.did_sql.fit_twfe_sql` under `SET memory_limit` (DuckDB spills joins and group-bys to a
 temp directory beyond it). It prints per size one line: `size N sql_s X peak_rss_gb Y estimate Z se W`, and,
 up to 2M rows, the largest difference from the in-memory within engine on the same rows (`max_abs_diff`).
+With `--parts N` the panel is also written as N Parquet parts by employer and fitted by the `sector_did` job
+(each part's passes in processes of their own, combined exactly): its wall time and largest step process.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ FROM rows WHERE h % 100 >= 5
 """
 
 
-def one(size: int, memory_limit: str) -> dict:
+def one(size: int, memory_limit: str, parts: int = 0) -> dict:
     """Write the panel, fit it, report (run in a process of its own)."""
     import duckdb
 
@@ -66,7 +68,39 @@ def one(size: int, memory_limit: str) -> dict:
         }
         if rows <= COMPARE_MAX_ROWS:
             result["max_abs_diff"] = _against_memory(con, fit)
+        if parts:
+            result |= _in_parts(con, Path(tmp), parts, fit)
         return result
+
+
+def _in_parts(con, tmp: Path, parts: int, whole) -> dict:
+    """The same panel as Parquet parts by employer, fitted by the `sector_did` job (each part a process)."""
+    import os
+
+    import dagster as dg
+
+    folder = tmp / "parts"
+    folder.mkdir()
+    for i in range(parts):
+        con.execute(f"COPY (SELECT * FROM panel WHERE employer % {parts} = {i}) TO '{folder}/part-{i}.parquet'")
+    con.close()
+    os.environ["DAGSTER_HOME"] = str(tmp / "dagster_home")
+    (tmp / "dagster_home").mkdir()
+    job = dg.build_reconstructable_job("pipelines.definitions", "evaluation_job", reconstructable_args=("sector_did",))
+    panel = {"folder": str(folder), "outcome": "y", "entity": "employee", "time": "period", "treated": "treated"}
+    config = {"ops": {"sector__did": {"ops": {"sector_parts": {"config": panel | {"cluster": "employer"}}}}}}
+    start = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = dg.execute_job(job, instance, run_config=config)
+        seconds = time.perf_counter() - start
+        [materialization] = result.asset_materializations_for_node("sector__did")
+    estimate = materialization.metadata["estimate"].value
+    return {
+        "parts": parts,
+        "parts_s": seconds,
+        "parts_diff": abs(float(estimate) - float(whole.params[0])),  # type: ignore[arg-type]
+        "parts_peak_rss_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9,
+    }
 
 
 def _against_memory(con, fit) -> float:
@@ -84,14 +118,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", required=True, help="employee-months per panel, comma-separated")
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory_limit (it spills beyond it)")
+    parser.add_argument("--parts", type=int, default=0, help="also fit the panel as N Parquet parts (sector_did)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process of one size
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.memory_limit)))
+        print(json.dumps(one(args.one, args.memory_limit, args.parts)))
         return
     print(f"memory_limit {args.memory_limit}; planted effect {PLANTED}; {EMPLOYERS} employers, {MONTHS} months")
     for size in (int(s.replace("_", "")) for s in args.sizes.split(",")):
         child = [sys.executable, __file__, "--sizes", str(size), "--memory-limit", args.memory_limit]
+        child += ["--parts", str(args.parts)]
         done = subprocess.run([*child, "--one", str(size)], capture_output=True, text=True, check=False)
         if done.returncode:
             print(f"size {size} failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -103,6 +139,11 @@ def main() -> None:
         )
         if "max_abs_diff" in r:
             line += f" max_abs_diff {r['max_abs_diff']:.1e}"
+        if "parts" in r:
+            line += (
+                f" | {r['parts']} parts (sector_did, multiprocess) {r['parts_s']:.2f} s, largest step process "
+                f"{r['parts_peak_rss_gb']:.2f} GB, difference {r['parts_diff']:.1e}"
+            )
         print(line, flush=True)
 
 
