@@ -4,7 +4,8 @@ An analyst's script without the toolkit: DuckDB reads the drop's CSVs, adds the 
 (AO% 0, 0 absence days, up to the last month of the data: contract 1.1) and computes the trends (mean, n and
 a 95% t-interval per indicator × group × month relative to inclusion, and per wave for the questionnaire).
 `baseline.py` (linearmodels PanelOLS) and `pyfixest_script.py` (pyfixest feols) then fit the pilot DiD of each
-administrative indicator on the same frame. Nothing of the toolkit is imported: this is the yardstick, not a
+administrative indicator on the same frame; `sql_script.py` fits it where the rows are, with the toolkit's SQL
+route (the one script that imports the toolkit: the out-of-core route measured on the same drop). Nothing of the toolkit is imported: this is the yardstick, not a
 second implementation to maintain.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -97,15 +99,29 @@ def did_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM panel""").df()
 
 
-def main(start: float, doc: str, fit_dids: Callable[[pd.DataFrame], dict[str, dict]]) -> None:
-    """Read, trends, DiDs (``fit_dids`` on the frame of :func:`did_frame`); print the seconds and estimates
-    as one JSON object (``start``: the clock when the script began, so imports count)."""
+DID_VIEW = """
+CREATE VIEW did_panel AS
+SELECT employee_id, month, rel, ao_pct, absence_days, loonwaarde_pct, employer_id,
+       CAST(grp = 'intervention' AND rel >= 0 AS DOUBLE) AS treated_post
+FROM panel"""
+
+
+def main(
+    start: float,
+    doc: str,
+    fit_dids: Callable[[pd.DataFrame], dict[str, dict]] | None = None,
+    fit_in_database: Callable[[duckdb.DuckDBPyConnection], dict[str, dict]] | None = None,
+) -> None:
+    """Read, trends, DiDs (``fit_dids`` on the frame of :func:`did_frame`, or ``fit_in_database`` on the view
+    ``did_panel`` where the rows are); print the seconds and estimates as one JSON object (``start``: the clock
+    when the script began, so imports count)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("drop", type=Path)
     parser.add_argument("--out", type=Path, help="also write trends.csv and effects.csv here")
     args = parser.parse_args()
     seconds = {"start": time.perf_counter() - start}
     con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='ad-analyst-')}'")  # beyond memory: spilled
     clock = time.perf_counter()
     load(con, args.drop.resolve())
     seconds["read"] = time.perf_counter() - clock
@@ -113,12 +129,22 @@ def main(start: float, doc: str, fit_dids: Callable[[pd.DataFrame], dict[str, di
     table = trends(con)
     seconds["trends"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    frame = did_frame(con)
-    effects = fit_dids(frame)
+    if fit_in_database is not None:
+        con.execute(DID_VIEW)
+        effects, admin_rows = fit_in_database(con), _count(con, "panel")
+    else:
+        assert fit_dids is not None
+        frame = did_frame(con)
+        effects, admin_rows = fit_dids(frame), len(frame)
     seconds["effects"] = time.perf_counter() - clock
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out / "trends.csv", index=False)
         pd.DataFrame.from_dict(effects, orient="index").rename_axis("indicator_id").to_csv(args.out / "effects.csv")
     seconds["total"] = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "effects": effects, "trend_cells": len(table), "admin_rows": len(frame)}))
+    print(json.dumps({"seconds": seconds, "effects": effects, "trend_cells": len(table), "admin_rows": admin_rows}))
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0

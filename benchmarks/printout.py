@@ -44,11 +44,12 @@ def print_header(host: str, libs: str, employers: int, indicators: int, kept: Pa
         (
             "pyfixest: benchmarks/pyfixest_script.py (DuckDB read_csv + SQL trends, pyfixest feols DiD per admin "
             "indicator, CRV1 by employer); baseline: benchmarks/baseline.py (the same with PanelOLS, up to 2M rows); "
-            "ingest = read, overhead = interpreter start and imports."
+            "SQL route: benchmarks/sql_script.py (the same DiDs by the toolkit's fit_twfe_sql, in DuckDB where the "
+            "rows are); ingest = read, overhead = interpreter start and imports."
         ),
         (
-            "peak RSS, sampled every 50 ms: tree = largest sum over the command's processes (its session: a launched "
-            "run's worker too), largest = largest single process (the contract's peak_rss_gb); GB = 10^9 bytes."
+            "peak RSS, sampled every 50 ms: tree = largest sum over the command's processes (its session: a re-parented "
+            "process too), largest = largest single process (the contract's peak_rss_gb); GB = 10^9 bytes."
         ),
     ]
     if kept:
@@ -74,6 +75,7 @@ def print_size(r: dict) -> None:
         ("pipeline warm", "warm"),
         ("pyfixest", "pyfixest"),
         ("baseline", "baseline"),
+        ("SQL route", "sql"),
     ):
         if key in r:
             print(_figure_row(label, r[key], rows.get("admin", 0)))
@@ -90,7 +92,7 @@ def print_size(r: dict) -> None:
             )
     if not any(r[k].get("split") for k in ("cold", "warm")):
         print("   validation: inside ingest (ingest_drop reports no read/validate/load split)")
-    for key, name in (("check", "pyfixest"), ("check_baseline", "PanelOLS baseline")):
+    for key, name in (("check", "pyfixest"), ("check_baseline", "PanelOLS baseline"), ("check_sql", "SQL route")):
         if r.get(key):
             print(
                 f"   check: pipeline and {name} DiD estimates differ by at most {r[key]['max_abs_diff']:.1e} "

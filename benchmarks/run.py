@@ -7,7 +7,7 @@ from a small calibration drop, 4 questionnaire indicators so that survey rows st
 employees); `pilot run` evaluates it twice in a fresh AD_PILOT_DATA (cold: new instance and warehouse; warm:
 the same drop again into a new OUT); `benchmarks/pyfixest_script.py` (DuckDB + pyfixest, the peer an analyst
 would pick) and `benchmarks/baseline.py` (DuckDB + PanelOLS; up to BASELINE_MAX_ROWS) do the same analysis by
-hand. Each command runs in its own process; its peak RSS is sampled every 50 ms, as the largest sum over its
+hand; `benchmarks/sql_script.py` does it with the toolkit's out-of-core SQL route (the DiDs where the rows are). Each command runs in its own process; its peak RSS is sampled every 50 ms, as the largest sum over its
 process tree and as its largest single process (the contract's `peak_rss_gb`). Stage times come from the Dagster run that `pilot run` recorded. Results are also
 saved to benchmarks/results.json (per machine), so that a later run at 1M can judge growth from 100k.
 """
@@ -139,6 +139,8 @@ def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True) 
         result["warm"] = {"ok": False, "skipped": True, "wall": math.nan}
     progress(f"{size:,} rows: pyfixest script")
     result["pyfixest"] = run_script("pyfixest_script.py", drop, folder / "logs")
+    progress(f"{size:,} rows: the SQL route (DuckDB where the rows are)")
+    result["sql"] = run_script("sql_script.py", drop, folder / "logs")
     if result["rows"].get("admin", 0) <= BASELINE_MAX_ROWS:
         progress(f"{size:,} rows: PanelOLS baseline")
         result["baseline"] = run_script("baseline.py", drop, folder / "logs")
@@ -147,6 +149,7 @@ def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True) 
     estimates = folder / "out-cold" / "estimates.csv"
     result["check"] = compare_effects(estimates, result["pyfixest"].get("effects", {}))
     result["check_baseline"] = compare_effects(estimates, result["baseline"].get("effects", {}))
+    result["check_sql"] = compare_effects(estimates, result["sql"].get("effects", {}))
     return result
 
 
