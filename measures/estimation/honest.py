@@ -174,13 +174,8 @@ class _Frontier:
     @classmethod
     def solve(cls, sigma: np.ndarray, n_pre: int, n_post: int, l_post: np.ndarray) -> _Frontier:
         flci = _fixed_length_ci()
-        maximize_bias, minimize_variance, get_min_bias_h = (
-            flci.maximize_bias,
-            flci.minimize_variance,
-            flci.get_min_bias_h,
-        )
-        h_max = float(get_min_bias_h(sigma, n_pre, n_post, l_post))
-        h_min = float(minimize_variance(sigma, n_pre, n_post, l_post))
+        h_max = float(flci.get_min_bias_h(sigma, n_pre, n_post, l_post))
+        h_min = float(flci.minimize_variance(sigma, n_pre, n_post, l_post))
         hs, biases, weights = [], [], []
         # (cvxpy warns "solution may be inaccurate" near the frontier's ends; the intervals match moderndid's
         # own to 0.2 % of their width, which the tests check)
@@ -189,7 +184,7 @@ class _Frontier:
         for h in h_min + (h_max - h_min) * steps:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                result = maximize_bias(max(h, h_min * (1 + 1e-9)), sigma, n_pre, n_post, l_post, 1.0)
+                result = flci.maximize_bias(max(h, h_min * (1 + 1e-9)), sigma, n_pre, n_post, l_post, 1.0)
             if result["status"] == "optimal":
                 hs.append(h)
                 biases.append(result["value"])
