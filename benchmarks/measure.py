@@ -3,9 +3,8 @@ process; the Dagster step times of the run `pilot run` recorded; and the machine
 
 The tree sum counts a forked child (Graphviz `dot`, a Dagster subprocess) at its parent's size although it
 shares its pages, so the contract's figure is the largest single process (``peak_process_rss``). The command
-starts a session of its own, and every process of that session counts: `pilot run` launches through `dagster
-job launch`, whose code server and run worker (where the data are) outlive it and are re-parented to init,
-out of the command's process tree (measured that way before, a run's peak missed its run worker)."""
+starts a session of its own, and every process of that session counts, also one re-parented to init (until
+2026-12-01 `pilot run` launched a code server and a run worker that outlived it that way)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Run an evaluation headless, recorded in the persistent Dagster instance (what `pilot run` does).
 
 The run is the same job the UI, the sensor and the schedules launch (same code location, same partitions),
-launched as the UI launches it (`pipelines.launch`: through the workspace, so that it re-executes from the UI
-without a warning), and it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
+recorded as a run of the workspace's code location and executed in this process (`pipelines.launch`: it
+re-executes from the UI without a warning), and it shows in `pilot ui` afterwards. `pilot run --data DROP [--study ID]` registers
 the drop as a delivery (of study ID, or of a study of its own) and evaluates the study as of that delivery;
 `pilot run --study ID` evaluates the study as of its newest delivery again. A cut-off makes a partition of its
 own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensors), never by a schedule.
@@ -10,8 +10,8 @@ own (`<delivery key>-cutoff-DATE`). Partitions are added here (and by the sensor
 Before anything is computed: the data folder and OUT must be writable, OUT must not lie inside the drop
 (outputs never go into a delivery) and must hold no link (nothing is written through one). Dagster's own
 console output is silenced: a failure becomes one line (`PipelineFailed`), its stack trace stays in the
-run's event log. A run whose worker was killed (-9) with its code server stays STARTED in Dagster; the next
-run marks it failed.
+run's event log. A run whose process was killed (-9) stays STARTED in Dagster; the next run marks it
+failed.
 """
 
 from __future__ import annotations

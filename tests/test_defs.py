@@ -14,7 +14,7 @@ from pipelines.design_assets import prefix_of
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = {"drop", "warehouse", "panels", "trends", "effects", "integrity", "toc", "outputs"}
+STAGES = {"drop", "warehouse", "panels", "trends", "effects", "integrity", "toc", "outputs", "sector"}
 #: Every other study design's assets form a group of their own, named by the design (`pipelines.design_assets`).
 DESIGN_GROUPS = {prefix_of(d) for d in design_ids() if d != DEFAULT_DESIGN}
 

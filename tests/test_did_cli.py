@@ -87,3 +87,38 @@ def test_power_by_simulation_next_to_the_closed_form():
     assert 0 <= data["simulated"]["power"] <= 1 and data["simulated"]["reps"] == 20
     assert data["simulated"]["spec"]["employer_change_sd"] == 3.0
     assert pd.notna(data["simulated"]["mean_estimate"])
+
+
+def test_organ_donations_out_of_core_give_the_published_twfe(tmp_path):
+    """`--engine sql`: DuckDB reads the file where it lies and fits by group-by aggregates (for files larger
+    than memory); the same published figures, without the wild bootstrap it cannot do out of core."""
+    path = tmp_path / "organ.csv"
+    organ_donations().to_csv(path, index=False)
+    args = ("--outcome", "Rate", "--entity", "State", "--time", "Quarter", "--treated", "Treated")
+    out, memory = did(path, *args, "--engine", "sql"), did(path, *args)
+    assert (round(out["estimate"], 6), round(out["se"], 6)) == (-0.022459, 0.006131)  # The Effect, ch. 18
+    assert out["p_value"] == pytest.approx(memory["p_value"], abs=1e-9)
+    assert out["p_value_wild"] is None and out["flags"] == "few_clusters_no_wild"
+
+
+def test_out_of_core_reads_parquet_and_dutch_csv_and_equals_the_memory_engine(mpdta, tmp_path):
+    data = pd.read_csv(mpdta)
+    parquet, dutch = tmp_path / "mpdta.parquet", tmp_path / "mpdta-nl.csv"
+    data.to_parquet(parquet)
+    data.to_csv(dutch, sep=";", decimal=",", index=False)
+    memory = did(mpdta, *MPDTA)
+    for path in (parquet, dutch):
+        out = did(path, *MPDTA, "--engine", "sql")
+        assert out["estimate"] == pytest.approx(memory["estimate"], abs=1e-10)
+        assert out["se"] == pytest.approx(memory["se"], abs=1e-10)
+        assert (out["n_obs"], out["n_clusters"], out["flags"]) == (memory["n_obs"], memory["n_clusters"], "")
+
+
+def test_out_of_core_names_a_column_with_text_and_never_shows_the_cell(mpdta, tmp_path):
+    data = pd.read_csv(mpdta).astype({"lemp": object})
+    data.loc[7, "lemp"] = "geen"
+    path = tmp_path / "bad.csv"
+    data.to_csv(path, index=False)
+    done = runner.invoke(app, ["did", str(path), *MPDTA, "--engine", "sql"])
+    assert done.exit_code == 1
+    assert "bad.csv: column 'lemp': 1 rows hold no number" in done.output and "geen" not in done.output

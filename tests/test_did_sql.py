@@ -45,3 +45,63 @@ def test_sql_engine_drops_singletons_and_counts_unnested_entities_as_the_within_
     data["region"] = data["period"] % 3  # clusters that do not nest the employees: their effects count in k
     memory, sql, _ = _both(data, ["treated"], cluster="region")
     np.testing.assert_allclose(sql.vcov, memory.vcov, rtol=1e-9)
+
+
+def test_period_patterns_and_the_self_join_give_the_same_fit(monkeypatch):
+    """The entities grouped by their pattern of periods (a bit mask) give the self-join's T x T system."""
+    from measures.estimation import did_sql
+
+    data = simulate_panel(seed=8, employers=10, employees=7, periods=9, drop=0.35)
+    _, by_pattern, _ = _both(data, ["treated"])
+    monkeypatch.setattr(did_sql, "MASK_BITS", 0)  # every study's periods past the mask: the self-join
+    _, by_join, _ = _both(data, ["treated"])
+    np.testing.assert_allclose(by_pattern.params, by_join.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(by_pattern.vcov, by_join.vcov, rtol=1e-12, atol=1e-15)
+
+
+def _parts(data, groups):
+    """The panel cut into parts by employer, each in a connection of its own."""
+    cons = []
+    for employers in groups:
+        con = duckdb.connect()
+        con.register("part", data[data["employer"].isin(employers)])
+        cons.append(con)
+    return cons
+
+
+def test_parts_by_employer_combine_to_the_whole_panel_exactly():
+    from measures.estimation.did_sql import part_cluster_sums, part_period_sums
+
+    data = simulate_panel(seed=4, employers=12, employees=8, periods=7, drop=0.2)
+    args = ("y", "employee", "period", ["treated"], "employer")
+    con = duckdb.connect()
+    con.register("rows", data)
+    whole = fit_twfe_sql(con, "rows", *args)
+    cons = _parts(data, [range(0, 5), range(5, 6), range(6, 12)])
+    sums = [part_period_sums(c, "part", *args) for c in cons]
+    total = sums[0] + sums[1] + sums[2]
+    tau = total.solve()
+    clusters = [part_cluster_sums(c, "part", *args, total.periods, tau) for c in cons]
+    fit = (clusters[0] + clusters[1] + clusters[2]).fit(["treated"], "employer", len(total.periods))
+    np.testing.assert_allclose(fit.params, whole.params, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fit.vcov, whole.vcov, rtol=1e-10, atol=1e-14)
+    assert (fit.n_obs, fit.n_entities, fit.n_clusters, fit.df) == (
+        whole.n_obs,
+        whole.n_entities,
+        whole.n_clusters,
+        whole.df,
+    )
+
+
+def test_parts_that_share_an_entity_are_refused():
+    from measures.estimation.did_sql import part_cluster_sums, part_period_sums
+    from measures.estimation.errors import EstimationError
+
+    data = simulate_panel(seed=4, employers=6, employees=5, periods=6, drop=0.0)
+    args = ("y", "employee", "period", ["treated"], "employer")
+    cons = _parts(data, [range(0, 4), range(3, 6)])  # employer 3 in both
+    total = sum((part_period_sums(c, "part", *args) for c in cons[1:]), part_period_sums(cons[0], "part", *args))
+    tau = total.solve()
+    first, second = (part_cluster_sums(c, "part", *args, total.periods, tau) for c in cons)
+    with pytest.raises(EstimationError, match="more than one part"):
+        first + second

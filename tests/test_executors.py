@@ -19,7 +19,7 @@ def multiprocess_job() -> dg.JobDefinition:
     """The evaluation job with the multiprocess executor (reconstructable: each step process imports it)."""
     job = dg.define_asset_job(
         "multiprocess_evaluation",
-        selection=dg.AssetSelection.all(),
+        selection=dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["sector"]),  # a job of its own
         partitions_def=DELIVERY_PARTITIONS,
         executor_def=dg.multiprocess_executor,
     )

@@ -36,6 +36,13 @@ def did(
     randomization: Annotated[
         str, typer.Option(help="Randomisation inference over clusters: auto (when cheap or needed), yes or no.")
     ] = "auto",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="memory, or sql: twfe computed by DuckDB where the file lies (CSV or Parquet larger than "
+            "memory; CR1 t(G-1) only, no wild bootstrap or randomisation inference)."
+        ),
+    ] = "memory",
     as_json: JsonFlag = False,
 ) -> None:
     """Difference-in-differences on any panel (e.g. Passend Werk cohorts vs the sector): TWFE as published, or the
@@ -51,6 +58,13 @@ def did(
     if randomization not in ("auto", "yes", "no"):
         raise typer.BadParameter(f"auto, yes or no, not {randomization!r}", param_hint="--randomization")
     extra = [*([cluster] if cluster else []), *(covariate or []), *(fixed_effect or [])]
+    if engine not in ("memory", "sql"):
+        raise typer.BadParameter(f"memory or sql, not {engine!r}", param_hint="--engine")
+    if engine == "sql":
+        if name != "twfe" or vcov != "cluster" or fixed_effect:
+            raise typer.BadParameter("sql computes twfe with clustered errors only", param_hint="--engine")
+        result = _did_sql(file, outcome, entity, time, treated, cluster, covariate or [])
+        return _show(result.as_dict(), as_json)
     data = read_panel(file, [outcome, entity, time, treated, *extra])
     inference = Inference(
         wild_reps=wild_reps,
@@ -73,10 +87,39 @@ def did(
         )
     except EstimationError as exc:
         raise UserError(f"{file.name}: {exc}") from None
+    _show(result.as_dict(), as_json)
+
+
+def _show(fields: dict, as_json: bool) -> None:
     if as_json:
-        return print_json(result.as_dict())
-    for key, value in result.as_dict().items():
+        return print_json(fields)
+    for key, value in fields.items():
         console.print(plain(f"{key:>21}: {value}"), markup=False)
+
+
+def _did_sql(file: Path, outcome: str, entity: str, time: str, treated: str, cluster: str | None, covariates: list):
+    """`pilot did --engine sql`: the file read by DuckDB where it lies, spilling to a temporary folder."""
+    import tempfile
+
+    import duckdb
+
+    from measures.contract.panel_file import panel_view
+    from measures.estimation.did_sql import estimate_did_sql
+    from measures.estimation.errors import EstimationError
+
+    with tempfile.TemporaryDirectory(prefix="pilot-did-") as spill:
+        con = duckdb.connect()
+        con.execute(f"SET temp_directory = '{spill}'")
+        numeric = [outcome, treated, *covariates]
+        table = panel_view(
+            con, file, [outcome, entity, time, treated, *([cluster] if cluster else []), *covariates], numeric
+        )
+        try:
+            return estimate_did_sql(con, table, outcome, entity, time, treated, cluster, covariates)
+        except EstimationError as exc:
+            raise UserError(f"{file.name}: {exc}") from None
+        finally:
+            con.close()
 
 
 def _vcov(value: str) -> Vcov:

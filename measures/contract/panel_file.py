@@ -6,11 +6,15 @@ Unlike a drop, such a file has no contract: only the columns the caller needs mu
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from measures.contract.read import cells_as_text, sniff_delimiter
 from toc.errors import UserError
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.DataFrame:
@@ -62,3 +66,46 @@ def write_panel(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(path, index=False)
     else:
         raise UserError(f"{path.name}: expected a .csv, .xlsx or .parquet file")
+
+
+def panel_view(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], numeric: list[str]) -> str:
+    """A view named ``panel_file`` over a CSV or Parquet file in ``con``, read by DuckDB where it lies (never
+    into memory: for files larger than it). Its name, or a UserError naming the file and the column that is
+    missing or holds text where ``numeric`` columns need numbers (counted, never shown: a cell may identify)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    literal = "'" + str(path).replace("'", "''") + "'"
+    if suffix == ".csv":
+        sep = sniff_delimiter(path)
+        # every cell read as text, so that a number that does not parse is found (and counted) below
+        source = f"read_csv({literal}, delim = '{sep}', header = true, all_varchar = true)"
+        comma = sep == ";"  # Dutch Excel: semicolons and decimal commas
+        number = "TRY_CAST(replace(trim({}), ',', '.') AS DOUBLE)" if comma else "TRY_CAST(trim({}) AS DOUBLE)"
+    elif suffix == ".parquet":
+        source, number = f"read_parquet({literal})", "TRY_CAST({} AS DOUBLE)"
+    else:
+        raise UserError(f"{path.name}: the SQL engine reads .csv or .parquet files (not {suffix or 'this file'})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW panel_source AS SELECT * FROM {source}")
+    found = [name for (name,) in con.execute("SELECT column_name FROM (DESCRIBE panel_source)").fetchall()]
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise UserError(f"{path.name}: missing column {', '.join(repr(c) for c in missing)} (has {', '.join(found)})")
+    quoted = {c: '"' + c.replace('"', '""') + '"' for c in columns}
+    for column in dict.fromkeys(numeric):
+        # a number that does not parse would otherwise become a missing value and drop its row silently
+        (bad,) = con.execute(
+            f"SELECT count(*) FROM panel_source WHERE {quoted[column]} IS NOT NULL "
+            f"AND trim({quoted[column]}::VARCHAR) <> '' AND {number.format(quoted[column])} IS NULL"
+        ).fetchone() or (0,)
+        if bad:
+            raise UserError(f"{path.name}: column {column!r}: {bad:,} rows hold no number")
+    # the other columns are labels (entity, period, cluster): text whatever the file type, so that the parts of
+    # one panel (`pipelines/defs/sector.py`) agree, CSV or Parquet
+    select = ", ".join(
+        f"{number.format(quoted[c])} AS {quoted[c]}" if c in numeric else f"{quoted[c]}::VARCHAR AS {quoted[c]}"
+        for c in dict.fromkeys(columns)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW panel_file AS SELECT {select} FROM panel_source")
+    return "panel_file"

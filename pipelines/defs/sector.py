@@ -1,0 +1,162 @@
+"""A sector's panel in parts: the TWFE DiD computed part by part as Dagster's mapped steps, combined exactly.
+
+For absence records too large for one machine (a sector fund's or an occupational health service's tens of
+millions of employee-months): a folder of parts (CSV or Parquet files, every employee's rows in one part, e.g.
+one file per employer or per region), each read by DuckDB where it lies. The asset `sector/did` is a graph:
+the parts fan out (`DynamicOut`), each adds its share of the period system (first pass), the period effects
+are solved from the sum, each part then adds its per-employer sums (second pass), and the sums give the
+estimate and its CR1 covariance (`measures.estimation.did_sql`: the same numbers as one fit of the whole
+panel). The job runs its mapped steps in parallel with Dagster's multiprocess executor here; on a cluster the
+same job runs each step in a pod of its own with `dagster-k8s` (README, "Benchmark").
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+
+from measures.estimation.did_sql import ClusterSums, PeriodSums
+
+#: The files of a folder that are parts of the panel.
+PART_SUFFIXES = (".csv", ".parquet")
+
+
+class SectorPanel(dg.Config):
+    """Where the parts are and which columns the DiD uses (as `pilot did`)."""
+
+    folder: str
+    outcome: str
+    entity: str
+    time: str
+    treated: str
+    cluster: str | None = None
+    covariates: list[str] = []  # noqa: RUF012 (pydantic copies a default list for each config)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of the panel, with the model every pass fits on it."""
+
+    path: str
+    outcome: str
+    entity: str
+    time: str
+    regressors: tuple[str, ...]
+    cluster: str | None
+
+    def passes(self):
+        """A DuckDB connection with the part as the view `panel_file` (checked as `pilot did --engine sql`)."""
+        import duckdb
+
+        from measures.contract.panel_file import panel_view
+
+        con = duckdb.connect()
+        used = [self.outcome, self.entity, self.time, *self.regressors, *([self.cluster] if self.cluster else [])]
+        return con, panel_view(con, Path(self.path), used, [self.outcome, *self.regressors])
+
+    @property
+    def model(self) -> tuple[str, str, str, list[str], str | None]:
+        return self.outcome, self.entity, self.time, list(self.regressors), self.cluster
+
+
+@dataclass(frozen=True)
+class Solved:
+    """The period effects of all parts (first period the reference)."""
+
+    periods: tuple
+    tau: np.ndarray  # periods x (y and each regressor)
+
+
+@dg.op(out={"parts": dg.DynamicOut(Part), "model": dg.Out(Part)})
+def sector_parts(config: SectorPanel):
+    """One mapped step per part file, in name order; and the model (the first part) for the estimate."""
+    folder = Path(config.folder)
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in PART_SUFFIXES) if folder.is_dir() else []
+    if not files:
+        raise dg.Failure(f"{folder}: no .csv or .parquet parts")
+    regressors = (config.treated, *config.covariates)
+    parts = [Part(str(p), config.outcome, config.entity, config.time, regressors, config.cluster) for p in files]
+    yield dg.Output(parts[0], output_name="model")
+    for path, part in zip(files, parts, strict=True):
+        yield dg.DynamicOutput(part, mapping_key=re.sub(r"[^A-Za-z0-9_]", "_", path.stem), output_name="parts")
+
+
+@dg.op
+def part_periods(part: Part) -> PeriodSums:
+    """First pass: the part's share of the period system."""
+    from measures.estimation.did_sql import part_period_sums
+
+    con, table = part.passes()
+    with con:
+        return part_period_sums(con, table, *part.model)
+
+
+@dg.op
+def period_effects(sums: list[PeriodSums]) -> Solved:
+    """The period effects from the sum of the parts' shares."""
+    total = sums[0]
+    for more in sums[1:]:
+        total = total + more
+    return Solved(total.periods, total.solve())
+
+
+@dg.op
+def part_clusters(part: Part, solved: Solved) -> ClusterSums:
+    """Second pass: the part's per-employer sums, demeaned with the period effects of all parts."""
+    from measures.estimation.did_sql import part_cluster_sums
+
+    con, table = part.passes()
+    with con:
+        return part_cluster_sums(con, table, *part.model, solved.periods, solved.tau)
+
+
+@dg.op
+def sector_estimate(context: dg.OpExecutionContext, model: Part, sums: list[ClusterSums], solved: Solved) -> dict:
+    """The DiD of the whole panel from its parts' sums: estimate, CR1 interval, p (t(G-1))."""
+    from measures.estimation.did_sql import estimate_from_fit
+
+    total = sums[0]
+    for more in sums[1:]:
+        total = total + more
+    fit = total.fit(model.regressors, model.cluster or model.entity, len(solved.periods))
+    estimate = estimate_from_fit(fit, model.regressors[0])
+    context.add_output_metadata(
+        {
+            "estimate": estimate.estimate,
+            "se": estimate.se,
+            "ci_low": estimate.ci_low,
+            "ci_high": estimate.ci_high,
+            "p_value": estimate.p_value,
+            "n_obs": estimate.n_obs,
+            "n_entities": estimate.n_entities,
+            "n_clusters": estimate.n_clusters,
+            "parts": len(sums),
+            "flags": ";".join(estimate.flags),
+            "method": estimate.method,
+        }
+    )
+    return estimate.as_dict()
+
+
+@dg.graph_asset(
+    key=["sector", "did"],
+    description="TWFE DiD of a sector's panel (a folder of parts), computed part by part and combined exactly.",
+    group_name="sector",
+    owners=["team:evaluatie"],
+    kinds={"duckdb", "python"},
+)
+def sector_did():
+    parts, model = sector_parts()
+    solved = period_effects(parts.map(part_periods).collect())
+    clusters = parts.map(lambda part: part_clusters(part, solved)).collect()
+    return sector_estimate(model, clusters, solved)
+
+
+sector_did_job = dg.define_asset_job(
+    "sector_did",
+    selection=dg.AssetSelection.key_prefixes(["sector"]),
+    executor_def=dg.multiprocess_executor,
+    description="The DiD of a panel in parts (a folder of CSV or Parquet files), each part a step of its own.",
+)
