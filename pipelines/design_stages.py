@@ -32,7 +32,7 @@ from pipelines.studies import delivery_table, effects_over_time
 from pipelines.warehouse import Warehouse
 from toc.lang import checked_lang
 from toc.load import resolve
-from toc.render import DPI, render
+from toc.render import DPI, render, render_formats
 
 
 def not_evaluable(design: StudyDesign, tables: dict[str, pd.DataFrame]) -> str | None:
@@ -144,13 +144,10 @@ def design_toc(design: StudyDesign, key, common: dict, deps: list) -> Any:
         for toc_id in design.tocs:
             results = design_node_results(design, toc_id, effects)
             statuses = dict(zip(checks["item_id"], checks["status"], strict=True)) if len(checks) else {}
-            for fmt, name in (
-                ("svg", f"{toc_id}.svg"),
-                ("svg", f"{toc_id}-results.svg"),
-                ("png", f"{toc_id}-results.png"),
-            ):
-                shown = (results, statuses) if "results" in name else (None, None)
-                render(resolve(toc_id), fmt, folder / name, lang=lang, results=shown[0], dpi=DPI, statuses=shown[1])
+            toc = resolve(toc_id)
+            render(toc, "svg", folder / f"{toc_id}.svg", lang=lang)
+            annotated = {fmt: folder / f"{toc_id}-results.{fmt}" for fmt in ("svg", "png")}  # one layout for both
+            render_formats(toc, annotated, lang=lang, results=results, dpi=DPI, statuses=statuses)
             metadata[f"{toc_id}_nodes_with_results"] = len(results)
             metadata[f"{toc_id}_results"] = image(
                 (folder / f"{toc_id}-results.png").read_bytes(), f"{toc_id} with results"

@@ -164,13 +164,12 @@ class Warehouse(DuckDBResource):
 
     def read(self, table: str, scope_value: str) -> pd.DataFrame:
         """The rows of one delivery or evaluation, without the scope column, in their fixed order."""
-        stored = DECLARED[table]
-        with self.get_connection() as conn:
-            query = f'SELECT {_select(stored)} FROM "{table}" WHERE "{stored.scope}" = ? ORDER BY {_order(stored)}'
-            return to_pandas(conn.sql(query, params=[scope_value]).to_arrow_table())
+        return self.read_many([table], scope_value)[table]
 
     def read_many(self, tables: list[str], scope_value: str) -> dict[str, pd.DataFrame]:
-        return {t: self.read(t, scope_value) for t in tables}
+        """`read` of each table, through one connection (opening one costs more than reading a pilot's table)."""
+        with self.get_connection() as conn:
+            return {t: _read(conn, t, scope_value) for t in tables}
 
     def rewrite(self) -> None:
         """Copy the database into a fresh file and replace the old one with it, under the lock: deleted rows do
@@ -204,6 +203,12 @@ def to_pandas(arrow: pa.Table) -> pd.DataFrame:
     """Through Arrow: text stays in Arrow buffers instead of a Python object per cell (a million rows of ids
     would otherwise cost hundreds of megabytes), dates become datetime64."""
     return arrow.to_pandas(types_mapper=_ARROW_TEXT.get, date_as_object=False)
+
+
+def _read(conn: duckdb.DuckDBPyConnection, table: str, scope_value: str) -> pd.DataFrame:
+    stored = DECLARED[table]
+    query = f'SELECT {_select(stored)} FROM "{table}" WHERE "{stored.scope}" = ? ORDER BY {_order(stored)}'
+    return to_pandas(conn.sql(query, params=[scope_value]).to_arrow_table())
 
 
 def _select(stored: StoredTable) -> str:

@@ -110,15 +110,32 @@ def render(
     statuses: Mapping[str, CheckStatus] | None = None,
 ) -> Path:
     """Render through the system's Graphviz into `output` (svg, png, pdf, or json: the placed geometry)."""
-    if fmt not in FORMATS:
-        raise TocError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    return render_formats(toc, {fmt: output}, lang, results, dpi, statuses)[fmt]
+
+
+def render_formats(
+    toc: TheoryOfChange,
+    outputs: Mapping[str, str | Path],
+    lang: Lang = "nl",
+    results: Mapping[str, NodeResult] | None = None,
+    dpi: int = DPI,
+    statuses: Mapping[str, CheckStatus] | None = None,
+) -> dict[str, Path]:
+    """`render` into several formats (format -> output file) from one layout: `dot` and the bands once."""
+    for fmt in outputs:
+        if fmt not in FORMATS:
+            raise TocError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     graph = diagram(toc, lang, results, statuses)
-    if fmt == "png":
-        graph.attr(dpi=str(dpi))
-    output.write_bytes(graph.pipe(format=fmt, engine="neato", neato_no_op=2))
-    return output
+    written = {}
+    for fmt, output in outputs.items():
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        placed = graph.copy()
+        if fmt == "png":
+            placed.attr(dpi=str(dpi))
+        path.write_bytes(placed.pipe(format=fmt, engine="neato", neato_no_op=2))
+        written[fmt] = path
+    return written
 
 
 def _graph(

@@ -192,6 +192,7 @@ def estimate_difference_robust(
             estimator="share_difference",
             description="Difference in means (OLS on the group)",
             treatment=D_a,
+            coded=(clusters, labels),
         )
 
     types, treatment_for = _reassignment((group, "one"), np.column_stack([D, np.ones(n)]), clusters, clusters, D, G)

@@ -21,9 +21,13 @@ Rules:
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from scipy import special
@@ -106,6 +110,40 @@ def _breakdown(frontier: _Frontier, beta: np.ndarray, alpha: float) -> float:
     return inside
 
 
+def _fixed_length_ci() -> ModuleType:
+    """moderndid's ``didhonest.fixed_length_ci`` module (the FLCI programmes, with cvxpy), loaded on first use.
+
+    Loaded from its file under a private package name: importing it the ordinary way first imports the whole of
+    ``moderndid`` (its package eagerly imports drdid, didtriple, numba, polars and statsmodels) and of
+    ``moderndid.didhonest``, a second and more of a run's fixed cost for a module that needs only cvxpy, numpy,
+    scipy and its sibling ``utils``. The real ``moderndid`` modules stay untouched (the tests compare with them).
+    """
+    if _FLCI in sys.modules:
+        return sys.modules[_FLCI]
+    spec = importlib.util.find_spec("moderndid")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the moderndid package (Rambachan-Roth FLCI) is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "didhonest"
+    package = ModuleType(_FLCI.rpartition(".")[0])
+    package.__path__ = [str(folder)]
+    sys.modules[package.__name__] = package
+    module_spec = importlib.util.spec_from_file_location(_FLCI, folder / "fixed_length_ci.py")
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"moderndid: no {folder / 'fixed_length_ci.py'}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[_FLCI] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[_FLCI]
+        raise
+    return module
+
+
+#: The private name under which moderndid's FLCI module is loaded (see `_fixed_length_ci`).
+_FLCI = "_moderndid_didhonest.fixed_length_ci"
+
+
 def folded_normal_quantile(p: float, mu: np.ndarray) -> np.ndarray:
     """The p-quantile c of |N(mu, 1)| for each mu: Phi(c - mu) - Phi(-c - mu) = p, by vectorised bisection
     (moderndid's scalar version costs a root-finder call per value)."""
@@ -135,12 +173,9 @@ class _Frontier:
 
     @classmethod
     def solve(cls, sigma: np.ndarray, n_pre: int, n_post: int, l_post: np.ndarray) -> _Frontier:
-        # imported here: moderndid's honest-DiD module (with cvxpy) costs two seconds to import
-        from moderndid.didhonest import maximize_bias, minimize_variance
-        from moderndid.didhonest.fixed_length_ci import get_min_bias_h
-
-        h_max = float(get_min_bias_h(sigma, n_pre, n_post, l_post))
-        h_min = float(minimize_variance(sigma, n_pre, n_post, l_post))
+        flci = _fixed_length_ci()
+        h_max = float(flci.get_min_bias_h(sigma, n_pre, n_post, l_post))
+        h_min = float(flci.minimize_variance(sigma, n_pre, n_post, l_post))
         hs, biases, weights = [], [], []
         # (cvxpy warns "solution may be inaccurate" near the frontier's ends; the intervals match moderndid's
         # own to 0.2 % of their width, which the tests check)
@@ -149,7 +184,7 @@ class _Frontier:
         for h in h_min + (h_max - h_min) * steps:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                result = maximize_bias(max(h, h_min * (1 + 1e-9)), sigma, n_pre, n_post, l_post, 1.0)
+                result = flci.maximize_bias(max(h, h_min * (1 + 1e-9)), sigma, n_pre, n_post, l_post, 1.0)
             if result["status"] == "optimal":
                 hs.append(h)
                 biases.append(result["value"])

@@ -19,6 +19,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -96,24 +97,31 @@ def ols_estimator(
     estimator: str = "ols",
     description: str = "OLS",
     treatment: np.ndarray | None = None,
+    coded: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LinearEstimator:
     """Coefficient ``column`` of an OLS on ``X`` (already demeaned when there are fixed effects) as a
     linear estimator: weights x~/(x~'x~) by Frisch-Waugh-Lovell, residuals M_X M_D, and the null model
-    without that column. ``treatment``: the column before demeaning (it counts the treated clusters)."""
+    without that column. ``treatment``: the column before demeaning (it counts the treated clusters).
+    ``coded``: ``cluster_codes(clusters)`` when the caller has it (randomisation inference builds an estimator
+    per assignment on the same clusters). The pseudo-inverses are computed when a residual operator is first
+    used (randomisation inference uses only ``residuals``)."""
     within = (lambda values: values) if demean is None else demean
     others = np.delete(X, column, axis=1)
     x_tilde = _partial_out(X[:, column], others)
-    full, reduced = np.linalg.pinv(X), np.linalg.pinv(others) if others.shape[1] else None
+
+    @functools.cache
+    def pinv(which: str) -> np.ndarray:
+        return np.linalg.pinv(X if which == "full" else others)
 
     def residuals(Y: np.ndarray) -> np.ndarray:
         Yd = within(Y)
-        return Yd - X @ (full @ Yd)
+        return Yd - X @ (pinv("full") @ Yd)
 
     def null_residuals(Y: np.ndarray) -> np.ndarray:
         Yd = within(Y)
-        return Yd if reduced is None else Yd - others @ (reduced @ Yd)
+        return Yd if not others.shape[1] else Yd - others @ (pinv("reduced") @ Yd)
 
-    codes, labels = cluster_codes(clusters)
+    codes, labels = cluster_codes(clusters) if coded is None else coded
     return LinearEstimator(
         estimator=estimator,
         weights=x_tilde / (x_tilde @ x_tilde),

@@ -165,13 +165,17 @@ def _survey_published(answers: pd.DataFrame) -> Estimate:
 
 
 def _guarded(fit: Callable[[], Estimate]) -> Fit:
-    """A fit that, when called, gives the estimate or why there is none."""
+    """A fit that, when called, gives the estimate or why there is none; made on first use (effects.csv's row
+    and estimates.csv's row of an indicator share it: its randomisation inference is most of a run's effects)."""
+    made: list[Estimate | str] = []
 
     def run() -> Estimate | str:
-        try:
-            return fit()
-        except _NOT_ESTIMATED as exc:
-            return _why(exc)
+        if not made:
+            try:
+                made.append(fit())
+            except _NOT_ESTIMATED as exc:
+                made.append(_why(exc))
+        return made[0]
 
     return run
 

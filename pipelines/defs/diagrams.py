@@ -22,7 +22,7 @@ from pipelines.resources import RunOptions
 from pipelines.warehouse import Warehouse
 from toc.lang import checked_lang, translated
 from toc.load import load_shipped
-from toc.render import DPI, render
+from toc.render import DPI, render_formats
 
 AKC_TOCS = STUDY_TOCS
 
@@ -38,20 +38,22 @@ AKC_TOCS = STUDY_TOCS
 def toc_diagrams(context: dg.AssetExecutionContext, warehouse: Warehouse, options: RunOptions) -> dg.MaterializeResult:
     delivery = delivery_of(context)
     lang = checked_lang(options.lang)
-    table = warehouse.read("effects", delivery.key)
+    stored = warehouse.read_many(["effects", "assumptions"], delivery.key)
+    table, checks = stored["effects"], stored["assumptions"]
     folder = out_dir(delivery, options) / "toc"
     tocs = load_shipped()
     results = {toc_id: node_results(toc_id, table) for toc_id in tocs}
-    checks = warehouse.read("assumptions", delivery.key)
     statuses = {t: dict(zip(f["item_id"], f["status"], strict=True)) for t, f in checks.groupby("toc_id")}
     shown = [*AKC_TOCS, *(t for t in tocs if t not in AKC_TOCS and results[t])]
-    jobs = [(t, "svg", f"{t}.svg", False) for t in AKC_TOCS]  # (toc id, format, file name, with results)
-    jobs += [(t, fmt, f"{t}-results.{fmt}", True) for t in shown for fmt in ("svg", "png")]
+    # (toc id, format -> file name, with results): the annotated SVG and PNG share one layout
+    jobs = [(t, {"svg": f"{t}.svg"}, False) for t in AKC_TOCS]
+    jobs += [(t, {fmt: f"{t}-results.{fmt}" for fmt in ("svg", "png")}, True) for t in shown]
 
-    def draw(job) -> Path:
-        toc_id, fmt, name, annotated = job
+    def draw(job) -> dict[str, Path]:
+        toc_id, names, annotated = job
         run = (results[toc_id], statuses.get(toc_id, {})) if annotated else (None, None)
-        return render(tocs[toc_id], fmt, folder / name, lang=lang, results=run[0], dpi=DPI, statuses=run[1])
+        outputs = {fmt: folder / name for fmt, name in names.items()}
+        return render_formats(tocs[toc_id], outputs, lang=lang, results=run[0], dpi=DPI, statuses=run[1])
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # each render is a Graphviz process
         list(pool.map(draw, jobs))

@@ -98,9 +98,10 @@ def design_effects(data: DesignData, min_n: int, inference: Inference | None = N
         plan = plan_for(data, ind, inference)
         if plan is None:
             continue
-        row = row_of(ind.id, plan.frame, min_n, _guarded(plan), plan.people, "cluster", _smallest(plan))
+        fit = _guarded(plan)  # fitted once for both rows
+        row = row_of(ind.id, plan.frame, min_n, fit, plan.people, "cluster", _smallest(plan))
         rows.append(row | {"n_employees": plan.frame[plan.people].nunique()})  # people, whatever the model's units
-        estimates.append(estimate_row(ind.id, plan.frame, min_n, plan.estimator, _guarded(plan), _smallest(plan)))
+        estimates.append(estimate_row(ind.id, plan.frame, min_n, plan.estimator, fit, _smallest(plan)))
     return EffectTables(effects_frame(rows), estimates_frame(estimates))
 
 
@@ -116,11 +117,16 @@ def _smallest(plan: Plan) -> Callable[[pd.DataFrame], int]:
 
 
 def _guarded(plan: Plan) -> Callable[[], Estimate | str]:
+    """The plan's fit, made on first use (effects.csv's and estimates.csv's rows share it), or why there is none."""
+    made: list[Estimate | str] = []
+
     def run() -> Estimate | str:
-        try:
-            return plan.fit()
-        except (EstimationError, ValueError, ZeroDivisionError) as exc:
-            return f"not estimable: {str(exc).splitlines()[0]}"
+        if not made:
+            try:
+                made.append(plan.fit())
+            except (EstimationError, ValueError, ZeroDivisionError) as exc:
+                made.append(f"not estimable: {str(exc).splitlines()[0]}")
+        return made[0]
 
     return run
 
