@@ -24,7 +24,7 @@ import dagster as dg
 
 from pipelines import settings
 from pipelines.deliveries import FOLDERS_ENV, registered_folders
-from pipelines.progress import WATCHED, Reporter, RunWatcher, StepEvent
+from pipelines.progress import Reporter, StepEvent, StepWatcher
 from toc.errors import UserError
 
 JOB_NAME = "pilot_evaluation"
@@ -75,10 +75,10 @@ def run_job(
         report(StepEvent("launch", "done", time.time() - start, time.time() - start))
     # a step in a process of its own (another executor) finds the registered folders in its environment
     os.environ[FOLDERS_ENV] = json.dumps(registered_folders())
-    watcher = RunWatcher(inst, run.run_id, report, start) if report else None
+    watcher = StepWatcher(report, start) if report else None
     for event in execute_run_iterator(recon, run, inst):
-        if watcher and event.event_type in WATCHED:
-            watcher.poll()
+        if watcher:
+            watcher.handle(event)
     finished = inst.get_run_by_id(run.run_id)
     if finished is None or finished.status != dg.DagsterRunStatus.SUCCESS:
         raise PipelineFailed(describe_failure(inst, run.run_id))

@@ -1,10 +1,10 @@
-"""What a run is doing while it runs, read from its event log: the step that runs, the rows it reported, the
+"""What a run is doing while it runs, from the events it yields: the step that runs, the rows it reported, the
 time since the launch.
 
-`pilot run` launches the run (step `launch`: the code server and the run worker start) and waits for the run
-that its worker process executes; while it waits it reads the events past its cursor (one query per poll, nothing re-read) and hands each step's start and end to a reporter. Rows are what
-the step recorded: the loaded rows of the tables of the ingest (`dagster/row_count`), the employee-months of
-the panels (`admin_rows`).
+`pilot run` creates the run (step `launch`) and executes it in its own process; each event the execution
+yields is handed to a `StepWatcher`, which tells a reporter each step's start and end (no query of the event
+log). Rows are what the step recorded: the loaded rows of the tables of the ingest (`dagster/row_count`), the
+employee-months of the panels (`admin_rows`).
 """
 
 from __future__ import annotations
@@ -58,46 +58,35 @@ class StepEvent:
 Reporter = Callable[[StepEvent], None]
 
 
-class RunWatcher:
-    """Reads a run's new step events on each :meth:`poll` and hands them to ``report``."""
+class StepWatcher:
+    """Hands each step's start and end to ``report``, from the events of a run as it executes them."""
 
-    def __init__(self, inst: dg.DagsterInstance, run_id: str, report: Reporter, start: float | None = None):
-        self.inst, self.run_id, self.report = inst, run_id, report
+    def __init__(self, report: Reporter, start: float | None = None):
+        self.report = report
         self.start = time.time() if start is None else start
-        self.cursor: str | None = None
         self.started: dict[str, float] = {}
         self.rows: dict[str, int] = {}
 
-    def poll(self) -> None:
-        while True:
-            page = self.inst.get_records_for_run(self.run_id, cursor=self.cursor, of_type=WATCHED, limit=200)
-            for record in page.records:
-                self._handle(record.event_log_entry)
-            self.cursor = page.cursor
-            if not page.has_more:
-                return
-
-    def _handle(self, entry) -> None:
-        event, step = entry.dagster_event, entry.step_key
-        if event is None or step is None:
+    def handle(self, event: dg.DagsterEvent) -> None:
+        kind, step, now = event.event_type, event.step_key, time.time()
+        if kind not in WATCHED or step is None:
             return
-        kind = event.event_type
         if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
             metadata = event.step_materialization_data.materialization.metadata
-            found = [int(metadata[k].value) for k in ROW_KEYS if k in metadata]
+            found = [int(str(metadata[k].value)) for k in ROW_KEYS if k in metadata]
             if found:
                 self.rows[step] = self.rows.get(step, 0) + found[0]
             return
         if kind == dg.DagsterEventType.STEP_OUTPUT:
             metadata = event.step_output_data.metadata
             if "admin_rows" in metadata:
-                self.rows[step] = int(metadata["admin_rows"].value)
+                self.rows[step] = int(str(metadata["admin_rows"].value))
             return
         status = _STATUS[kind]
         if status == "started":
-            self.started[step] = entry.timestamp
-            self.report(StepEvent(step, "started", entry.timestamp - self.start))
+            self.started[step] = now
+            self.report(StepEvent(step, "started", now - self.start))
             return
         began = self.started.get(step)
-        seconds = entry.timestamp - began if began is not None else None
-        self.report(StepEvent(step, status, entry.timestamp - self.start, seconds, self.rows.get(step)))
+        seconds = now - began if began is not None else None
+        self.report(StepEvent(step, status, now - self.start, seconds, self.rows.get(step)))
