@@ -48,8 +48,7 @@ def sun_abraham_estimator(
     used, in_cohort = used & ~without, in_cohort & ~without  # a cohort never seen before its treatment
     if not in_cohort.any():
         raise EstimationError("Sun-Abraham needs a treated cohort, seen before its treatment, besides its control")
-    cells = pd.factorize(pd.Series(list(zip(cohort[in_cohort], rel[in_cohort], strict=True))), sort=True)
-    cell_codes, cell_keys = cells[0], cells[1]
+    cell_codes, cell_keys = _cells(cohort[in_cohort], rel[in_cohort])
     reference = np.array([references.get(key[0]) == key[1] for key in cell_keys])
     interaction_codes = np.full(len(unit), -1)
     interaction_codes[in_cohort] = cell_codes
@@ -88,6 +87,14 @@ def sun_abraham_estimator(
         description=_description(control, len(unit) - len(rows), int(without.sum())),
         n_used=len(rows),
     )
+
+
+def _cells(cohort: np.ndarray, rel: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Codes of the (cohort, relative period) cells in their sorted order, and the cells: the pairs as one
+    integer each, ordered as the pairs are (a million Python tuples would be hashed one at a time)."""
+    span = 2 * (int(np.abs(rel).max(initial=0)) + 1)
+    codes, keys = pd.factorize(cohort.astype(np.int64) * span + (rel + span // 2), sort=True)
+    return codes, [(int(key // span), int(key % span - span // 2)) for key in keys]
 
 
 def _cohorts(unit: np.ndarray, time: np.ndarray, treated: np.ndarray) -> np.ndarray:
