@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -209,7 +209,8 @@ def tall_rank(X: np.ndarray) -> int:
     decomposition built block by block: an SVD of the whole n x k matrix copies it and its workspace."""
     r = np.zeros((0, X.shape[1]))
     for start in range(0, len(X), BLOCK_ROWS):
-        r = np.linalg.qr(np.vstack([r, X[start : start + BLOCK_ROWS]]), mode="r")
+        # mode "r" returns R alone (numpy's annotation names the (Q, R) pair of the other modes)
+        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, X[start : start + BLOCK_ROWS]]), mode="r"))
     singular = np.linalg.svd(r, compute_uv=False)
     return int((singular > singular.max(initial=0.0) * max(X.shape) * np.finfo(float).eps).sum())
 
