@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from measures.estimation.absorb import dummies, fixed_effects
 from measures.estimation.errors import EstimationError
@@ -56,12 +57,8 @@ def sun_abraham_estimator(
     rows = np.flatnonzero(used)
     unit_used = pd.factorize(unit[rows], sort=True)[0]
     fe = [dummies(pd.factorize(c[rows], sort=True)[0]) for c in (time, *other_fe)]
-    # the interactions, without the reference cells (and no first-level drop: rows outside cohorts are 0)
-    inter = interaction_codes[rows]
-    mask = inter >= 0
-    full = dummies(np.where(mask, inter, 0), len(cell_keys), drop_first=False).multiply(mask[:, None]).tocsr()
-    columns = full[:, np.flatnonzero(~reference)]
-    fit = fixed_effects(unit_used, [*fe, columns])
+    # the interaction columns live on in the fit's Z alone (not beside it while the null model is set up)
+    fit = fixed_effects(unit_used, [*fe, _interactions(interaction_codes[rows], reference)])
     post = np.array([key[1] >= 0 for key in cell_keys])[~reference]
     counts = np.bincount(cell_codes, minlength=len(cell_keys))[~reference]
     n_fe_columns = sum(block.shape[1] for block in fe)
@@ -87,6 +84,14 @@ def sun_abraham_estimator(
         description=_description(control, len(unit) - len(rows), int(without.sum())),
         n_used=len(rows),
     )
+
+
+def _interactions(codes: np.ndarray, reference: np.ndarray) -> sparse.csr_matrix:
+    """The cohort x relative-period dummies of the cells' ``codes`` (-1: no cell), without the reference cells
+    (and no first-level drop: rows outside cohorts are 0)."""
+    mask = codes >= 0
+    full = dummies(np.where(mask, codes, 0), len(reference), drop_first=False).multiply(mask[:, None]).tocsr()
+    return full[:, np.flatnonzero(~reference)]
 
 
 def _cells(cohort: np.ndarray, rel: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
