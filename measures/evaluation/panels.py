@@ -66,7 +66,11 @@ def admin_panel(
 ) -> pd.DataFrame:
     """Employee-months with rel, post, treated and duration; months after the cut-off are left out, months
     after a return to work are added (see the module docstring)."""
-    rows = with_returns(_until(admin, cutoff), cases, cutoff)
+    return _admin_panel(employers, cases, with_returns(_until(admin, cutoff), cases, cutoff))
+
+
+def _admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """`admin_panel` of the admin rows with the months after a return to work (`with_returns`) already added."""
     panel = with_case(rows, case_frame(employers, cases), ["group", "treated_group", "absence_start", "inclusion_date"])
     month = _month_index(panel["month"])
     rel = month - _month_index(panel["inclusion_date"])
@@ -164,8 +168,15 @@ def rtw_frame(
 ) -> pd.DataFrame:
     """One row per employee whose 12 months since the absence start end by the data's last month: rtw_12m = 1
     when a month within them has AO% 0, or the case ended in them with a return to work."""
-    frame = case_frame(employers, cases)
     rows = with_returns(_until(admin[["employee_id", "employer_id", "month", "ao_pct"]], cutoff), cases, cutoff)
+    return _rtw_frame(employers, cases, rows, cutoff)
+
+
+def _rtw_frame(
+    employers: pd.DataFrame, cases: pd.DataFrame, rows: pd.DataFrame, cutoff: pd.Timestamp | None
+) -> pd.DataFrame:
+    """`rtw_frame` of the admin rows with the months after a return to work (`with_returns`) already added."""
+    frame = case_frame(employers, cases)
     if rows.empty:
         return frame.iloc[:0].assign(rtw_12m=pd.Series(dtype=int))
     months = with_case(rows, frame, ["absence_start"])
@@ -246,9 +257,11 @@ SOURCE_TABLES = ("employers", "activities", "cases", "admin", "survey")
 def build_panels(tables: Mapping[str, pd.DataFrame], cutoff: pd.Timestamp | None = None) -> Panels:
     """All panels from the loaded contract tables (`SOURCE_TABLES`); data after `cutoff` are left out."""
     employers, cases = tables["employers"], tables["cases"]
-    admin = admin_panel(employers, cases, tables["admin"], cutoff)
+    # the months after a return to work are added once, for the admin panel and the return-to-work frame
+    rows = with_returns(_until(tables["admin"], cutoff), cases, cutoff)
+    admin = _admin_panel(employers, cases, rows)
     survey = survey_panel(employers, cases, tables["survey"], cutoff)
-    rtw = rtw_frame(employers, cases, tables["admin"], cutoff)
+    rtw = _rtw_frame(employers, cases, rows, cutoff)
     small = {name: tables[name] for name in ("employers", "activities", "cases")}
     return Panels(
         tables=small,
