@@ -75,14 +75,13 @@ def _admin_panel(employers: pd.DataFrame, cases: pd.DataFrame, rows: pd.DataFram
     month = _month_index(panel["month"])
     rel = month - _month_index(panel["inclusion_date"])
     post = (rel >= 0).astype(int)
-    # added to the joined frame, which is this function's own, then copied once into one block per type:
-    # `assign` and `reset_index` copied every column twice; left in a block per column, every later selection of
-    # rows in the analysis takes twice as long
+    # added to the joined frame, which is this function's own (`assign` and `reset_index` would each copy every
+    # column again)
     panel["rel"] = rel
     panel["post"] = post
     panel["treated"] = panel["treated_group"].to_numpy() * post
     panel["duration"] = month - _month_index(panel["absence_start"])
-    return panel.copy()
+    return panel
 
 
 def _until(admin: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
