@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from measures.estimation.did import estimate_did, estimate_dids, estimate_share_difference, same_rows
+from measures.estimation.did import (
+    BLOCK_ROWS,
+    column_norms,
+    estimate_did,
+    estimate_dids,
+    estimate_share_difference,
+    same_rows,
+    tall_rank,
+)
 
 pf = pytest.importorskip("pyfixest")
 
@@ -293,3 +301,19 @@ def test_t_and_f_helpers_equal_scipy_stats():
 
     assert t_quantile(0.975, 9) == pytest.approx(stats.t.ppf(0.975, 9), rel=1e-12)
     assert f_survival(2.39, 3, 9) == pytest.approx(stats.f.sf(2.39, 3, 9), rel=1e-12)
+
+
+@pytest.mark.parametrize("rows", [50, BLOCK_ROWS + 1234])
+def test_block_rank_and_norms_equal_numpy_on_tall_matrices(rows):
+    """The absorption check reduces a tall matrix block by block (no n x k temporaries) and must decide as
+    numpy does: full rank, a column that is a sum of others, a zero column; 0/1 columns given as bytes."""
+    rng = np.random.default_rng(3)
+    full = rng.normal(size=(rows, 5))
+    collinear = np.column_stack([full, full[:, 0] - 2 * full[:, 3]])
+    zero = np.column_stack([full, np.zeros(rows)])
+    for X in (full, collinear, zero, np.asfortranarray(collinear)):
+        assert tall_rank(X) == np.linalg.matrix_rank(X)
+        np.testing.assert_allclose(column_norms(X), np.linalg.norm(X, axis=0), rtol=1e-12)
+    dummies = rng.random((rows, 3)) < 0.3
+    assert tall_rank(dummies) == np.linalg.matrix_rank(dummies.astype(float)) == 3
+    np.testing.assert_allclose(column_norms(dummies), np.linalg.norm(dummies.astype(float), axis=0), rtol=1e-12)

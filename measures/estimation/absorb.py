@@ -33,10 +33,13 @@ def codes_of(values: pd.Series | np.ndarray) -> np.ndarray:
 
 def dummies(codes: np.ndarray, n_levels: int | None = None, drop_first: bool = True) -> sparse.csr_matrix:
     """Sparse 0/1 indicator columns of ``codes`` (n), without the first level when ``drop_first``."""
-    n = len(codes)
     n_levels = int(codes.max()) + 1 if n_levels is None else n_levels
-    matrix = sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, n_levels))
-    return matrix[:, 1:] if drop_first else matrix
+    first = int(drop_first)
+    present = codes >= first
+    # at most one entry per row: built in CSR form directly (no coordinate copy, no slice copy of the first level)
+    rows_before = np.concatenate([[0], np.cumsum(present)])
+    columns = codes[present] - first
+    return sparse.csr_matrix((np.ones(len(columns)), columns, rows_before), shape=(len(codes), n_levels - first))
 
 
 def _psd_pinv(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

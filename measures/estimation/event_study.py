@@ -214,7 +214,9 @@ def _event_studies_on_same_rows(
     if reference not in times:
         raise EstimationError(f"reference period {reference} not observed for treated units")
     ks = [k for k in times if k != reference]
-    dummies = np.zeros((len(event), len(ks)), order="F")  # column-major, as the within engine works
+    # 0/1 as bytes, a column each (an eighth of floats: the within engine copies them into its float matrix
+    # exactly, next to the outcomes, and the wild test's demeaning converts them as it copies them)
+    dummies = np.zeros((len(event), len(ks)), dtype=bool, order="F")
     for j, k in enumerate(ks):
         dummies[:, j] = (event == k) & in_group
     panel = replace(panel, X=dummies, names=tuple(_event_column(k) for k in ks))

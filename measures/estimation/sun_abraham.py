@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from measures.estimation.absorb import dummies, fixed_effects
 from measures.estimation.errors import EstimationError
@@ -48,8 +49,7 @@ def sun_abraham_estimator(
     used, in_cohort = used & ~without, in_cohort & ~without  # a cohort never seen before its treatment
     if not in_cohort.any():
         raise EstimationError("Sun-Abraham needs a treated cohort, seen before its treatment, besides its control")
-    cells = pd.factorize(pd.Series(list(zip(cohort[in_cohort], rel[in_cohort], strict=True))), sort=True)
-    cell_codes, cell_keys = cells[0], cells[1]
+    cell_codes, cell_keys = _cells(cohort[in_cohort], rel[in_cohort])
     reference = np.array([references.get(key[0]) == key[1] for key in cell_keys])
     interaction_codes = np.full(len(unit), -1)
     interaction_codes[in_cohort] = cell_codes
@@ -57,12 +57,8 @@ def sun_abraham_estimator(
     rows = np.flatnonzero(used)
     unit_used = pd.factorize(unit[rows], sort=True)[0]
     fe = [dummies(pd.factorize(c[rows], sort=True)[0]) for c in (time, *other_fe)]
-    # the interactions, without the reference cells (and no first-level drop: rows outside cohorts are 0)
-    inter = interaction_codes[rows]
-    mask = inter >= 0
-    full = dummies(np.where(mask, inter, 0), len(cell_keys), drop_first=False).multiply(mask[:, None]).tocsr()
-    columns = full[:, np.flatnonzero(~reference)]
-    fit = fixed_effects(unit_used, [*fe, columns])
+    # the interaction columns live on in the fit's Z alone (not beside it while the null model is set up)
+    fit = fixed_effects(unit_used, [*fe, _interactions(interaction_codes[rows], reference)])
     post = np.array([key[1] >= 0 for key in cell_keys])[~reference]
     counts = np.bincount(cell_codes, minlength=len(cell_keys))[~reference]
     n_fe_columns = sum(block.shape[1] for block in fe)
@@ -88,6 +84,22 @@ def sun_abraham_estimator(
         description=_description(control, len(unit) - len(rows), int(without.sum())),
         n_used=len(rows),
     )
+
+
+def _interactions(codes: np.ndarray, reference: np.ndarray) -> sparse.csr_matrix:
+    """The cohort x relative-period dummies of the cells' ``codes`` (-1: no cell), without the reference cells
+    (and no first-level drop: rows outside cohorts are 0)."""
+    mask = codes >= 0
+    full = dummies(np.where(mask, codes, 0), len(reference), drop_first=False).multiply(mask[:, None]).tocsr()
+    return full[:, np.flatnonzero(~reference)]
+
+
+def _cells(cohort: np.ndarray, rel: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Codes of the (cohort, relative period) cells in their sorted order, and the cells: the pairs as one
+    integer each, ordered as the pairs are (a million Python tuples would be hashed one at a time)."""
+    span = 2 * (int(np.abs(rel).max(initial=0)) + 1)
+    codes, keys = pd.factorize(cohort.astype(np.int64) * span + (rel + span // 2), sort=True)
+    return codes, [(int(key // span), int(key % span - span // 2)) for key in keys]
 
 
 def _cohorts(unit: np.ndarray, time: np.ndarray, treated: np.ndarray) -> np.ndarray:

@@ -293,7 +293,8 @@ def _response_rate(respondent: str) -> Callable[[RunData, TheoryOfChange, Check]
         rows = pd.DataFrame(
             {
                 "group": cases["employer_id"].map(_groups(data)).to_numpy(),
-                "value": cases["employee_id"].isin(set(answered)).astype(float).to_numpy(),
+                # the answers' ids as they are: `isin` hashes them in C (a set takes them one Python str at a time)
+                "value": cases["employee_id"].isin(answered).astype(float).to_numpy(),
             }
         )
         return Units(rows, people=True)

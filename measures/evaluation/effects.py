@@ -109,6 +109,7 @@ def _admin_effects(
 ) -> None:
     """The administrative indicators, estimated together where they share rows (a failure stays in its group)."""
     sa_inference = Inference(wild_reps=robust.wild_reps, seed=robust.seed, randomization=False)
+    employees = smallest_group(admin)  # counted once: every row and estimate of the admin panel asks
     for group in same_rows(admin, indicators):
         same = (admin, group, "employee_id", "month", "treated", "employer_id")
         fits = {
@@ -135,8 +136,10 @@ def _admin_effects(
             ),
         }
         for ind in group:
-            rows.append(row_of(ind, admin, min_n, fits["imputation"](ind)))
-            estimates += [estimate_row(ind, admin, min_n, name, fit(ind)) for name, fit in fits.items()]
+            rows.append(row_of(ind, admin, min_n, fits["imputation"](ind), employees=employees))
+            estimates += [
+                estimate_row(ind, admin, min_n, name, fit(ind), employees=employees) for name, fit in fits.items()
+            ]
 
 
 Fit = Callable[[], Estimate | str]
@@ -207,10 +210,12 @@ def _why(exc: Exception) -> str:
 Smallest = Callable[[pd.DataFrame], int]
 
 
-def _outcome(frame: pd.DataFrame, min_n: int, fit: Fit, smallest: Smallest | None) -> Estimate | str:
+def _outcome(
+    frame: pd.DataFrame, min_n: int, fit: Fit, smallest: Smallest | None, employees: int | None = None
+) -> Estimate | str:
     """The estimate, or why there is none: too few people in a group (checked first, so nothing is fitted on a
-    small group), or the estimator's reason."""
-    if smallest is None and smallest_group(frame) < min_n:
+    small group), or the estimator's reason. `employees`: the frame's `smallest_group`, when already counted."""
+    if smallest is None and (smallest_group(frame) if employees is None else employees) < min_n:
         return f"suppressed: fewer than {min_n} employees in a group"
     if smallest is not None and smallest(frame) < min_n:
         return f"suppressed: fewer than {min_n} people in a group"
@@ -225,10 +230,12 @@ def row_of(
     people: str = "employee_id",
     cluster: str = "employer_id",
     smallest: Smallest | None = None,
+    employees: int | None = None,
 ) -> dict:
     """effects.csv's row of `indicator`: its estimate from `fit`, or why there is none (suppressed when the
-    smaller group, by `smallest` or else the employees per group, is below `min_n`)."""
-    est = _outcome(frame, min_n, fit, smallest)
+    smaller group, by `smallest` or else the employees per group, is below `min_n`; `employees`: that count
+    when the caller has it)."""
+    est = _outcome(frame, min_n, fit, smallest, employees)
     if isinstance(est, str):
         return {
             "indicator_id": indicator,
@@ -262,10 +269,16 @@ def row_of(
 
 
 def estimate_row(
-    indicator: str, frame: pd.DataFrame, min_n: int, estimator: str, fit: Fit, smallest: Smallest | None = None
+    indicator: str,
+    frame: pd.DataFrame,
+    min_n: int,
+    estimator: str,
+    fit: Fit,
+    smallest: Smallest | None = None,
+    employees: int | None = None,
 ) -> dict:
     """estimates.csv's row of `indicator` and `estimator` (suppressed as in `row_of`)."""
-    est = _outcome(frame, min_n, fit, smallest)
+    est = _outcome(frame, min_n, fit, smallest, employees)
     if isinstance(est, str):
         return {"indicator_id": indicator, "estimator": estimator, "n_obs": len(frame), "method": est}
     fields = ("estimate", "se", "ci_low", "ci_high", "p_value", "n_obs", "method")

@@ -54,7 +54,8 @@ def sort_trends(table: pd.DataFrame) -> pd.DataFrame:
 
 def _summarise(frame: pd.DataFrame, value: str, period: str) -> pd.DataFrame:
     stats_ = (
-        frame.dropna(subset=[value])
+        frame[["group", period, value]]  # the columns it needs (not a copy of every column of the panel's rows)
+        .dropna(subset=[value])
         .groupby(["group", period], sort=True)[value]
         .agg(mean="mean", sd="std", n="count")
         .reset_index()
