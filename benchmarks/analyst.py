@@ -111,10 +111,11 @@ def main(
     doc: str,
     fit_dids: Callable[[pd.DataFrame], dict[str, dict]] | None = None,
     fit_in_database: Callable[[duckdb.DuckDBPyConnection], dict[str, dict]] | None = None,
+    memory_limit: str | None = None,
 ) -> None:
     """Read, trends, DiDs (``fit_dids`` on the frame of :func:`did_frame`, or ``fit_in_database`` on the view
     ``did_panel`` where the rows are); print the seconds and estimates as one JSON object (``start``: the clock
-    when the script began, so imports count)."""
+    when the script began, so imports count; ``memory_limit``: DuckDB's, past which it spills)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("drop", type=Path)
     parser.add_argument("--out", type=Path, help="also write trends.csv and effects.csv here")
@@ -122,6 +123,8 @@ def main(
     seconds = {"start": time.perf_counter() - start}
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='ad-analyst-')}'")  # beyond memory: spilled
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     clock = time.perf_counter()
     load(con, args.drop.resolve())
     seconds["read"] = time.perf_counter() - clock

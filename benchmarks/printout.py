@@ -116,7 +116,7 @@ def contract_line(r: dict) -> str:
 
 def _figure_row(label: str, f: dict, admin_rows: int) -> str:
     if f.get("skipped"):
-        return f"   {label:<14}not run at this size"
+        return f"   {label:<14}not run at this size" + (f": {f['reason']}" if f.get("reason") else "")
     if not f["ok"]:
         return f"   {label:<14}FAILED after {f['wall']:.1f} s: {' '.join(f.get('error', []))[:200]}"
     cells = "".join(f"{_seconds(f['stages'].get(c)):>9}" for c in COLUMNS)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import psutil
 from measure import Measured, latest_run_steps, machine, run_measured, versions
 from printout import print_header, print_size, print_targets
 
@@ -37,6 +38,8 @@ SURVEY_INDICATORS = 4
 SEED = 1
 #: PanelOLS needs ~20 s and 3.5 GB per indicator at 1M rows, and grows faster than the rows: not run beyond.
 BASELINE_MAX_ROWS = 2_000_000
+#: A run is not started when its predicted peak exceeds this share of the machine's memory.
+MEMORY_SHARE = 0.8
 STAGES = {
     "ingest": ("drop_files", "ingest_drop"),
     "trends": ("indicator_trends",),
@@ -70,7 +73,7 @@ def main() -> None:
     stored = load_results(args.results, host)
     try:
         for size in args.sizes:
-            result = bench_size(size, work / f"n{size}", per_employee, not args.cold_only)
+            result = bench_size(size, work / f"n{size}", per_employee, not args.cold_only, stored)
             print_size(result)
             stored[str(size)] = result
             save_results(args.results, host, stored)
@@ -118,30 +121,33 @@ def count_rows(drop: Path) -> dict[str, int]:
     return counts
 
 
-def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True) -> dict:
+def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True, stored: dict | None = None) -> dict:
     per_employer = max(1, round(size / (EMPLOYERS * per_employee)))
     drop = folder / "drop"
     progress(f"{size:,} rows: simulating {EMPLOYERS} employers x {per_employer:,} employees")
     sim = simulate(drop, per_employer, folder / "logs")
-    result = {
-        "size": size,
-        "employees_per_employer": per_employer,
-        "rows": count_rows(drop),
-        "simulate_seconds": sim.wall,
-    }
+    rows = count_rows(drop)
+    result: dict = {"size": size, "employees_per_employer": per_employer, "rows": rows, "simulate_seconds": sim.wall}
     data = folder / "pilot-data"
+    admin = rows.get("admin", 0)
     # twice the rows counted here: the contract counts lines its own way (a limit is a ceiling, not a count)
-    limits = [f"{table}={2 * n}" for table, n in result["rows"].items() if n > contract_rows(table)]
+    limits = [f"{table}={2 * n}" for table, n in rows.items() if n > contract_rows(table)]
     for label in ("cold", "warm") if warm else ("cold",):
+        if too_large := beyond_memory(stored or {}, "cold", admin):
+            result[label] = {"ok": False, "skipped": True, "wall": math.nan, "reason": too_large}
+            continue
         progress(f"{size:,} rows: pilot run ({label})")
         result[label] = run_pipeline(drop, folder / f"out-{label}", data, folder / "logs", label, limits)
     if not warm:
         result["warm"] = {"ok": False, "skipped": True, "wall": math.nan}
-    progress(f"{size:,} rows: pyfixest script")
-    result["pyfixest"] = run_script("pyfixest_script.py", drop, folder / "logs")
+    if too_large := beyond_memory(stored or {}, "pyfixest", admin):
+        result["pyfixest"] = {"ok": False, "skipped": True, "wall": math.nan, "reason": too_large}
+    else:
+        progress(f"{size:,} rows: pyfixest script")
+        result["pyfixest"] = run_script("pyfixest_script.py", drop, folder / "logs")
     progress(f"{size:,} rows: the SQL route (DuckDB where the rows are)")
     result["sql"] = run_script("sql_script.py", drop, folder / "logs")
-    if result["rows"].get("admin", 0) <= BASELINE_MAX_ROWS:
+    if admin <= BASELINE_MAX_ROWS:
         progress(f"{size:,} rows: PanelOLS baseline")
         result["baseline"] = run_script("baseline.py", drop, folder / "logs")
     else:
@@ -151,6 +157,22 @@ def bench_size(size: int, folder: Path, per_employee: float, warm: bool = True) 
     result["check_baseline"] = compare_effects(estimates, result["baseline"].get("effects", {}))
     result["check_sql"] = compare_effects(estimates, result["sql"].get("effects", {}))
     return result
+
+
+def beyond_memory(stored: dict, key: str, admin_rows: int) -> str | None:
+    """Why run `key` ('cold': the pipeline, 'pyfixest') is not started at this size: its largest process,
+    scaled linearly from the largest size it completed on this machine, would not fit in MEMORY_SHARE of the
+    machine's memory (the kernel would kill it, or other work, after minutes). None: run it."""
+    done = [(s["rows"]["admin"], s[key]["peak_process_rss"]) for s in stored.values() if s.get(key, {}).get("ok")]
+    if not done:
+        return None
+    rows, peak = max(done)
+    need, have = peak * admin_rows / rows, psutil.virtual_memory().total
+    if need <= MEMORY_SHARE * have:
+        return None
+    return (
+        f"needs ~{need / 1e9:.0f} GB (from {peak / 1e9:.2f} GB at {rows:,} rows), this machine has {have / 1e9:.1f} GB"
+    )
 
 
 def progress(text: str) -> None:

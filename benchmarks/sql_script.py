@@ -5,7 +5,7 @@
 DuckDB reads the drop and computes the trends (`analyst.py`, as the yardsticks do); each administrative
 indicator's DiD (`indicator ~ treated_post | employee_id + rel`, CR1 by employer, as the pyfixest script) is
 fitted by `measures.estimation.did_sql.fit_twfe_sql` on the view `did_panel`: group-by aggregates in DuckDB, no
-frame in Python. Prints one JSON object: the time of each phase and the estimates.
+frame in Python; DuckDB's memory is limited (it spills to a temporary folder beyond it). Prints one JSON object: the time of each phase and the estimates.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from analyst import ADMIN_INDICATORS, main
 
 from measures.estimation.did_sql import fit_twfe_sql
 
+#: DuckDB spills past it: the issue's 50M rows within 8 GB, with room for Python and the temporary files' buffers.
+MEMORY_LIMIT = "4GB"
+
 
 def did_all(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     effects = {}
@@ -37,4 +40,4 @@ def did_all(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main(START, __doc__, fit_in_database=did_all)
+    main(START, __doc__, fit_in_database=did_all, memory_limit=MEMORY_LIMIT)
