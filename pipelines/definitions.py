@@ -13,11 +13,7 @@ from pipelines import settings
 defs = dg.load_from_defs_folder(project_root=settings.PROJECT_ROOT)
 
 
-def pilot_evaluation_job() -> dg.JobDefinition:
-    """The evaluation job, resolved from the code location (what `pilot run` executes, reconstructably)."""
-    return defs.resolve_job_def("pilot_evaluation")
-
-
 def evaluation_job(name: str) -> dg.JobDefinition:
-    """A design's evaluation job by name (`pipelines.design_assets.job_name`), resolved from the code location."""
+    """A job by name (a design's evaluation, `sector_did`), resolved from the code location: what a reconstructable
+    job of another process rebuilds (`dg.build_reconstructable_job(..., "evaluation_job", (name,))`)."""
     return defs.resolve_job_def(name)
