@@ -8,7 +8,8 @@ import pytest
 from test_did import simulate_panel
 
 from measures.estimation.did import fit_twfe, prepare_panel
-from measures.estimation.did_sql import fit_twfe_sql
+from measures.estimation.did_sql import TwfeModel, fit_twfe_sql, part_cluster_sums, part_period_sums
+from measures.estimation.errors import EstimationError
 
 
 def _both(data, regressors, cluster="employer"):
@@ -69,19 +70,19 @@ def _parts(data, groups):
     return cons
 
 
-def test_parts_by_employer_combine_to_the_whole_panel_exactly():
-    from measures.estimation.did_sql import part_cluster_sums, part_period_sums
+MODEL = TwfeModel("y", "employee", "period", ("treated",), "employer")
 
+
+def test_parts_by_employer_combine_to_the_whole_panel_exactly():
     data = simulate_panel(seed=4, employers=12, employees=8, periods=7, drop=0.2)
-    args = ("y", "employee", "period", ["treated"], "employer")
     con = duckdb.connect()
     con.register("rows", data)
-    whole = fit_twfe_sql(con, "rows", *args)
+    whole = fit_twfe_sql(con, "rows", "y", "employee", "period", ["treated"], "employer")
     cons = _parts(data, [range(0, 5), range(5, 6), range(6, 12)])
-    sums = [part_period_sums(c, "part", *args) for c in cons]
+    sums = [part_period_sums(c, "part", MODEL) for c in cons]
     total = sums[0] + sums[1] + sums[2]
     tau = total.solve()
-    clusters = [part_cluster_sums(c, "part", *args, total.periods, tau) for c in cons]
+    clusters = [part_cluster_sums(c, "part", MODEL, total.periods, tau) for c in cons]
     fit = (clusters[0] + clusters[1] + clusters[2]).fit(["treated"], "employer", len(total.periods))
     np.testing.assert_allclose(fit.params, whole.params, rtol=0, atol=1e-10)
     np.testing.assert_allclose(fit.vcov, whole.vcov, rtol=1e-10, atol=1e-14)
@@ -94,14 +95,10 @@ def test_parts_by_employer_combine_to_the_whole_panel_exactly():
 
 
 def test_parts_that_share_an_entity_are_refused():
-    from measures.estimation.did_sql import part_cluster_sums, part_period_sums
-    from measures.estimation.errors import EstimationError
-
     data = simulate_panel(seed=4, employers=6, employees=5, periods=6, drop=0.0)
-    args = ("y", "employee", "period", ["treated"], "employer")
     cons = _parts(data, [range(0, 4), range(3, 6)])  # employer 3 in both
-    total = sum((part_period_sums(c, "part", *args) for c in cons[1:]), part_period_sums(cons[0], "part", *args))
+    total = part_period_sums(cons[0], "part", MODEL) + part_period_sums(cons[1], "part", MODEL)
     tau = total.solve()
-    first, second = (part_cluster_sums(c, "part", *args, total.periods, tau) for c in cons)
+    first, second = (part_cluster_sums(c, "part", MODEL, total.periods, tau) for c in cons)
     with pytest.raises(EstimationError, match="more than one part"):
         first + second

@@ -25,7 +25,8 @@ the panel as one table drops it, as fixest does). Tested equal to the within eng
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -133,6 +134,18 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return row
 
 
+@dataclass(frozen=True)
+class TwfeModel:
+    """``outcome`` on ``regressors`` with ``entity`` and ``time`` effects, CR1-clustered by ``cluster`` (the
+    entity when None): the model every pass over a panel (or a part of one) fits."""
+
+    outcome: str
+    entity: str
+    time: str
+    regressors: tuple[str, ...]
+    cluster: str | None = None
+
+
 def fit_twfe_sql(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -145,51 +158,36 @@ def fit_twfe_sql(
     """CR1-clustered TWFE of ``outcome`` on ``regressors`` with ``entity`` and ``time`` effects, computed in
     ``con`` on the rows of ``table`` (a table or view name). Only T x T and G x k x k results leave the
     database. Temporary tables ``_twfe_*`` are made and dropped in ``con``."""
-    try:
-        load_rows(con, table, outcome, entity, time, regressors, cluster)
-        _drop_singletons(con, periods=True)
+    model = TwfeModel(outcome, entity, time, tuple(regressors), cluster)
+    with _rows(con, table, model, periods=True):
         sums = period_sums(con)
         tau = sums.solve()
         return cluster_sums(con, sums.periods, tau).fit(regressors, cluster or entity, len(sums.periods))
-    finally:
-        drop_temporary(con)
 
 
-def part_period_sums(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    outcome: str,
-    entity: str,
-    time: str,
-    regressors: Sequence[str],
-    cluster: str | None = None,
-) -> PeriodSums:
+def part_period_sums(con: duckdb.DuckDBPyConnection, table: str, model: TwfeModel) -> PeriodSums:
     """First pass over one part of a panel (every entity's rows in one part): its share of the period system."""
-    try:
-        load_rows(con, table, outcome, entity, time, regressors, cluster)
-        _drop_singletons(con, periods=False)
+    with _rows(con, table, model, periods=False):
         return period_sums(con)
-    finally:
-        drop_temporary(con)
 
 
 def part_cluster_sums(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    outcome: str,
-    entity: str,
-    time: str,
-    regressors: Sequence[str],
-    cluster: str | None,
-    periods: Sequence,
-    tau: np.ndarray,
+    con: duckdb.DuckDBPyConnection, table: str, model: TwfeModel, periods: Sequence, tau: np.ndarray
 ) -> ClusterSums:
     """Second pass over the same part, with the period effects solved from all parts' `PeriodSums`."""
-    try:
-        load_rows(con, table, outcome, entity, time, regressors, cluster)
-        _drop_singletons(con, periods=False)
+    with _rows(con, table, model, periods=False):
         _entity_means(con, _columns(con))
         return cluster_sums(con, tuple(periods), tau)
+
+
+@contextmanager
+def _rows(con: duckdb.DuckDBPyConnection, table: str, model: TwfeModel, periods: bool) -> Iterator[None]:
+    """The model's complete, non-singleton rows as ``_twfe_rows`` while the block runs; the temporary tables
+    dropped after it. A part drops its single-row entities only (``periods`` False): a period's rows span parts."""
+    try:
+        load_rows(con, table, model)
+        _drop_singletons(con, periods)
+        yield
     finally:
         drop_temporary(con)
 
@@ -199,25 +197,18 @@ def drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def load_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    outcome: str,
-    entity: str,
-    time: str,
-    regressors: Sequence[str],
-    cluster: str | None,
-) -> None:
+def load_rows(con: duckdb.DuckDBPyConnection, table: str, model: TwfeModel) -> None:
     """The complete cases of the used columns as ``_twfe_rows(e, t, g, y, x0, x1, ...)``."""
-    cluster = cluster or entity
-    if not regressors:
+    entity, cluster = model.entity, model.cluster or model.entity
+    if not model.regressors:
         raise EstimationError("no regressors")
-    xs = [f"x{j}" for j in range(len(regressors))]
+    xs = [f"x{j}" for j in range(len(model.regressors))]
     select = ", ".join(
-        [f"{_ident(entity)} AS e", f"{_ident(time)} AS t", f"{_ident(cluster)} AS g", f"{_ident(outcome)}::DOUBLE AS y"]
-        + [f"{_ident(r)}::DOUBLE AS {x}" for r, x in zip(regressors, xs, strict=True)]
+        [f"{_ident(entity)} AS e", f"{_ident(model.time)} AS t", f"{_ident(cluster)} AS g"]
+        + [f"{_ident(model.outcome)}::DOUBLE AS y"]
+        + [f"{_ident(r)}::DOUBLE AS {x}" for r, x in zip(model.regressors, xs, strict=True)]
     )
-    used = [entity, time, cluster, outcome, *regressors]
+    used = [entity, model.time, cluster, model.outcome, *model.regressors]
     complete = " AND ".join(f"{_ident(c)} IS NOT NULL" for c in dict.fromkeys(used))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _twfe_rows AS SELECT {select} FROM {table} WHERE {complete}")
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import numpy as np
 
-from measures.estimation.did_sql import ClusterSums, PeriodSums
+from measures.estimation.did_sql import ClusterSums, PeriodSums, TwfeModel
 
 #: The files of a folder that are parts of the panel.
 PART_SUFFIXES = (".csv", ".parquet")
@@ -40,25 +41,16 @@ class Part:
     """One file of the panel, with the model every pass fits on it."""
 
     path: str
-    outcome: str
-    entity: str
-    time: str
-    regressors: tuple[str, ...]
-    cluster: str | None
+    model: TwfeModel
 
-    def passes(self):
+    def passes(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         """A DuckDB connection with the part as the view `panel_file` (checked as `pilot did --engine sql`)."""
-        import duckdb
-
         from measures.contract.panel_file import panel_view
 
+        m = self.model
         con = duckdb.connect()
-        used = [self.outcome, self.entity, self.time, *self.regressors, *([self.cluster] if self.cluster else [])]
-        return con, panel_view(con, Path(self.path), used, [self.outcome, *self.regressors])
-
-    @property
-    def model(self) -> tuple[str, str, str, list[str], str | None]:
-        return self.outcome, self.entity, self.time, list(self.regressors), self.cluster
+        used = [m.outcome, m.entity, m.time, *m.regressors, *([m.cluster] if m.cluster else [])]
+        return con, panel_view(con, Path(self.path), used, [m.outcome, *m.regressors])
 
 
 @dataclass(frozen=True)
@@ -76,8 +68,8 @@ def sector_parts(config: SectorPanel):
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in PART_SUFFIXES) if folder.is_dir() else []
     if not files:
         raise dg.Failure(f"{folder}: no .csv or .parquet parts")
-    regressors = (config.treated, *config.covariates)
-    parts = [Part(str(p), config.outcome, config.entity, config.time, regressors, config.cluster) for p in files]
+    model = TwfeModel(config.outcome, config.entity, config.time, (config.treated, *config.covariates), config.cluster)
+    parts = [Part(str(p), model) for p in files]
     yield dg.Output(parts[0], output_name="model")
     for path, part in zip(files, parts, strict=True):
         yield dg.DynamicOutput(part, mapping_key=re.sub(r"[^A-Za-z0-9_]", "_", path.stem), output_name="parts")
@@ -90,7 +82,7 @@ def part_periods(part: Part) -> PeriodSums:
 
     con, table = part.passes()
     with con:
-        return part_period_sums(con, table, *part.model)
+        return part_period_sums(con, table, part.model)
 
 
 @dg.op
@@ -109,7 +101,7 @@ def part_clusters(part: Part, solved: Solved) -> ClusterSums:
 
     con, table = part.passes()
     with con:
-        return part_cluster_sums(con, table, *part.model, solved.periods, solved.tau)
+        return part_cluster_sums(con, table, part.model, solved.periods, solved.tau)
 
 
 @dg.op
@@ -120,8 +112,9 @@ def sector_estimate(context: dg.OpExecutionContext, model: Part, sums: list[Clus
     total = sums[0]
     for more in sums[1:]:
         total = total + more
-    fit = total.fit(model.regressors, model.cluster or model.entity, len(solved.periods))
-    estimate = estimate_from_fit(fit, model.regressors[0])
+    m = model.model
+    fit = total.fit(m.regressors, m.cluster or m.entity, len(solved.periods))
+    estimate = estimate_from_fit(fit, m.regressors[0])
     context.add_output_metadata(
         {
             "estimate": estimate.estimate,
