@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -88,6 +89,8 @@ def dagster_process(command: list[str], log: Path, cwd: Path) -> Iterator[subpro
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+            with contextlib.suppress(ProcessLookupError):  # a code server that outlived its parent's SIGTERM
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
