@@ -10,8 +10,10 @@ panel). The job runs its mapped steps in parallel with Dagster's multiprocess ex
 same job runs each step in a pod of its own with `dagster-k8s` (README, "Benchmark").
 """
 
+import operator
 import re
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 
 import dagster as dg
@@ -61,18 +63,18 @@ class Solved:
     tau: np.ndarray  # periods x (y and each regressor)
 
 
-@dg.op(out={"parts": dg.DynamicOut(Part), "model": dg.Out(Part)})
+@dg.op(out={"parts": dg.DynamicOut(Part), "model": dg.Out(TwfeModel)})
 def sector_parts(config: SectorPanel):
-    """One mapped step per part file, in name order; and the model (the first part) for the estimate."""
+    """One mapped step per part file, in name order (keyed by the file's name); and the model, for the estimate."""
     folder = Path(config.folder)
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in PART_SUFFIXES) if folder.is_dir() else []
     if not files:
         raise dg.Failure(f"{folder}: no .csv or .parquet parts")
     model = TwfeModel(config.outcome, config.entity, config.time, (config.treated, *config.covariates), config.cluster)
-    parts = [Part(str(p), model) for p in files]
-    yield dg.Output(parts[0], output_name="model")
-    for path, part in zip(files, parts, strict=True):
-        yield dg.DynamicOutput(part, mapping_key=re.sub(r"[^A-Za-z0-9_]", "_", path.stem), output_name="parts")
+    yield dg.Output(model, output_name="model")
+    for path in files:
+        key = re.sub(r"[^A-Za-z0-9_]", "_", path.name)
+        yield dg.DynamicOutput(Part(str(path), model), mapping_key=key, output_name="parts")
 
 
 @dg.op
@@ -88,9 +90,7 @@ def part_periods(part: Part) -> PeriodSums:
 @dg.op
 def period_effects(sums: list[PeriodSums]) -> Solved:
     """The period effects from the sum of the parts' shares."""
-    total = sums[0]
-    for more in sums[1:]:
-        total = total + more
+    total = reduce(operator.add, sums)
     return Solved(total.periods, total.solve())
 
 
@@ -105,16 +105,13 @@ def part_clusters(part: Part, solved: Solved) -> ClusterSums:
 
 
 @dg.op
-def sector_estimate(context: dg.OpExecutionContext, model: Part, sums: list[ClusterSums], solved: Solved) -> dict:
+def sector_estimate(context: dg.OpExecutionContext, model: TwfeModel, sums: list[ClusterSums], solved: Solved) -> dict:
     """The DiD of the whole panel from its parts' sums: estimate, CR1 interval, p (t(G-1))."""
     from measures.estimation.did_sql import estimate_from_fit
 
-    total = sums[0]
-    for more in sums[1:]:
-        total = total + more
-    m = model.model
-    fit = total.fit(m.regressors, m.cluster or m.entity, len(solved.periods))
-    estimate = estimate_from_fit(fit, m.regressors[0])
+    total = reduce(operator.add, sums)
+    fit = total.fit(model.regressors, model.cluster or model.entity, len(solved.periods))
+    estimate = estimate_from_fit(fit, model.regressors[0])
     context.add_output_metadata(
         {
             "estimate": estimate.estimate,
