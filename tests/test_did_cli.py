@@ -122,3 +122,14 @@ def test_out_of_core_names_a_column_with_text_and_never_shows_the_cell(mpdta, tm
     done = runner.invoke(app, ["did", str(path), *MPDTA, "--engine", "sql"])
     assert done.exit_code == 1
     assert "bad.csv: column 'lemp': 1 rows hold no number" in done.output and "geen" not in done.output
+
+
+@pytest.mark.parametrize("engine", ["memory", "sql"])
+def test_a_row_with_a_cell_too_many_is_named_by_its_line_and_never_shown(mpdta, tmp_path, engine):
+    lines = mpdta.read_text().splitlines()
+    lines.insert(2000, "8001,2003,123456782,0,1")
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n")
+    done = runner.invoke(app, ["did", str(path), *MPDTA, "--engine", engine])
+    assert done.exit_code == 1
+    assert "ragged.csv" in done.output and "line 2001" in done.output and "123456782" not in done.output

@@ -5,6 +5,8 @@ Unlike a drop, such a file has no contract: only the columns the caller needs mu
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,14 +28,17 @@ def read_panel(path: Path, columns: list[str], as_text: bool = False) -> pd.Data
     dtype = str if as_text else None
     if suffix == ".csv":
         sep = sniff_delimiter(path)
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            decimal="," if sep == ";" else ".",
-            dtype=dtype,
-            encoding="utf-8-sig",
-            keep_default_na=not as_text,
-        )
+        try:
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                decimal="," if sep == ";" else ".",
+                dtype=dtype,
+                encoding="utf-8-sig",
+                keep_default_na=not as_text,
+            )
+        except pd.errors.ParserError as exc:  # pandas names the line and the field counts, never a cell
+            raise UserError(f"{path.name}: {str(exc).removeprefix('Error tokenizing data. C error: ')}") from None
         frame.attrs["csv_delimiter"] = sep  # `write_panel` writes the file back in the same dialect
     elif suffix == ".xlsx":
         frame = pd.read_excel(path, engine="calamine")
@@ -76,17 +81,52 @@ def panel_view(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], n
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    literal = "'" + str(path).replace("'", "''") + "'"
+    literal = _quoted(str(path))
     if suffix == ".csv":
         sep = sniff_delimiter(path)
-        # every cell read as text, so that a number that does not parse is found (and counted) below
-        source = f"read_csv({literal}, delim = '{sep}', header = true, all_varchar = true)"
+        # every cell read as text, so that a number that does not parse is found (and counted) below; the dialect
+        # given rather than sniffed, so that DuckDB names the line of a row it cannot read
+        names = ", ".join(f"{_quoted(name)}: 'VARCHAR'" for name in _header(path, sep))
+        source = (
+            f"read_csv({literal}, delim = '{sep}', quote = '\"', escape = '\"', header = true, "
+            f"auto_detect = false, columns = {{{names}}})"
+        )
         comma = sep == ";"  # Dutch Excel: semicolons and decimal commas
         number = "TRY_CAST(replace(trim({}), ',', '.') AS DOUBLE)" if comma else "TRY_CAST(trim({}) AS DOUBLE)"
     elif suffix == ".parquet":
         source, number = f"read_parquet({literal})", "TRY_CAST({} AS DOUBLE)"
     else:
         raise UserError(f"{path.name}: the SQL engine reads .csv or .parquet files (not {suffix or 'this file'})")
+    import duckdb
+
+    try:
+        return _checked_view(con, path, source, number, columns, numeric)
+    except duckdb.Error as exc:  # a row DuckDB cannot read: its message quotes the row, so it is not passed on
+        raise UserError(f"{path.name}: {_unreadable(str(exc))}") from None
+
+
+def _quoted(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _header(path: Path, sep: str) -> list[str]:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        return [name.strip() for name in next(csv.reader(fh, delimiter=sep), [])]  # as `read_panel` names them
+
+
+def _unreadable(message: str) -> str:
+    """What DuckDB could not read, from its message without the lines that quote the file ("Original Line")."""
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    columns = re.search(r"Expected Number of Columns: \d+ Found: \d+", message)
+    if line:
+        return f"line {line.group(1)}: not a row of the table" + (f" ({columns.group(0)})" if columns else "")
+    return f"DuckDB cannot read it as a table ({message.split(':', 1)[0]})"
+
+
+def _checked_view(
+    con: duckdb.DuckDBPyConnection, path: Path, source: str, number: str, columns: list[str], numeric: list[str]
+) -> str:
     con.execute(f"CREATE OR REPLACE TEMP VIEW panel_source AS SELECT * FROM {source}")
     found = [name for (name,) in con.execute("SELECT column_name FROM (DESCRIBE panel_source)").fetchall()]
     missing = [c for c in columns if c not in found]
