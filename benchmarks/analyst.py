@@ -73,10 +73,18 @@ ORDER BY 1, 2, 3
 """
 
 
+DID_VIEW = """
+CREATE VIEW did_panel AS
+SELECT employee_id, month, rel, ao_pct, absence_days, loonwaarde_pct, employer_id,
+       CAST(grp = 'intervention' AND rel >= 0 AS DOUBLE) AS treated_post
+FROM panel"""
+
+
 def load(con: duckdb.DuckDBPyConnection, drop: Path) -> None:
     con.execute(PANEL_SQL.format(drop=drop))
     con.execute(RETURNS_SQL.format(drop=drop))
     con.execute(SURVEY_SQL.format(drop=drop))
+    con.execute(DID_VIEW)
 
 
 def trends(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -91,19 +99,10 @@ def trends(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def did_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The admin panel, with treated × post and an integer employer code."""
-    return con.sql("""
-        SELECT employee_id, month, rel, ao_pct, absence_days, loonwaarde_pct,
-               CAST(grp = 'intervention' AND rel >= 0 AS DOUBLE) AS treated_post,
-               dense_rank() OVER (ORDER BY employer_id) AS employer
-        FROM panel""").df()
-
-
-DID_VIEW = """
-CREATE VIEW did_panel AS
-SELECT employee_id, month, rel, ao_pct, absence_days, loonwaarde_pct, employer_id,
-       CAST(grp = 'intervention' AND rel >= 0 AS DOUBLE) AS treated_post
-FROM panel"""
+    """The admin panel (`did_panel`: treated × post), with an integer employer code in place of the label."""
+    return con.sql(
+        "SELECT * EXCLUDE (employer_id), dense_rank() OVER (ORDER BY employer_id) AS employer FROM did_panel"
+    ).df()
 
 
 def main(
@@ -133,7 +132,6 @@ def main(
     seconds["trends"] = time.perf_counter() - clock
     clock = time.perf_counter()
     if fit_in_database is not None:
-        con.execute(DID_VIEW)
         effects, admin_rows = fit_in_database(con), _count(con, "panel")
     else:
         assert fit_dids is not None
